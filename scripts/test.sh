@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole suite against throwaway FerretDB, Redis and MinIO servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WITH_S3=1 NODE_ENV=test
+exec bash scripts/with-services.sh npx mocha "$@"

@@ -1,0 +1,22 @@
+/** Who is calling: resolved once per request from a JWT or an API key. */
+import type { Permission } from './permissions.js';
+
+/** The authenticated caller. */
+export interface Principal {
+  tenantId: string;
+  userId: string;
+  userName: string;
+  roleId: string;
+  permissions: ReadonlySet<string>;
+  via: 'jwt' | 'api_key';
+  /** Set when `via` is 'api_key'. */
+  apiKeyId?: string;
+  /** JWT id and expiry, for logout's revocation. */
+  jti?: string;
+  expiresAt?: Date;
+  /** The super-admin acting as this user, if impersonating. */
+  impersonatorId?: string;
+}
+
+/** True when the caller holds the permission. */
+export const can = (p: Principal, permission: Permission): boolean => p.permissions.has(permission);

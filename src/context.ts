@@ -1,0 +1,27 @@
+/**
+ * The process's shared resources, set once at boot. Services reach Redis, storage, the actor
+ * system and configuration through here rather than through constructor plumbing.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { MediaStorage } from './storage/index.js';
+
+/** What a running server holds. */
+export interface AppContext {
+  config: Config;
+  redis: Redis;
+  storage: MediaStorage;
+}
+
+let current: AppContext | null = null;
+
+/** Installs the context (boot, or a test's server). */
+export function setAppContext(ctx: AppContext | null): void {
+  current = ctx;
+}
+
+/** The context; throws when the server has not booted. */
+export function appContext(): AppContext {
+  if (!current) throw new Error('OmniStream context used before boot');
+  return current;
+}

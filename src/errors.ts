@@ -1,0 +1,31 @@
+/**
+ * Named HTTP errors. The error middleware renders `{ message, code, details? }` with `status`;
+ * anything that is not an AppError is a 500 whose message is never shown to the caller.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const ValidationError = (message: string, details?: unknown[]) =>
+  new AppError(400, 'validation_error', message, details);
+export const UnauthorizedError = (message = 'Authentication required') =>
+  new AppError(401, 'unauthorized', message);
+export const ForbiddenError = (message = 'You do not have permission to do this') =>
+  new AppError(403, 'forbidden', message);
+export const NotFoundError = (resource = 'Resource') => new AppError(404, 'not_found', `${resource} not found`);
+export const ConflictError = (message: string) => new AppError(409, 'conflict', message);
+export const StateError = (message: string) => new AppError(422, 'state_not_allowed', message);
+export const RateLimitError = (message = 'Too many requests') => new AppError(429, 'rate_limited', message);
+
+/** True for MongoDB's duplicate-key error, the signal that an `_id` or unique claim was lost. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

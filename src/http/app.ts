@@ -1,0 +1,42 @@
+/** The Koa application: error rendering, body parsing, the API routes, OpenAPI and docs. */
+import Koa from 'koa';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import type { Config } from '../config.js';
+import { docsRouter } from './docs.js';
+import { renderErrors } from './middleware/errors.js';
+import { mountRoutes } from './mount.js';
+import { buildOpenApi } from './openapi.js';
+import { apiGroups } from './routes/index.js';
+
+/** Builds the app; `config` sets body limits and proxy trust. */
+export function createApp(config: Config): Koa {
+  const app = new Koa({ proxy: config.env === 'production' });
+  const openapi = buildOpenApi(apiGroups);
+  const api = mountRoutes(apiGroups);
+  api.get('/api/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  const docs = docsRouter();
+
+  app.use(renderErrors);
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    await next();
+  });
+  app.use(
+    koaBody({
+      jsonLimit: `${config.bodyLimitKb}kb`,
+      formLimit: `${config.bodyLimitKb}kb`,
+      textLimit: `${config.bodyLimitKb}kb`,
+      jsonStrict: true,
+      multipart: false,
+      // DELETE too: removing agents from a division names them in the body.
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+    }),
+  );
+  app.use(api.routes()).use(api.allowedMethods({ throw: false }));
+  app.use(docs.routes());
+  // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.
+  app.silent = true;
+  return app;
+}

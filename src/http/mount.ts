@@ -1,0 +1,105 @@
+/**
+ * Turns route declarations into Koa handlers: authenticate, check access, validate params,
+ * query and body with the route's zod schemas, call the handler, record the activity.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../errors.js';
+import { recordActivity } from '../services/activity-log.js';
+import { authenticateToken } from '../services/tokens.js';
+import { appContext } from '../context.js';
+import type { RouteDef } from './route.js';
+import { HttpResult } from './result.js';
+
+/** An API group: its contract name and its routes. */
+export interface RouteGroup {
+  group: string;
+  routes: RouteDef[];
+}
+
+/** `/api/x/{id}` (contract) -> `/api/x/:id` (Koa). */
+export const koaPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/** The bearer token from `Authorization` or the session cookie. */
+export function readToken(ctx: Context): string | null {
+  const header = ctx.get('authorization');
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw UnauthorizedError('Authorization header must be "Bearer <token>"');
+    return m[1] ?? null;
+  }
+  return ctx.cookies.get(appContext().config.cookie.name) ?? null;
+}
+
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const details = result.error.issues.map((i) => ({
+    in: where,
+    field: i.path.join('.') || null,
+    message: i.message,
+  }));
+  const first = details[0];
+  const summary = first ? `${where}${first.field ? `.${first.field}` : ''}: ${first.message}` : `invalid ${where}`;
+  throw ValidationError(`Invalid request ${summary}`, details);
+}
+
+async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | null> {
+  if (def.access === 'public') {
+    // A public route may still use a valid caller (the working-hours status finds the tenant
+    // from it); a bad token there is ignored rather than refused.
+    try {
+      const token = readToken(ctx);
+      return token ? await authenticateToken(token) : null;
+    } catch {
+      return null;
+    }
+  }
+  const token = readToken(ctx);
+  if (!token) throw UnauthorizedError();
+  const principal = await authenticateToken(token);
+  if (def.access !== 'authenticated' && !principal.permissions.has(def.access)) {
+    throw ForbiddenError(`Requires the ${def.access} permission`);
+  }
+  return principal;
+}
+
+function handle(def: RouteDef) {
+  return async (ctx: Context) => {
+    const principal = await authenticate(ctx, def);
+    const params = parse(def.params, ctx.params, 'params') as Record<string, string>;
+    const query = parse(def.query, ctx.query, 'query');
+    const body = parse(def.body, ctx.request.body, 'body');
+    const result = await def.handler({ params, query, body, principal, ctx } as never);
+    const [status, payload] = result instanceof HttpResult ? [result.status, result.body] : [def.status ?? 200, result];
+    if (def.method !== 'get' && def.audit !== 'none' && principal) {
+      const target = def.audit.target
+        ? def.audit.target({ params: params ?? {}, result: payload })
+        : (params?.id ?? (payload as { id?: string } | null)?.id ?? null);
+      await recordActivity({
+        tenantId: principal.tenantId,
+        actor: principal,
+        action: def.audit.action,
+        resourceType: def.audit.resource,
+        resourceId: target,
+        details: body,
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent') || null,
+      });
+    }
+    ctx.status = status;
+    ctx.body = status === 204 ? null : payload;
+  };
+}
+
+/** Mounts every group's routes on one router. */
+export function mountRoutes(groups: RouteGroup[]): Router {
+  const router = new Router();
+  for (const { routes } of groups) {
+    for (const def of routes) router[def.method](koaPath(def.path), handle(def));
+  }
+  return router;
+}

@@ -1,0 +1,91 @@
+/** The OpenAPI 3.1 document, written from the same route declarations that serve requests. */
+import { z } from 'zod';
+import { ErrorBody } from './schemas/common.js';
+import type { RouteGroup } from './mount.js';
+import type { RouteDef } from './route.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const inputSchema = (s: z.ZodType): JsonSchema =>
+  z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+const outputSchema = (s: z.ZodType): JsonSchema =>
+  z.toJSONSchema(s, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
+
+function parameters(def: RouteDef) {
+  const out: Record<string, unknown>[] = [];
+  for (const [where, schema] of [['path', def.params], ['query', def.query]] as const) {
+    if (!schema) continue;
+    const json = inputSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    for (const [name, prop] of Object.entries(json.properties ?? {})) {
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: prop,
+        ...(typeof prop.description === 'string' ? { description: prop.description } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+function operation(group: string, def: RouteDef) {
+  const status = String(def.status ?? 200);
+  const responses: Record<string, unknown> = {
+    [status]: {
+      description: def.summary,
+      ...(status === '204' ? {} : { content: { 'application/json': { schema: outputSchema(def.response) } } }),
+    },
+    400: errorResponse('Invalid parameters, query or body'),
+  };
+  if (def.access !== 'public') {
+    responses[401] = errorResponse('Missing, invalid, expired or revoked credentials');
+    if (def.access !== 'authenticated') responses[403] = errorResponse(`Caller lacks ${def.access}`);
+  }
+  if (def.params) responses[404] = errorResponse('Not found in the caller’s organization');
+  return {
+    tags: [group],
+    summary: def.summary,
+    ...(def.description ? { description: def.description } : {}),
+    operationId: `${def.method}${def.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    'x-permission': def.access,
+    security: def.access === 'public' ? [] : [{ bearer: [] }, { cookie: [] }],
+    parameters: parameters(def),
+    ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(def.body) } } } } : {}),
+    responses,
+  };
+}
+
+/** Builds the document for the given groups. */
+export function buildOpenApi(groups: RouteGroup[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const { group, routes } of groups) {
+    for (const def of routes) {
+      paths[def.path] ??= {};
+      (paths[def.path] as Record<string, unknown>)[def.method] = operation(group, def);
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'OmniStream API',
+      version: '0.1.0',
+      description:
+        'Multi-tenant omnichannel customer service. Authenticate with `Authorization: Bearer <JWT or API key>` or the session cookie set by login. Errors are `{ message, code, details? }`.',
+    },
+    tags: groups.map((g) => ({ name: g.group })),
+    paths,
+    components: {
+      schemas: { Error: outputSchema(ErrorBody) },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A JWT from /api/auth/login or an `osk_` API key' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'omnistream_token' },
+      },
+    },
+  };
+}

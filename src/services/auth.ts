@@ -1,0 +1,188 @@
+/** Registration, login, logout and the current caller's profile. */
+import { randomBytes } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+import { BUILT_IN_ROLES } from '../auth/permissions.js';
+import { AppError, ConflictError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
+import { naturalId, newId } from '../ids.js';
+import { RoleModel } from '../models/role.js';
+import { deleteTenant, findTenant, findTenantByIdOrSlug, insertTenant, type Tenant } from '../models/tenant.js';
+import { findUsersByEmail, UserModel, users, type User } from '../models/user.js';
+import { WorkingHoursModel } from '../models/working-hours.js';
+import { recordActivity } from './activity-log.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { issueToken, revokeToken, type IssuedToken } from './tokens.js';
+import { createDefaultSchedule } from './working-hours-defaults.js';
+
+/** What a successful register or login returns. */
+export interface Session extends IssuedToken {
+  user: User;
+  tenant: Tenant;
+}
+
+/** Where a request came from, for the activity log. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Register a tenant with its first admin. */
+export interface RegisterTenant {
+  /** Organization display name. */
+  organizationName: string;
+  /** Wanted URL slug; derived from the name when absent. */
+  slug?: string;
+  /** IANA time zone; Asia/Jakarta when absent. */
+  timezone?: string;
+  name: string;
+  email: string;
+  password: string;
+  origin: RequestOrigin;
+}
+
+const slugify = (s: string) =>
+  s
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'org';
+
+/** Creates the tenant, its built-in roles, admin user and default working hours. */
+export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
+  const tenant = await claimTenant(cmd);
+  try {
+    const now = new Date();
+    const created = await RoleModel.insertMany(
+      BUILT_IN_ROLES.map((r) => ({
+        _id: naturalId('role', tenant._id, r.name),
+        tenant_id: tenant._id,
+        name: r.name,
+        description: r.description,
+        permissions: r.permissions,
+        is_system: true,
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    const admin = created.find((r) => r.name === 'admin');
+    if (!admin) throw new Error('admin role missing after registration');
+    const user = await users.insert({
+      _id: newId(),
+      tenant_id: tenant._id,
+      name: cmd.name,
+      email: cmd.email,
+      email_key: cmd.email.toLowerCase(),
+      password_hash: await hashPassword(cmd.password),
+      role_id: admin._id,
+      status: 'offline',
+      status_changed_at: null,
+      max_concurrent_conversations: 10,
+      is_active: true,
+      last_login_at: now,
+      deleted_at: null,
+    });
+    await createDefaultSchedule(tenant._id);
+    await recordActivity({
+      tenantId: tenant._id,
+      actor: { userId: user._id, userName: user.name },
+      action: 'tenant.registered',
+      resourceType: 'tenant',
+      resourceId: tenant._id,
+      details: { name: tenant.name, slug: tenant.slug, email: cmd.email },
+      ip: cmd.origin.ip,
+      userAgent: cmd.origin.userAgent,
+    });
+    return { ...issueToken(user), user, tenant };
+  } catch (err) {
+    // No multi-document transactions on every engine: undo by hand so nothing is half-written.
+    await Promise.all([
+      RoleModel.deleteMany({ tenant_id: tenant._id }),
+      UserModel.deleteMany({ tenant_id: tenant._id }),
+      WorkingHoursModel.deleteMany({ tenant_id: tenant._id }),
+    ]);
+    await deleteTenant(tenant._id);
+    throw err;
+  }
+}
+
+async function claimTenant(cmd: RegisterTenant): Promise<Tenant> {
+  const base = cmd.slug ?? slugify(cmd.organizationName);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const slug = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
+    try {
+      const now = new Date();
+      return await insertTenant({
+        _id: newId(),
+        name: cmd.organizationName,
+        slug,
+        timezone: cmd.timezone ?? 'Asia/Jakarta',
+        timezone_updated_at: now,
+        status: 'active',
+      });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      if (cmd.slug) throw ConflictError(`The slug "${cmd.slug}" is already taken`);
+    }
+  }
+  throw ConflictError('Could not find a free slug; please choose one');
+}
+
+/** Log in with e-mail and password. */
+export interface Login {
+  email: string;
+  password: string;
+  /** Tenant id or slug; needed only when the e-mail belongs to several organizations. */
+  tenant?: string;
+  origin: RequestOrigin;
+}
+
+/** Checks the credentials and opens a session. Wrong e-mail and wrong password look the same. */
+export async function login(cmd: Login): Promise<Session> {
+  let candidates = await findUsersByEmail(cmd.email);
+  if (cmd.tenant) {
+    const t = await findTenantByIdOrSlug(cmd.tenant);
+    candidates = candidates.filter((u) => u.tenant_id === t?._id);
+  }
+  if (candidates.length > 1) {
+    throw new AppError(400, 'tenant_required', 'This e-mail belongs to several organizations; pass "tenant" (id or slug)');
+  }
+  const user = candidates[0];
+  if (!user) {
+    await burnPasswordCheck(cmd.password);
+    throw UnauthorizedError('Invalid e-mail or password');
+  }
+  const ok = await verifyPassword(cmd.password, user.password_hash);
+  const tenant = await findTenant(user.tenant_id);
+  const base = { tenantId: user.tenant_id, actor: { userId: user._id, userName: user.name }, resourceType: 'agent', resourceId: user._id, ip: cmd.origin.ip, userAgent: cmd.origin.userAgent };
+  if (!ok) {
+    await recordActivity({ ...base, action: 'auth.login_failed' });
+    throw UnauthorizedError('Invalid e-mail or password');
+  }
+  if (!user.is_active) throw UnauthorizedError('This account is deactivated');
+  if (!tenant || tenant.status !== 'active') throw UnauthorizedError('This organization is suspended');
+  const updated = await users.update(user.tenant_id, user._id, { last_login_at: new Date() });
+  await recordActivity({ ...base, action: 'auth.login' });
+  return { ...issueToken(updated), user: updated, tenant };
+}
+
+/** Ends the caller's session: the JWT is revoked until its expiry. */
+export async function logout(principal: Principal): Promise<void> {
+  if (principal.via !== 'jwt' || !principal.jti || !principal.expiresAt) {
+    throw ValidationError('Only a session token can be logged out; revoke API keys with DELETE /api/api-keys/{id}');
+  }
+  await revokeToken(principal.jti, principal.expiresAt);
+}
+
+/** The caller's user and tenant. */
+export async function currentProfile(principal: Principal): Promise<{ user: User; tenant: Tenant }> {
+  const [user, tenant] = await Promise.all([users.findOwned(principal.tenantId, principal.userId), findTenant(principal.tenantId)]);
+  if (!tenant) throw UnauthorizedError('Organization no longer exists');
+  return { user, tenant };
+}
+
+/** A fresh token for the caller's session (the old one stays valid until it expires). */
+export async function refreshToken(principal: Principal): Promise<IssuedToken> {
+  if (principal.via !== 'jwt') throw ValidationError('API keys do not need refreshing');
+  const user = await users.findOwned(principal.tenantId, principal.userId);
+  return issueToken(user, principal.impersonatorId);
+}

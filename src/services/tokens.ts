@@ -1,0 +1,114 @@
+/**
+ * Credentials: JWTs for sessions and `osk_` API keys, resolved to the same Principal.
+ * An API key reads `osk_<key id without dashes>_<secret>`, so authenticating it is one `_id`
+ * lookup plus a constant-time hash comparison.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Principal } from '../auth/principal.js';
+import { appContext } from '../context.js';
+import { UnauthorizedError } from '../errors.js';
+import { findApiKeyById, touchApiKey } from '../models/api-key.js';
+import { roles } from '../models/role.js';
+import { UserModel, type User } from '../models/user.js';
+import { findTenant } from '../models/tenant.js';
+
+const API_KEY_PREFIX = 'osk_';
+const revokedKey = (jti: string) => `auth:revoked:${jti}`;
+
+/** A signed session token. */
+export interface IssuedToken {
+  token: string;
+  expires_at: string;
+}
+
+/** Signs a session JWT for the user. */
+export function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId?: string): IssuedToken {
+  const { secret, ttlSeconds } = appContext().config.jwt;
+  const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+  const token = jwt.sign({ tid: user.tenant_id, ...(impersonatorId ? { imp: impersonatorId } : {}), exp }, secret, {
+    algorithm: 'HS256',
+    subject: user._id,
+    jwtid: randomUUID(),
+  });
+  return { token, expires_at: new Date(exp * 1000).toISOString() };
+}
+
+/** Revokes a session token until it would have expired anyway. */
+export async function revokeToken(jti: string, expiresAt: Date): Promise<void> {
+  const ttl = Math.max(1, expiresAt.getTime() - Date.now());
+  await appContext().redis.set(revokedKey(jti), '1', 'PX', ttl);
+}
+
+/** A new API key's secret text and what is stored of it. */
+export function generateApiKey(keyId: string): { key: string; prefix: string; secret_hash: string } {
+  const secret = randomBytes(24).toString('base64url');
+  const key = `${API_KEY_PREFIX}${keyId.replaceAll('-', '')}_${secret}`;
+  return { key, prefix: key.slice(0, API_KEY_PREFIX.length + 8), secret_hash: sha256(secret) };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Resolves a bearer token (JWT or API key) to the caller, or throws 401. */
+export async function authenticateToken(token: string): Promise<Principal> {
+  return token.startsWith(API_KEY_PREFIX) ? authenticateApiKey(token) : authenticateJwt(token);
+}
+
+async function authenticateJwt(token: string): Promise<Principal> {
+  let claims: jwt.JwtPayload;
+  try {
+    claims = jwt.verify(token, appContext().config.jwt.secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+  } catch {
+    throw UnauthorizedError('Invalid or expired token');
+  }
+  const { sub, tid, jti, exp, imp } = claims;
+  if (typeof sub !== 'string' || typeof tid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
+    throw UnauthorizedError('Invalid token');
+  }
+  if (await appContext().redis.exists(revokedKey(jti))) throw UnauthorizedError('Token has been revoked');
+  const principal = await principalFor(tid, sub, 'jwt');
+  return {
+    ...principal,
+    jti,
+    expiresAt: new Date(exp * 1000),
+    ...(typeof imp === 'string' ? { impersonatorId: imp } : {}),
+  };
+}
+
+async function authenticateApiKey(token: string): Promise<Principal> {
+  const match = /^osk_([0-9a-f]{32})_([A-Za-z0-9_-]{20,})$/.exec(token);
+  if (!match) throw UnauthorizedError('Malformed API key');
+  const [, hex, secret] = match as unknown as [string, string, string];
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const key = await findApiKeyById(id);
+  const given = Buffer.from(sha256(secret), 'hex');
+  // Compare even when the key is missing, so timing does not reveal which ids exist.
+  const stored = Buffer.from(key?.secret_hash ?? sha256('missing'), 'hex');
+  if (!key || !timingSafeEqual(given, stored)) throw UnauthorizedError('Invalid API key');
+  if (key.revoked_at) throw UnauthorizedError('API key has been revoked');
+  if (key.expires_at && key.expires_at.getTime() <= Date.now()) throw UnauthorizedError('API key has expired');
+  const principal = await principalFor(key.tenant_id, key.user_id, 'api_key');
+  void touchApiKey(key._id, new Date()).catch(() => undefined);
+  const narrowed = key.permissions
+    ? new Set([...principal.permissions].filter((p) => key.permissions?.includes(p)))
+    : principal.permissions;
+  return { ...principal, permissions: narrowed, apiKeyId: key._id };
+}
+
+/** Loads the user and role behind a credential; a deleted or deactivated user is 401. */
+async function principalFor(tenantId: string, userId: string, via: Principal['via']): Promise<Principal> {
+  const [user, tenant] = await Promise.all([UserModel.findById(userId).lean<User>().exec(), findTenant(tenantId)]);
+  if (!user || user.tenant_id !== tenantId || user.deleted_at || !user.is_active) {
+    throw UnauthorizedError('Account is no longer active');
+  }
+  if (!tenant || tenant.status !== 'active') throw UnauthorizedError('Organization is suspended');
+  const role = await roles.findOwnedOrNull(tenantId, user.role_id);
+  return {
+    tenantId,
+    userId: user._id,
+    userName: user.name,
+    roleId: user.role_id,
+    permissions: new Set(role?.permissions ?? []),
+    via,
+  };
+}

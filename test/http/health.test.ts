@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { throwawayMongoUri } from '../setup.js';
+import { api } from '../support/http.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitFor(url: string): Promise<Response> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await fetch(url);
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+describe('GET /api/health', () => {
+  it('reports db, redis and storage as up with latencies', async () => {
+    const res = await api('GET', '/api/health');
+    expect(res.status).to.equal(200);
+    expect(res.body.status).to.equal('ok');
+    for (const dep of ['db', 'redis', 'storage']) {
+      expect(res.body.checks[dep].status, dep).to.equal('up');
+      expect(res.body.checks[dep].latency_ms, dep).to.be.a('number').and.at.least(0);
+    }
+    expect(res.body.checks.storage.driver).to.equal('local');
+  });
+
+  it('answers 503 naming the dependency that is down', async function () {
+    this.timeout(30000);
+    // A second real server process whose Redis address has nothing listening.
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
+      env: { ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, MONGODB_URI: throwawayMongoUri() },
+      stdio: 'ignore',
+    });
+    try {
+      const res = await waitFor(`http://127.0.0.1:${port}/api/health`);
+      expect(res.status).to.equal(503);
+      const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
+      expect(body.status).to.equal('degraded');
+      expect(body.checks.redis?.status).to.equal('down');
+      expect(body.checks.redis?.error).to.be.a('string');
+      expect(body.checks.db?.status).to.equal('up');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('GET /api/openapi.json', () => {
+  it('documents the contract paths with schemas', async () => {
+    const res = await api('GET', '/api/openapi.json');
+    expect(res.status).to.equal(200);
+    expect(res.body.openapi).to.equal('3.1.0');
+    const login = res.body.paths['/api/auth/login'].post;
+    expect(login.requestBody.content['application/json'].schema.properties).to.have.keys('email', 'password', 'tenant');
+    expect(login.responses['200'].content['application/json'].schema.properties).to.include.keys('token', 'agent');
+  });
+
+  it('serves a reference page and its assets from the package', async () => {
+    const page = await api('GET', '/docs');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('swagger-ui-bundle.js');
+    const asset = await api('GET', '/docs/assets/swagger-ui-bundle.js');
+    expect(asset.status).to.equal(200);
+    expect(asset.headers.get('content-type')).to.include('javascript');
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Mocha root hooks: boot one server for the whole run on a throwaway database (the services
+ * come from scripts/with-services.sh), and close it after.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+let server: RunningServer | null = null;
+
+/** The running server's base URL. */
+export function baseUrl(): string {
+  if (!server) throw new Error('server not started');
+  return server.url;
+}
+
+/** A database URI with a random name, so runs never see each other's data. */
+export function throwawayMongoUri(prefix = 'test'): string {
+  const uri = new URL(process.env.MONGODB_URI ?? '');
+  uri.pathname = `/${prefix}_${randomBytes(4).toString('hex')}`;
+  return uri.toString();
+}
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(60000);
+    const config = parseConfig({
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MONGODB_URI: throwawayMongoUri(),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+    });
+    server = await startServer(config);
+  },
+  async afterAll() {
+    await server?.close();
+    server = null;
+  },
+};
