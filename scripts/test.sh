@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WITH_S3=1 NODE_ENV=test
+# With no arguments, every test file; otherwise only the files given.
+[ $# -gt 0 ] || set -- 'test/**/*.test.ts'
 exec bash scripts/with-services.sh npx mocha "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with MongoDB and Redis available: the ones named by MONGODB_URI and
 # REDIS_URL when both are set, otherwise throwaway local services that stop with the command.
-# With WITH_S3=1 a local MinIO is started too (its address in TEST_S3_*).
+# With WITH_S3=1 a local MinIO is started too (its address in TEST_S3_*). With SERVICES_DIR
+# set, data lives there and survives the run (npm run local); otherwise it is thrown away.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -9,8 +10,13 @@ if [ -n "${MONGODB_URI:-}" ] && [ -n "${REDIS_URL:-}" ] && [ "${WITH_S3:-0}" != 
   exec "$@"
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/omnistream-services.XXXXXX")
-cleanup() { bash "$root/scripts/services.sh" stop "$dir"; rm -rf "$dir"; }
+if [ -n "${SERVICES_DIR:-}" ]; then
+  dir=$SERVICES_DIR
+  cleanup() { bash "$root/scripts/services.sh" stop "$dir"; }
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/omnistream-services.XXXXXX")
+  cleanup() { bash "$root/scripts/services.sh" stop "$dir"; rm -rf "$dir"; }
+fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

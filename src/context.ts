@@ -3,6 +3,7 @@
  * system and configuration through here rather than through constructor plumbing.
  */
 import type { Redis } from 'ioredis';
+import type { ActorSystem } from '../actors/runtime.js';
 import type { Config } from './config.js';
 import type { MediaStorage } from './storage/index.js';
 
@@ -11,6 +12,7 @@ export interface AppContext {
   config: Config;
   redis: Redis;
   storage: MediaStorage;
+  actors: ActorSystem;
 }
 
 let current: AppContext | null = null;

@@ -27,5 +27,10 @@ export const RateLimitError = (message = 'Too many requests') => new AppError(42
 
 /** True for MongoDB's duplicate-key error, the signal that an `_id` or unique claim was lost. */
 export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code === 11000) return true;
+  // FerretDB v1.24 reports a unique-index violation by an update (inserts are fine) as
+  // InternalError (code 1) carrying SQLite's message, instead of 11000.
+  return code === 1 && typeof message === 'string' && message.includes('UNIQUE constraint failed');
 }

@@ -1,4 +1,4 @@
-/** The process-wide pino logger. */
+/** The process-wide pino logger; startServer sets its level from the configuration. */
 import { pino } from 'pino';
 
-export const logger = pino({ level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info') });
+export const logger = pino({ level: 'info' });

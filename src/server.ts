@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { ActorSystem } from '../actors/runtime.js';
+import { tenantActor } from '../actors/tenant/index.js';
 import type { Config } from './config.js';
 import { setAppContext } from './context.js';
 import { connectDatabase } from './db.js';
@@ -19,10 +21,14 @@ export interface RunningServer {
 
 /** Connects everything and listens on config.port (0 picks a free port). */
 export async function startServer(config: Config): Promise<RunningServer> {
+  logger.level = config.logLevel;
   await connectDatabase(config.mongodbUri);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   const storage = createStorage(config.storage);
-  setAppContext({ config, redis, storage });
+  const actors = new ActorSystem({ redisUrl: config.redisUrl, leaseMs: config.actorLeaseMs });
+  actors.register(tenantActor);
+  await actors.start();
+  setAppContext({ config, redis, storage, actors });
 
   const app = createApp(config);
   const server = http.createServer(app.callback());
@@ -38,6 +44,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await actors.stop();
       redis.disconnect();
       await mongoose.disconnect();
       setAppContext(null);

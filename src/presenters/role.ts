@@ -26,3 +26,13 @@ export function presentRole(r: Role): z.infer<typeof RoleBody> {
     updated_at: iso(r.updated_at) as string,
   };
 }
+
+/** The role JSON shape of the Roles API: the role plus how many live agents hold it. */
+export const RoleWithCountBody = RoleBody.extend({
+  agent_count: z.number().int().describe('Agents (not deleted) holding this role'),
+});
+
+/** Shapes a role with its holder count. */
+export function presentRoleWithCount(r: Role, agentCount: number): z.infer<typeof RoleWithCountBody> {
+  return { ...presentRole(r), agent_count: agentCount };
+}

@@ -35,24 +35,37 @@ describe('GET /api/health', () => {
     expect(res.body.checks.storage.driver).to.equal('local');
   });
 
-  it('answers 503 naming the dependency that is down', async function () {
-    this.timeout(30000);
-    // A second real server process whose Redis address has nothing listening.
-    const port = await freePort();
+  it('answers 503 naming the dependency that goes down', async function () {
+    this.timeout(40000);
+    // A second real server process with its own redis-server, which the test then stops.
+    const [port, redisPort] = [await freePort(), await freePort()];
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', ''], { stdio: 'ignore' });
     const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-      env: { ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, MONGODB_URI: throwawayMongoUri() },
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        MONGODB_URI: throwawayMongoUri(),
+      },
       stdio: 'ignore',
     });
     try {
-      const res = await waitFor(`http://127.0.0.1:${port}/api/health`);
+      const healthy = await waitFor(`http://127.0.0.1:${port}/api/health`);
+      expect(healthy.status).to.equal(200);
+      redis.kill('SIGKILL');
+      const res = await fetch(`http://127.0.0.1:${port}/api/health`);
       expect(res.status).to.equal(503);
       const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
       expect(body.status).to.equal('degraded');
       expect(body.checks.redis?.status).to.equal('down');
       expect(body.checks.redis?.error).to.be.a('string');
       expect(body.checks.db?.status).to.equal('up');
+      expect(body.checks.storage?.status).to.equal('up');
     } finally {
       child.kill('SIGKILL');
+      redis.kill('SIGKILL');
     }
   });
 });

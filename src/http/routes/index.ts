@@ -1,7 +1,13 @@
 /** Every API group, in contract order. Add a group here to mount it and document it. */
 import type { RouteGroup } from '../mount.js';
+import { agentRoutes } from './agents.js';
+import { activityLogsRoutes } from './activity-logs.js';
+import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
+import { divisionRoutes } from './divisions.js';
 import { healthRoutes } from './health.js';
+import { rolesRoutes } from './roles.js';
+import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, healthRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, divisionRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes];
