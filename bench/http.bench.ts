@@ -72,6 +72,7 @@ const reg = await fetch(`${server.url}/api/auth/register`, {
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify({ organization_name: 'Bench Co', name: 'Bench', email: `bench-${Date.now()}@example.test`, password: 'bench-password' }),
 });
+if (reg.status !== 201) throw new Error(`could not register the bench tenant: ${reg.status} ${await reg.text()}`);
 const session = (await reg.json()) as { token: string; agent: { id: string }; tenant: { slug: string } };
 const auth = { authorization: `Bearer ${session.token}` };
 

@@ -13,6 +13,9 @@ import { LoginBody, MeBody, RegisterBody, SessionBody, TokenBody } from './auth.
 
 function setSessionCookie(ctx: Context, token: string | null, expiresAt?: string) {
   const { cookie } = appContext().config;
+  // Behind a TLS-terminating proxy that does not send X-Forwarded-Proto, Koa sees plain HTTP
+  // and would refuse a Secure cookie with a 500; the browser still gets it only over HTTPS.
+  if (cookie.secure) ctx.cookies.secure = true;
   ctx.cookies.set(cookie.name, token, {
     httpOnly: true,
     sameSite: 'lax',
