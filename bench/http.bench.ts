@@ -56,7 +56,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<boolean
   });
 }
 
-const config = parseConfig({ ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1234' });
+const config = parseConfig({ ...process.env, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1234', ENCRYPTION_KEY: 'ab'.repeat(32) });
 const server = await startServer(config);
 
 const noop = new Koa();

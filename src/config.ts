@@ -2,7 +2,7 @@
  * Every setting OmniStream reads, parsed once from the environment. A bad value stops the
  * process at start with a message naming the variable, instead of failing later at use.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -28,6 +28,13 @@ const EnvSchema = z.object({
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, 'must be a valid S3 bucket name').default('omnistream-media'),
   S3_REGION: z.string().min(1).default('us-east-1'),
   PASSWORD_HASH_ROUNDS: z.coerce.number().int().min(4).max(15).optional(),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_VERIFY_TOKEN: z.string().min(1).optional(),
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+  EMAIL_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
+  REALTIME_REPLAY_LIMIT: z.coerce.number().int().min(1).max(100000).default(1000),
   ACTOR_LEASE_MS: z.coerce.number().int().min(200).max(600000).default(10000),
 });
 
@@ -45,7 +52,13 @@ export type Config = {
     | { driver: 'local'; dir: string }
     | { driver: 's3'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
   actorLeaseMs: number;
+  /** How many missed events a resuming socket may replay before it must reload over REST. */
+  realtimeReplayLimit: number;
   passwordHashRounds: number;
+  meta: { appSecret: string | null; verifyToken: string | null; graphUrl: string; graphVersion: string };
+  email: { webhookSecret: string | null };
+  /** 32-byte key for secrets at rest (integration tokens); derived from JWT_SECRET outside production. */
+  encryptionKey: Buffer;
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -59,6 +72,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new Error('Invalid configuration:\n  JWT_SECRET: required in production (32+ characters)');
   }
+  if (e.NODE_ENV === 'production' && !e.ENCRYPTION_KEY) {
+    throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: required in production (64 hex characters)');
+  }
+  const jwtSecret = e.JWT_SECRET ?? randomBytes(32).toString('hex');
   let storage: Config['storage'] = { driver: 'local', dir: e.MEDIA_DIR };
   if (e.STORAGE_DRIVER === 's3') {
     const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter((k) => !e[k]);
@@ -82,13 +99,24 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     redisUrl: e.REDIS_URL,
     // Outside production a per-process secret keeps `npm run local` zero-config; tokens then
     // do not survive a restart, which is fine for development.
-    jwt: { secret: e.JWT_SECRET ?? randomBytes(32).toString('hex'), ttlSeconds: e.JWT_TTL_SECONDS },
+    jwt: { secret: jwtSecret, ttlSeconds: e.JWT_TTL_SECONDS },
     cookie: { name: e.COOKIE_NAME, secure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production' },
     logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
     bodyLimitKb: e.BODY_LIMIT_KB,
     storage,
     actorLeaseMs: e.ACTOR_LEASE_MS,
+    realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),
+    meta: {
+      appSecret: e.META_APP_SECRET ?? null,
+      verifyToken: e.META_VERIFY_TOKEN ?? null,
+      graphUrl: e.META_GRAPH_URL.replace(/\/+$/, ''),
+      graphVersion: e.META_GRAPH_VERSION,
+    },
+    email: { webhookSecret: e.EMAIL_WEBHOOK_SECRET ?? null },
+    encryptionKey: e.ENCRYPTION_KEY
+      ? Buffer.from(e.ENCRYPTION_KEY, 'hex')
+      : createHash('sha256').update(`omnistream-encryption:${jwtSecret}`).digest(),
   };
 }

@@ -10,6 +10,7 @@ import { setAppContext } from './context.js';
 import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
+import { attachRealtime } from './realtime/gateway.js';
 import { createStorage } from './storage/index.js';
 
 /** A running server. */
@@ -32,6 +33,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const app = createApp(config);
   const server = http.createServer(app.callback());
+  const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
@@ -40,6 +42,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     async close() {
+      await realtime.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -7,6 +7,10 @@ import { parseConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
 let server: RunningServer | null = null;
+let env: Record<string, string> = {};
+
+/** The environment the test server runs with, for a second server process sharing its data. */
+export const testServerEnv = () => env;
 
 /** The running server's base URL. */
 export function baseUrl(): string {
@@ -24,14 +28,14 @@ export function throwawayMongoUri(prefix = 'test'): string {
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(60000);
-    const config = parseConfig({
-      ...process.env,
+    env = {
       NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
       MONGODB_URI: throwawayMongoUri(),
+      REDIS_URL: process.env.REDIS_URL ?? '',
       JWT_SECRET: randomBytes(32).toString('hex'),
-    });
+      REALTIME_REPLAY_LIMIT: '40',
+    };
+    const config = parseConfig({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' });
     server = await startServer(config);
   },
   async afterAll() {

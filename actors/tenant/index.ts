@@ -8,6 +8,7 @@
 import { appContext } from '../../src/context.js';
 import type { ActorBehaviour } from '../runtime.js';
 import { adminHandlers } from './admins.js';
+import { eventHandlers } from './events.js';
 import { workingHoursHandlers } from './working-hours.js';
 
 /** What the tenant actor keeps between messages. */
@@ -20,6 +21,7 @@ type Handler = (tenantId: string, payload: never) => Promise<unknown>;
 
 const handlers = {
   ...adminHandlers,
+  ...eventHandlers,
   ...workingHoursHandlers,
 } satisfies Record<string, Handler>;
 

@@ -83,7 +83,7 @@ export function tenantRepo<T extends TenantDoc>(model: Model<T>, resource: strin
     async update(tenantId, id, set) {
       await findOwned(tenantId, id);
       const updated = await model
-        .findByIdAndUpdate(id, { $set: set }, { new: true, runValidators: true })
+        .findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after', runValidators: true })
         .lean<T>()
         .exec();
       if (!updated) throw NotFoundError(resource);

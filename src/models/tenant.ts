@@ -42,7 +42,7 @@ export const insertTenant = async (doc: Omit<Tenant, 'created_at' | 'updated_at'
 
 /** Sets fields on a tenant. */
 export const updateTenant = (id: string, set: Partial<Tenant>) =>
-  TenantModel.findByIdAndUpdate(id, { $set: set }, { new: true }).lean<Tenant>().exec();
+  TenantModel.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after' }).lean<Tenant>().exec();
 
 /** Removes a tenant (only used to undo a half-finished registration). */
 export const deleteTenant = (id: string) => TenantModel.deleteOne({ _id: id }).exec();

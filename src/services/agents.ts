@@ -14,7 +14,9 @@ import { divisions } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
-import type { AgentExtras } from '../presenters/agent.js';
+import { presentAgent, type AgentExtras } from '../presenters/agent.js';
+import { emitEvent } from '../events/publish.js';
+import { EVENTS } from '../events/types.js';
 import { agentExtras, agentExtrasOf } from './agent-view.js';
 import { addMemberships, divisionIdsOf, memberIdsOf, removeAllOfAgent, removeMemberships } from './division-members.js';
 import { hashPassword } from './passwords.js';
@@ -287,8 +289,10 @@ export async function setAgentStatus(cmd: SetAgentStatus): Promise<AgentView> {
   }
   if (target.deleted_at) throw StateError('A deleted agent cannot change status');
   if (!target.is_active) throw StateError('A deactivated agent cannot change status');
-  if (target.status !== cmd.status) {
-    await users.update(cmd.tenantId, cmd.id, { status: cmd.status, status_changed_at: new Date() });
-  }
-  return getAgent(cmd.tenantId, cmd.id);
+  if (target.status === cmd.status) return getAgent(cmd.tenantId, cmd.id);
+  await users.update(cmd.tenantId, cmd.id, { status: cmd.status, status_changed_at: new Date() });
+  const view = await getAgent(cmd.tenantId, cmd.id);
+  // Supervisors' dashboards and auto-assignment follow presence live.
+  await emitEvent(cmd.tenantId, EVENTS.agentStatusChanged, presentAgent(view.user, view.extras));
+  return view;
 }

@@ -1,27 +1,8 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { expect } from 'chai';
 import { throwawayMongoUri } from '../setup.js';
 import { api } from '../support/http.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitFor(url: string): Promise<Response> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      return await fetch(url);
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} never answered`);
-}
+import { freePort, startServerProcess } from '../support/server-process.js';
 
 describe('GET /api/health', () => {
   it('reports db, redis and storage as up with latencies', async () => {
@@ -38,24 +19,15 @@ describe('GET /api/health', () => {
   it('answers 503 naming the dependency that goes down', async function () {
     this.timeout(40000);
     // A second real server process with its own redis-server, which the test then stops.
-    const [port, redisPort] = [await freePort(), await freePort()];
+    const redisPort = await freePort();
     const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', ''], { stdio: 'ignore' });
-    const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        MONGODB_URI: throwawayMongoUri(),
-      },
-      stdio: 'ignore',
-    });
+    await new Promise((r) => setTimeout(r, 300));
+    const server = await startServerProcess({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, MONGODB_URI: throwawayMongoUri() });
     try {
-      const healthy = await waitFor(`http://127.0.0.1:${port}/api/health`);
+      const healthy = await fetch(`${server.url}/api/health`);
       expect(healthy.status).to.equal(200);
       redis.kill('SIGKILL');
-      const res = await fetch(`http://127.0.0.1:${port}/api/health`);
+      const res = await fetch(`${server.url}/api/health`);
       expect(res.status).to.equal(503);
       const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
       expect(body.status).to.equal('degraded');
@@ -64,7 +36,7 @@ describe('GET /api/health', () => {
       expect(body.checks.db?.status).to.equal('up');
       expect(body.checks.storage?.status).to.equal('up');
     } finally {
-      child.kill('SIGKILL');
+      server.kill();
       redis.kill('SIGKILL');
     }
   });

@@ -1,0 +1,49 @@
+/**
+ * Every domain event name, grouped by aggregate. They double as Socket.IO event names and
+ * outgoing-webhook event types; string literals for event names appear nowhere else.
+ */
+export const EVENTS = {
+  messageCreated: 'message.created',
+  messageUpdated: 'message.updated',
+  conversationCreated: 'conversation.created',
+  conversationUpdated: 'conversation.updated',
+  conversationAssigned: 'conversation.assigned',
+  conversationTransferred: 'conversation.transferred',
+  conversationTakeover: 'conversation.takeover',
+  noteCreated: 'note.created',
+  noteUpdated: 'note.updated',
+  noteDeleted: 'note.deleted',
+  contactUpdated: 'contact.updated',
+  agentStatusChanged: 'agent.status_changed',
+  slaBreached: 'sla.breached',
+  csatSubmitted: 'csat.submitted',
+} as const;
+
+/** A domain event name. */
+export type EventType = (typeof EVENTS)[keyof typeof EVENTS];
+
+/**
+ * Who may receive an event. Tenant-wide events go to every signed-in member; conversation
+ * events only to those who may see that conversation (ARCHITECTURE: agents without
+ * conversations.view_all see their own and their divisions' conversations).
+ */
+export type Audience =
+  | { scope: 'tenant' }
+  | { scope: 'conversation'; conversationId: string; divisionId: string | null; assigneeId: string | null };
+
+/** An event as stored and delivered: `{ event, seq, tenant_id, data }` plus its audience. */
+export interface DomainEvent {
+  event: EventType;
+  seq: number;
+  tenant_id: string;
+  data: unknown;
+  created_at: string;
+  audience: Audience;
+}
+
+/** Realtime-only notices that carry no seq and are not stored. */
+export const NOTICES = {
+  syncRequired: 'sync.required',
+  replayDone: 'sync.done',
+  typing: 'typing',
+} as const;

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import type { Principal } from '../../src/auth/principal.js';
+import { canReceive } from '../../src/realtime/visibility.js';
+
+const viewer = (permissions: string[], divisionIds: string[] = []) => ({
+  principal: { tenantId: 't', userId: 'me', userName: 'Me', roleId: 'r', permissions: new Set(permissions), via: 'jwt' } as Principal,
+  divisionIds: new Set(divisionIds),
+});
+const conv = (divisionId: string | null, assigneeId: string | null) => ({ scope: 'conversation' as const, conversationId: 'c', divisionId, assigneeId });
+
+describe('canReceive', () => {
+  it('sends tenant-wide events to every member', () => {
+    expect(canReceive(viewer([]), { scope: 'tenant' })).to.equal(true);
+  });
+  it('sends every conversation event to holders of conversations.view_all', () => {
+    expect(canReceive(viewer(['conversations.view_all']), conv('d1', 'someone'))).to.equal(true);
+  });
+  it('sends an agent their own conversations and their divisions’ conversations only', () => {
+    const agent = viewer(['conversations.view'], ['d1']);
+    expect(canReceive(agent, conv('d2', 'me'))).to.equal(true);
+    expect(canReceive(agent, conv('d1', 'someone'))).to.equal(true);
+    expect(canReceive(agent, conv('d2', 'someone'))).to.equal(false);
+    expect(canReceive(agent, conv(null, null))).to.equal(true);
+  });
+  it('sends no conversation event to a member without conversations.view', () => {
+    expect(canReceive(viewer([], ['d1']), conv('d1', 'me'))).to.equal(false);
+  });
+});
