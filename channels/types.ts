@@ -186,8 +186,8 @@ export interface ChannelAdapter {
   name: ChannelName;
   /** Authenticates a webhook from its raw bytes (before any parsing). */
   verify(rawBody: Buffer, headers: WebhookHeaders, secret: string): VerifyResult;
-  /** Turns a verified webhook body into events; unknown parts never throw. */
-  parse(rawBody: Buffer, headers: WebhookHeaders): InboundEvent[];
+  /** Turns a verified webhook body into events; unknown parts never throw (MIME parsing is async). */
+  parse(rawBody: Buffer, headers: WebhookHeaders): InboundEvent[] | Promise<InboundEvent[]>;
   /** Sends through the provider's API. */
   send(credentials: ChannelCredentials, message: OutboundMessage): Promise<SendResult>;
 }

@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   COOKIE_SECURE: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(102400).default(1024),
+  WEBHOOK_BODY_LIMIT_KB: z.coerce.number().int().min(64).max(102400).default(25600),
   STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   S3_ENDPOINT: z.url().optional(),
@@ -48,6 +49,8 @@ export type Config = {
   cookie: { name: string; secure: boolean };
   logLevel: string;
   bodyLimitKb: number;
+  /** Webhooks carry e-mail attachments, so they get a larger limit than API calls. */
+  webhookBodyLimitKb: number;
   storage:
     | { driver: 'local'; dir: string }
     | { driver: 's3'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
@@ -103,6 +106,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     cookie: { name: e.COOKIE_NAME, secure: e.COOKIE_SECURE ?? e.NODE_ENV === 'production' },
     logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
     bodyLimitKb: e.BODY_LIMIT_KB,
+    webhookBodyLimitKb: e.WEBHOOK_BODY_LIMIT_KB,
     storage,
     actorLeaseMs: e.ACTOR_LEASE_MS,
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,

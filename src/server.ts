@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { ActorSystem } from '../actors/runtime.js';
+import { conversationActor } from '../actors/conversation/index.js';
 import { tenantActor } from '../actors/tenant/index.js';
 import type { Config } from './config.js';
 import { setAppContext } from './context.js';
@@ -11,7 +12,12 @@ import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
 import { attachRealtime } from './realtime/gateway.js';
+import { recoverPendingWebhooks } from './services/inbound.js';
 import { createStorage } from './storage/index.js';
+
+// A delivery younger than this may still be in its first processing run.
+const RECOVERY_AGE_MS = 10_000;
+const RECOVERY_INTERVAL_MS = 15_000;
 
 /** A running server. */
 export interface RunningServer {
@@ -28,6 +34,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const storage = createStorage(config.storage);
   const actors = new ActorSystem({ redisUrl: config.redisUrl, leaseMs: config.actorLeaseMs });
   actors.register(tenantActor);
+  actors.register(conversationActor);
   await actors.start();
   setAppContext({ config, redis, storage, actors });
 
@@ -38,10 +45,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
 
+  // Deliveries stored but not processed (a crash, a failed try) are picked up again.
+  const recover = () =>
+    recoverPendingWebhooks(RECOVERY_AGE_MS).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
+  void recover();
+  const recovery = setInterval(recover, RECOVERY_INTERVAL_MS).unref();
+
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     async close() {
+      clearInterval(recovery);
       await realtime.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

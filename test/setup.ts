@@ -34,6 +34,8 @@ export const mochaHooks = {
       REDIS_URL: process.env.REDIS_URL ?? '',
       JWT_SECRET: randomBytes(32).toString('hex'),
       REALTIME_REPLAY_LIMIT: '40',
+      // The platform's own Meta app secret; tenants may also set their own per integration.
+      META_APP_SECRET: randomBytes(16).toString('hex'),
     };
     const config = parseConfig({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' });
     server = await startServer(config);

@@ -9,6 +9,7 @@ import { appContext } from '../../src/context.js';
 import type { ActorBehaviour } from '../runtime.js';
 import { adminHandlers } from './admins.js';
 import { eventHandlers } from './events.js';
+import { integrationHandlers } from './integrations.js';
 import { workingHoursHandlers } from './working-hours.js';
 
 /** What the tenant actor keeps between messages. */
@@ -22,6 +23,7 @@ type Handler = (tenantId: string, payload: never) => Promise<unknown>;
 const handlers = {
   ...adminHandlers,
   ...eventHandlers,
+  ...integrationHandlers,
   ...workingHoursHandlers,
 } satisfies Record<string, Handler>;
 

@@ -4,6 +4,7 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Config } from '../config.js';
 import { docsRouter } from './docs.js';
 import { renderErrors } from './middleware/errors.js';
+import { rawBodyFor } from './middleware/raw-body.js';
 import { mountRoutes } from './mount.js';
 import { buildOpenApi } from './openapi.js';
 import { apiGroups } from './routes/index.js';
@@ -23,17 +24,19 @@ export function createApp(config: Config): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
-  app.use(
-    koaBody({
-      jsonLimit: `${config.bodyLimitKb}kb`,
-      formLimit: `${config.bodyLimitKb}kb`,
-      textLimit: `${config.bodyLimitKb}kb`,
-      jsonStrict: true,
-      multipart: false,
-      // DELETE too: removing agents from a division names them in the body.
-      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-    }),
-  );
+  app.use(rawBodyFor('/api/webhooks/', config.webhookBodyLimitKb * 1024));
+  const parseBody = koaBody({
+    jsonLimit: `${config.bodyLimitKb}kb`,
+    formLimit: `${config.bodyLimitKb}kb`,
+    textLimit: `${config.bodyLimitKb}kb`,
+    jsonStrict: true,
+    multipart: false,
+    // DELETE too: removing agents from a division names them in the body.
+    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+  });
+  // Webhook bodies were already read raw by rawBodyFor.
+  app.use((ctx, next) => (ctx.state.rawBody ? next() : parseBody(ctx, next)));
+
   app.use(api.routes()).use(api.allowedMethods({ throw: false }));
   app.use(docs.routes());
   // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.

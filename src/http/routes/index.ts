@@ -6,8 +6,10 @@ import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
 import { divisionRoutes } from './divisions.js';
 import { healthRoutes } from './health.js';
+import { integrationRoutes } from './integrations.js';
 import { rolesRoutes } from './roles.js';
+import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, divisionRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, divisionRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, integrationRoutes, webhookRoutes];

@@ -1,0 +1,55 @@
+/**
+ * The conversation actor: the only writer of a conversation and its messages' delivery state
+ * (ARCHITECTURE invariant 4). One mailbox per conversation, hosted by whichever process holds
+ * its lease; its state is the conversation document, written back by `_id` with a bumped
+ * `version` after each change.
+ *
+ * To add a message: write its handler in a file beside this one and add it to `handlers`.
+ */
+import { appContext } from '../../src/context.js';
+import { NotFoundError } from '../../src/errors.js';
+import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
+import type { ActorBehaviour } from '../runtime.js';
+import { inboundHandlers } from './inbound.js';
+import type { ConversationHandler } from './state.js';
+
+const handlers = {
+  ...inboundHandlers,
+};
+
+/** Every message type the conversation actor understands. */
+export type ConversationMessageType = keyof typeof handlers;
+
+/** The payload of a message type. */
+export type ConversationPayload<T extends ConversationMessageType> = Parameters<(typeof handlers)[T]>[1];
+
+/** The reply of a message type. */
+export type ConversationReply<T extends ConversationMessageType> = Awaited<ReturnType<(typeof handlers)[T]>>['reply'];
+
+interface ConversationMessage {
+  type: ConversationMessageType;
+  payload: unknown;
+}
+
+/** The behaviour registered with the ActorSystem; state null until the document exists. */
+export const conversationActor: ActorBehaviour<Conversation | null, ConversationMessage, unknown> = {
+  kind: 'conversation',
+  init: (id) => ConversationModel.findById(id).lean<Conversation>().exec(),
+  async receive(state, msg, ctx) {
+    // Reload when the document was created after this actor started.
+    const current = state ?? (await ConversationModel.findById(ctx.id).lean<Conversation>().exec());
+    if (!current) throw NotFoundError('Conversation');
+    const handler = handlers[msg.type] as unknown as ConversationHandler<unknown, unknown>;
+    if (!handler) throw new Error(`conversation actor: unknown message type ${String(msg.type)}`);
+    return handler(current, msg.payload);
+  },
+};
+
+/** Asks a conversation's actor to apply one change. */
+export async function askConversation<T extends ConversationMessageType>(
+  conversationId: string,
+  type: T,
+  payload: ConversationPayload<T>,
+): Promise<ConversationReply<T>> {
+  return (await appContext().actors.ask('conversation', conversationId, { type, payload })) as ConversationReply<T>;
+}

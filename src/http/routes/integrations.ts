@@ -1,0 +1,192 @@
+/** Integrations: each channel's integration (settings and secrets) and the accounts connected to it. */
+import type { Principal } from '../../auth/principal.js';
+import { IntegrationAccountBody, IntegrationBody, IntegrationListBody } from '../../presenters/integration.js';
+import {
+  createAccount,
+  deleteAccount,
+  getAccount,
+  listAccounts,
+  setDefaultAccount,
+  updateAccount,
+} from '../../services/integration-accounts.js';
+import { deleteIntegration, getIntegration, listIntegrations, upsertIntegration } from '../../services/integrations.js';
+import type { RouteGroup } from '../mount.js';
+import { HttpResult } from '../result.js';
+import { route } from '../route.js';
+import { Id, IdParams, MessageBody } from '../schemas/common.js';
+import {
+  AccountPage,
+  ChannelParams,
+  CreateAccountBody,
+  ListAccountsQuery,
+  UpdateAccountBody,
+  UpsertIntegrationBody,
+} from './integrations.schema.js';
+
+const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
+
+const SECRETS_NOTE =
+  'Secrets (app_secret, verify_token, webhook_signing_secret, access_token, SMTP password) are encrypted at rest and never returned: responses show `has_*` flags instead.';
+
+/** The Integrations group (generic rows; Meta onboarding flows are separate). */
+export const integrationRoutes: RouteGroup = {
+  group: 'Integrations',
+  routes: [
+    route({
+      method: 'get',
+      path: '/api/integrations',
+      summary: 'List all channel integrations',
+      description:
+        'Every channel (whatsapp, messenger, instagram, email) in that order, configured or not: an unconfigured one has `configured: false` and null id, so a client can render all four. ' +
+        SECRETS_NOTE,
+      access: 'integrations.view',
+      response: IntegrationListBody,
+      handler: ({ principal }) => listIntegrations(acting(principal)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/integrations/{channel}',
+      summary: 'Get a single integration by channel',
+      description: '404 when the channel is not configured. ' + SECRETS_NOTE,
+      access: 'integrations.view',
+      params: ChannelParams,
+      response: IntegrationBody,
+      handler: ({ principal, params }) => getIntegration({ ...acting(principal), channel: params.channel }),
+    }),
+    route({
+      method: 'put',
+      path: '/api/integrations/{channel}',
+      summary: 'Create or update an integration (upsert)',
+      description:
+        'Creates the channel’s integration (201, enabled unless `is_enabled: false`) or changes it (200). Only the fields given change: ' +
+        'an absent setting or secret keeps its stored value, null clears it. Fields of another channel are a 400 ' +
+        '(Meta channels: settings app_id, waba_id and business_id (WhatsApp), secrets app_secret and verify_token; ' +
+        'email: settings provider, inbound_domain, from_name, secret webhook_signing_secret). ' +
+        'A stored app_secret verifies this organization’s Meta webhooks instead of META_APP_SECRET. ' +
+        SECRETS_NOTE,
+      access: 'integrations.manage',
+      params: ChannelParams,
+      body: UpsertIntegrationBody,
+      response: IntegrationBody,
+      audit: { action: 'integration.updated', resource: 'integration' },
+      handler: async ({ principal, params, body }) => {
+        const { created, integration } = await upsertIntegration({
+          ...acting(principal),
+          channel: params.channel,
+          isEnabled: body.is_enabled,
+          settings: body.settings ?? {},
+          secrets: { app_secret: body.app_secret, verify_token: body.verify_token, webhook_signing_secret: body.webhook_signing_secret },
+        });
+        return new HttpResult(created ? 201 : 200, integration);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/integrations/{channel}',
+      summary: 'Delete an integration',
+      description:
+        'Deletes the integration, its secrets and all of the channel’s accounts; their provider ids are released at once, so webhooks for them are no longer routed to this organization. 404 when not configured.',
+      access: 'integrations.manage',
+      params: ChannelParams,
+      response: MessageBody.extend({ id: Id }),
+      audit: { action: 'integration.deleted', resource: 'integration' },
+      handler: ({ principal, params }) => deleteIntegration({ ...acting(principal), channel: params.channel }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/integration-accounts',
+      summary: 'List integration accounts',
+      description: 'Oldest first (created_at, then id). Filter by `channel` and `status`. ' + SECRETS_NOTE,
+      access: 'integrations.view',
+      query: ListAccountsQuery,
+      response: AccountPage,
+      handler: ({ principal, query }) =>
+        listAccounts({ ...acting(principal), channel: query.channel, status: query.status, page: query.page, limit: query.limit }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/integration-accounts',
+      summary: 'Create an integration account',
+      description:
+        'Connects a provider account to a configured channel: 422 when the channel’s integration does not exist yet (PUT /api/integrations/{channel} first). ' +
+        '`external_id` is the WhatsApp phone_number_id, Facebook Page id or Instagram account id as a string of digits, or the inbound e-mail address. ' +
+        'A provider account belongs to one organization: 409 when it is already connected, here or elsewhere. ' +
+        'Meta accounts need `access_token`. The first active account of a channel becomes its default. ' +
+        SECRETS_NOTE,
+      access: 'integrations.manage',
+      body: CreateAccountBody,
+      response: IntegrationAccountBody,
+      status: 201,
+      audit: { action: 'integration_account.created', resource: 'integration_account' },
+      handler: ({ principal, body }) =>
+        createAccount({
+          ...acting(principal),
+          channel: body.channel,
+          externalId: body.external_id,
+          name: body.name,
+          display: body.display,
+          accessToken: body.access_token,
+          status: body.status,
+          settings: body.settings,
+        }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/integration-accounts/{id}',
+      summary: 'Get an integration account by ID',
+      description: SECRETS_NOTE,
+      access: 'integrations.view',
+      params: IdParams,
+      response: IntegrationAccountBody,
+      handler: ({ principal, params }) => getAccount({ ...acting(principal), id: params.id }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/integration-accounts/{id}',
+      summary: 'Delete an integration account',
+      description:
+        'Releases its provider id. When it was the channel’s default, the oldest remaining active account becomes the default (or none).',
+      access: 'integrations.manage',
+      params: IdParams,
+      response: MessageBody,
+      audit: { action: 'integration_account.deleted', resource: 'integration_account' },
+      handler: ({ principal, params }) => deleteAccount({ ...acting(principal), id: params.id }),
+    }),
+    route({
+      method: 'patch',
+      path: '/api/integration-accounts/{id}',
+      summary: 'Update an integration account',
+      description:
+        'Only the fields given change. A new `external_id` moves the account to another provider id (409 when taken). ' +
+        'Disabling the default hands the default to the oldest active account; enabling an account of a channel without a default makes it the default. ' +
+        SECRETS_NOTE,
+      access: 'integrations.manage',
+      params: IdParams,
+      body: UpdateAccountBody,
+      response: IntegrationAccountBody,
+      audit: { action: 'integration_account.updated', resource: 'integration_account' },
+      handler: ({ principal, params, body }) =>
+        updateAccount({
+          ...acting(principal),
+          id: params.id,
+          externalId: body.external_id,
+          name: body.name,
+          display: body.display,
+          accessToken: body.access_token,
+          status: body.status,
+          settings: body.settings,
+        }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/integration-accounts/{id}/default',
+      summary: 'Set an integration account as the default for its channel',
+      description: 'The previous default stops being one in the same write. 422 for a disabled account.',
+      access: 'integrations.manage',
+      params: IdParams,
+      response: IntegrationAccountBody,
+      audit: { action: 'integration_account.default_set', resource: 'integration_account' },
+      handler: ({ principal, params }) => setDefaultAccount({ ...acting(principal), id: params.id }),
+    }),
+  ],
+};

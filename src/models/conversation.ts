@@ -1,0 +1,92 @@
+/**
+ * Conversations and their "open slot". Only the conversation's actor writes a conversation
+ * (ARCHITECTURE invariant 4). The slot, `_id` = naturalId('open-conversation', tenant, contact),
+ * is claimed by insert when a conversation starts and released when it closes or expires, so a
+ * customer never has two live conversations on a channel, even under concurrent webhooks.
+ */
+import { model, Schema } from 'mongoose';
+import type { ChannelName } from '../../channels/types.js';
+import { baseSchema, type TenantDoc } from './base.js';
+import { tenantRepo } from './repo.js';
+
+/** Conversation statuses; closed and expired are final. */
+export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'closed', 'expired'] as const;
+
+/** A conversation status. */
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+/** A stored conversation. */
+export interface Conversation extends TenantDoc {
+  contact_id: string;
+  channel: ChannelName;
+  /** The integration account the customer wrote to (null for conversations started otherwise). */
+  account_id: string | null;
+  division_id: string | null;
+  assignee_id: string | null;
+  status: ConversationStatus;
+  tags: string[];
+  /** Per agent: when they last read it. */
+  read_markers: Record<string, string>;
+  message_count: number;
+  unread_count: number;
+  note_count: number;
+  last_message_at: Date | null;
+  last_inbound_at: Date | null;
+  last_message_preview: string | null;
+  closed_at: Date | null;
+  /** Bumped on every write; the actor's second fence. */
+  version: number;
+}
+
+const schema = baseSchema<Conversation>(
+  {
+    tenant_id: { type: String, required: true },
+    contact_id: { type: String, required: true },
+    channel: { type: String, required: true },
+    account_id: { type: String, default: null },
+    division_id: { type: String, default: null },
+    assignee_id: { type: String, default: null },
+    status: { type: String, required: true, enum: CONVERSATION_STATUSES },
+    tags: { type: [String], default: [] },
+    read_markers: { type: Schema.Types.Mixed, default: {} },
+    message_count: { type: Number, default: 0 },
+    unread_count: { type: Number, default: 0 },
+    note_count: { type: Number, default: 0 },
+    last_message_at: { type: Date, default: null },
+    last_inbound_at: { type: Date, default: null },
+    last_message_preview: { type: String, default: null },
+    closed_at: { type: Date, default: null },
+    version: { type: Number, required: true },
+  },
+  'conversations',
+);
+// Serves the inbox: newest activity first, filtered by status, assignee, division, contact.
+schema.index({ tenant_id: 1, last_message_at: -1, _id: -1 });
+schema.index({ tenant_id: 1, status: 1, last_message_at: -1 });
+schema.index({ tenant_id: 1, assignee_id: 1, status: 1 });
+schema.index({ tenant_id: 1, contact_id: 1, created_at: -1 });
+
+/** The conversations collection. */
+export const ConversationModel = model<Conversation>('Conversation', schema);
+
+/** Tenant-scoped access to conversations. */
+export const conversations = tenantRepo(ConversationModel, 'Conversation');
+
+/** A contact's live conversation: `_id` = naturalId('open-conversation', tenant, contact). */
+export interface ConversationSlot {
+  _id: string;
+  tenant_id: string;
+  conversation_id: string;
+}
+
+const slotSchema = new Schema<ConversationSlot>(
+  {
+    _id: { type: String, required: true },
+    tenant_id: { type: String, required: true },
+    conversation_id: { type: String, required: true },
+  },
+  { collection: 'conversation_slots', versionKey: false },
+);
+
+/** The conversation_slots collection. */
+export const ConversationSlotModel = model<ConversationSlot>('ConversationSlot', slotSchema);

@@ -1,0 +1,100 @@
+/**
+ * Channel integrations: one document per tenant and channel, `_id` = naturalId('integration',
+ * tenant, channel), so reading a tenant's integration is an `_id` lookup and creating it twice
+ * is impossible. It holds the channel's non-secret settings, its secrets (encrypted, see
+ * src/crypto/secrets.ts) and the channel's default account. Every write goes through the tenant
+ * actor (actors/tenant/integrations.ts), the single writer of these documents.
+ */
+import { model, Schema } from 'mongoose';
+import type { ChannelName } from '../../channels/types.js';
+import type { Config } from '../config.js';
+import { naturalId } from '../ids.js';
+import { baseSchema, type TenantDoc } from './base.js';
+import { tenantRepo } from './repo.js';
+
+/** Every channel, in the order lists show them. */
+export const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const satisfies readonly ChannelName[];
+
+/** The channels run through a Meta app (Graph API, X-Hub-Signature-256 webhooks). */
+export const META_CHANNELS: readonly ChannelName[] = ['whatsapp', 'messenger', 'instagram'];
+
+/** A secret an integration can hold. */
+export type IntegrationSecretName = 'app_secret' | 'verify_token' | 'webhook_signing_secret';
+
+/** A non-secret integration setting. */
+export type IntegrationSettingName = 'app_id' | 'waba_id' | 'business_id' | 'provider' | 'inbound_domain' | 'from_name';
+
+/** Which settings and secrets apply to each channel. */
+export const INTEGRATION_FIELDS: Record<ChannelName, { settings: readonly IntegrationSettingName[]; secrets: readonly IntegrationSecretName[] }> = {
+  whatsapp: { settings: ['app_id', 'waba_id', 'business_id'], secrets: ['app_secret', 'verify_token'] },
+  messenger: { settings: ['app_id'], secrets: ['app_secret', 'verify_token'] },
+  instagram: { settings: ['app_id'], secrets: ['app_secret', 'verify_token'] },
+  email: { settings: ['provider', 'inbound_domain', 'from_name'], secrets: ['webhook_signing_secret'] },
+};
+
+/** Encrypted secrets; null when not set. */
+export type IntegrationSecrets = Record<IntegrationSecretName, string | null>;
+
+/** A stored integration. */
+export interface Integration extends TenantDoc {
+  channel: ChannelName;
+  is_enabled: boolean;
+  /** Only the settings of INTEGRATION_FIELDS[channel]; an unset one is absent. */
+  settings: Partial<Record<IntegrationSettingName, string>>;
+  secrets: IntegrationSecrets;
+  /** Keyed digest of the verify token (secretDigest), so the webhook handshake can find it. */
+  verify_token_digest: string | null;
+  /** The account outbound messages use when none is named; null when the channel has no active account. */
+  default_account_id: string | null;
+}
+
+const schema = baseSchema<Integration>(
+  {
+    tenant_id: { type: String, required: true },
+    channel: { type: String, required: true, enum: [...CHANNELS] },
+    is_enabled: { type: Boolean, required: true },
+    settings: { type: Schema.Types.Mixed, default: {} },
+    secrets: {
+      app_secret: { type: String, default: null },
+      verify_token: { type: String, default: null },
+      webhook_signing_secret: { type: String, default: null },
+    },
+    verify_token_digest: { type: String, default: null },
+    default_account_id: { type: String, default: null },
+  },
+  'integrations',
+);
+// Serves the Meta webhook handshake (GET hub.verify_token): which integration uses this token.
+schema.index({ channel: 1, verify_token_digest: 1 });
+
+/** The integrations collection. */
+export const IntegrationModel = model<Integration>('Integration', schema);
+
+/** Tenant-scoped access to integrations. */
+export const integrations = tenantRepo(IntegrationModel, 'Integration');
+
+/** The id of a tenant's integration of one channel. */
+export const integrationId = (tenantId: string, channel: ChannelName) => naturalId('integration', tenantId, channel);
+
+/** Writes a whole integration (insert or replace) in one document write. */
+export async function saveIntegration(doc: Omit<Integration, 'updated_at'>, now: Date): Promise<Integration> {
+  const stored: Integration = { ...doc, updated_at: now };
+  await IntegrationModel.replaceOne({ _id: doc._id }, stored, { upsert: true, timestamps: false }).exec();
+  return stored;
+}
+
+/** Whether any integration of `channel` (any tenant) uses the verify token with this digest. */
+export async function verifyDigestInUse(channel: ChannelName, digest: string): Promise<boolean> {
+  // A scan on FerretDB, acceptable: it serves Meta's one-off subscription handshake only.
+  const found = await IntegrationModel.findOne({ channel, verify_token_digest: digest }, { _id: 1 }).lean().exec();
+  return found !== null;
+}
+
+/** The integration of a tenant and channel by `_id` (webhook paths, before any caller is known). */
+export const findIntegration = (tenantId: string, channel: ChannelName) =>
+  IntegrationModel.findById(integrationId(tenantId, channel)).lean<Integration>().exec();
+
+/** The platform-wide webhook secret of a channel (META_APP_SECRET or EMAIL_WEBHOOK_SECRET), or null. */
+export function platformWebhookSecret(config: Config, channel: ChannelName): string | null {
+  return channel === 'email' ? config.email.webhookSecret : config.meta.appSecret;
+}

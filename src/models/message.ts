@@ -1,0 +1,91 @@
+/**
+ * Messages. An inbound message's `_id` is naturalId('message', tenant, channel, provider id), so
+ * a webhook retried by Meta is stored once; an agent's send with an idempotency key gets
+ * naturalId('outbound', tenant, key), so a retried request returns the first message. Every
+ * provider id (inbound or returned by a send) is claimed in `message_refs`, which is how
+ * delivery statuses and reactions find their message by `_id`.
+ */
+import { model, Schema } from 'mongoose';
+import type { ChannelName } from '../../channels/types.js';
+import { baseSchema, type TenantDoc } from './base.js';
+import { tenantRepo } from './repo.js';
+
+/** Delivery states in the order they may advance; `failed` is final. */
+export const DELIVERY_ORDER = ['pending', 'sent', 'delivered', 'read'] as const;
+
+/** A message's delivery state. */
+export type DeliveryStatus = (typeof DELIVERY_ORDER)[number] | 'failed' | 'received';
+
+/** A stored message. */
+export interface Message extends TenantDoc {
+  conversation_id: string;
+  contact_id: string;
+  channel: ChannelName;
+  direction: 'inbound' | 'outbound';
+  sender_type: 'contact' | 'agent' | 'ai' | 'system' | 'external';
+  sender_id: string | null;
+  external_id: string | null;
+  idempotency_key: string | null;
+  type: string;
+  text: string | null;
+  /** Channel-specific content (media, location, choice, reaction, e-mail headers...). */
+  content: Record<string, unknown>;
+  status: DeliveryStatus;
+  delivery_errors: unknown[];
+  reply_to_external_id: string | null;
+  /** The provider's time (inbound) or our send time (outbound): the conversation's order. */
+  sent_at: Date;
+}
+
+const schema = baseSchema<Message>(
+  {
+    tenant_id: { type: String, required: true },
+    conversation_id: { type: String, required: true },
+    contact_id: { type: String, required: true },
+    channel: { type: String, required: true },
+    direction: { type: String, required: true },
+    sender_type: { type: String, required: true },
+    sender_id: { type: String, default: null },
+    external_id: { type: String, default: null },
+    idempotency_key: { type: String, default: null },
+    type: { type: String, required: true },
+    text: { type: String, default: null },
+    content: { type: Schema.Types.Mixed, default: {} },
+    status: { type: String, required: true },
+    delivery_errors: { type: [Schema.Types.Mixed], default: [] },
+    reply_to_external_id: { type: String, default: null },
+    sent_at: { type: Date, required: true },
+  },
+  'messages',
+);
+// Serves a conversation's messages in order (provider time, then id for ties).
+schema.index({ tenant_id: 1, conversation_id: 1, sent_at: 1, _id: 1 });
+// Serves search across conversations.
+schema.index({ tenant_id: 1, sent_at: -1 });
+
+/** The messages collection. */
+export const MessageModel = model<Message>('Message', schema);
+
+/** Tenant-scoped access to messages. */
+export const messages = tenantRepo(MessageModel, 'Message');
+
+/** A provider message id -> our message: `_id` = naturalId('message-ref', tenant, channel, provider id). */
+export interface MessageRef {
+  _id: string;
+  tenant_id: string;
+  message_id: string;
+  conversation_id: string;
+}
+
+const refSchema = new Schema<MessageRef>(
+  {
+    _id: { type: String, required: true },
+    tenant_id: { type: String, required: true },
+    message_id: { type: String, required: true },
+    conversation_id: { type: String, required: true },
+  },
+  { collection: 'message_refs', versionKey: false },
+);
+
+/** The message_refs collection. */
+export const MessageRefModel = model<MessageRef>('MessageRef', refSchema);

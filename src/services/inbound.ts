@@ -1,0 +1,164 @@
+/**
+ * The inbound pipeline (ARCHITECTURE invariant 6): verify a webhook on its raw bytes, store it,
+ * acknowledge, then process it — resolve the receiving account's tenant, the contact, the live
+ * conversation — and hand each message or status to the conversation's actor. Processing is
+ * idempotent (natural ids everywhere), so the recovery pass may safely run it again.
+ */
+import { createHash } from 'node:crypto';
+import { adapterFor } from '../../channels/index.js';
+import type { ChannelName, InboundEvent, InboundMessage, InboundStatus, WebhookHeaders } from '../../channels/types.js';
+import { askConversation } from '../../actors/conversation/index.js';
+import { AppError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
+import { naturalId } from '../ids.js';
+import { logger } from '../logger.js';
+import { MessageRefModel, type MessageRef } from '../models/message.js';
+import { WebhookEventModel, type WebhookEvent, type WebhookEventStatus } from '../models/webhook-event.js';
+import { resolveContact } from './contact-resolution.js';
+import { openConversation } from './conversation-opening.js';
+import { appSecretFor, resolveAccount, type ResolvedAccount } from './integration-accounts.js';
+import { appContext } from '../context.js';
+
+/** What the webhook route answers once the delivery is durable. */
+export interface Received {
+  id: string;
+  duplicate: boolean;
+}
+
+/**
+ * Verifies and stores one delivery; processing starts after the caller has answered. The
+ * signing secret may be the tenant's own (an integration's app secret), so the receiving
+ * accounts are read from the body first — only to choose the key; nothing is trusted until a
+ * key verifies the raw bytes.
+ */
+export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers: WebhookHeaders): Promise<Received> {
+  const adapter = adapterFor(channel);
+  let events: InboundEvent[];
+  try {
+    events = await adapter.parse(raw, headers);
+  } catch (err) {
+    throw ValidationError(`Invalid ${channel} webhook body: ${(err as Error).message}`);
+  }
+  const secrets = await candidateSecrets(channel, events);
+  if (secrets.length === 0) throw UnauthorizedError(`No webhook secret is configured for this ${channel} account`);
+  const results = secrets.map((s) => adapter.verify(raw, headers, s));
+  if (!results.some((r) => r.ok)) {
+    const reason = results.find((r): r is { ok: false; reason: string } => !r.ok)?.reason ?? 'signature mismatch';
+    throw UnauthorizedError(`Webhook signature rejected: ${reason}`);
+  }
+  const id = createHash('sha256').update(channel).update('\0').update(raw).digest('hex');
+  try {
+    await WebhookEventModel.create({ _id: id, channel, raw, content_type: headers['content-type'] ?? null, tenant_id: null, status: 'pending', attempts: 0, note: null, received_at: new Date(), processed_at: null });
+  } catch (err) {
+    if (isDuplicateKey(err)) return { id, duplicate: true };
+    throw err;
+  }
+  return { id, duplicate: false };
+}
+
+async function candidateSecrets(channel: ChannelName, events: InboundEvent[]): Promise<string[]> {
+  const accounts = [...new Set(events.map((e) => e.accountExternalId))];
+  const resolved = await Promise.all(accounts.map((a) => resolveAccount(channel, a)));
+  const tenantSecrets = await Promise.all(
+    resolved.filter((r): r is ResolvedAccount => r !== null).map((r) => appSecretFor(r.tenantId, channel)),
+  );
+  const { config } = appContext();
+  const platform = channel === 'email' ? config.email.webhookSecret : config.meta.appSecret;
+  return [...new Set([...tenantSecrets, platform].filter((s): s is string => Boolean(s)))];
+}
+
+/** Processes a stored delivery; safe to run more than once. */
+export async function processWebhookEvent(id: string): Promise<WebhookEventStatus> {
+  const stored = await WebhookEventModel.findById(id).lean<WebhookEvent>().exec();
+  if (!stored || stored.status !== 'pending') return stored?.status ?? 'ignored';
+  let status: WebhookEventStatus = 'processed';
+  const notes: string[] = [];
+  let tenantId: string | null = null;
+  try {
+    const events = await adapterFor(stored.channel).parse(bytesOf(stored.raw), { 'content-type': stored.content_type ?? undefined });
+    for (const event of events) {
+      const account = await resolveAccount(stored.channel, event.accountExternalId);
+      if (!account) {
+        // Meta keeps retrying anything but a 2xx; an account nobody connected is kept and skipped.
+        notes.push(`unknown ${stored.channel} account ${event.accountExternalId}`);
+        logger.warn({ channel: stored.channel, account: event.accountExternalId, webhook: id }, 'webhook for an unknown account ignored');
+        continue;
+      }
+      if (!account.enabled) {
+        notes.push(`${stored.channel} account ${event.accountExternalId} is disabled`);
+        continue;
+      }
+      tenantId = account.tenantId;
+      if (event.kind === 'message') await processMessage(account, event);
+      else await processStatus(account, event);
+    }
+    if (events.length > 0 && notes.length === events.length) status = 'ignored';
+  } catch (err) {
+    status = 'failed';
+    notes.push((err as AppError).message);
+    logger.error({ err, webhook: id }, 'webhook processing failed');
+  }
+  await WebhookEventModel.updateOne(
+    { _id: id },
+    { $set: { status: status === 'failed' && stored.attempts + 1 < 5 ? 'pending' : status, note: notes.join('; ') || null, tenant_id: tenantId, processed_at: new Date() }, $inc: { attempts: 1 } },
+  ).exec();
+  return status;
+}
+
+/** The stored body as a Buffer (a lean read hands back BSON Binary). */
+function bytesOf(raw: Buffer | { buffer: Uint8Array }): Buffer {
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer);
+}
+
+async function processMessage(account: ResolvedAccount, m: InboundMessage): Promise<void> {
+  const { tenantId } = account;
+  // An echo is the business writing (from us or another tool): the customer is its recipient.
+  const customer = m.isEcho ? { externalId: m.recipientExternalId ?? m.sender.externalId } : m.sender;
+  const contact = await resolveContact(tenantId, m.channel, customer);
+  const conversationId = await openConversation({ tenantId, contact, channel: m.channel, accountId: account.account._id, divisionId: null });
+  await askConversation(conversationId, 'inbound', {
+    message: {
+      _id: naturalId('message', tenantId, m.channel, m.externalId),
+      tenant_id: tenantId,
+      contact_id: contact._id,
+      channel: m.channel,
+      direction: m.isEcho ? 'outbound' : 'inbound',
+      sender_type: m.isEcho ? 'external' : 'contact',
+      sender_id: m.isEcho ? null : contact._id,
+      external_id: m.externalId,
+      idempotency_key: null,
+      type: m.type,
+      text: m.text ?? m.email?.text ?? null,
+      content: contentOf(m),
+      status: m.isEcho ? 'sent' : 'received',
+      delivery_errors: [],
+      reply_to_external_id: m.replyToExternalId ?? null,
+      sent_at: m.timestamp,
+    },
+  });
+}
+
+function contentOf(m: InboundMessage): Record<string, unknown> {
+  const { media, location, contacts, choice, reaction, email, unsupportedReason } = m;
+  return Object.fromEntries(
+    Object.entries({ media, location, contacts, choice, reaction, email, unsupported_reason: unsupportedReason }).filter(([, v]) => v !== undefined),
+  );
+}
+
+async function processStatus(account: ResolvedAccount, s: InboundStatus): Promise<void> {
+  if (!s.messageExternalId) return; // watermark reads are applied by the conversation's read marker
+  const ref = await MessageRefModel.findById(naturalId('message-ref', account.tenantId, s.channel, s.messageExternalId)).lean<MessageRef>().exec();
+  if (!ref) return; // a status for a message sent from elsewhere
+  await askConversation(ref.conversation_id, 'delivery_status', { messageId: ref.message_id, status: s.status, ...(s.errors ? { errors: s.errors } : {}) });
+}
+
+/** Processes deliveries left pending (a crash between store and process, or a failed try). */
+export async function recoverPendingWebhooks(olderThanMs: number): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanMs);
+  const pending = await WebhookEventModel.find({ status: 'pending', received_at: { $lte: cutoff } }, { _id: 1 })
+    .sort({ received_at: 1 })
+    .limit(200)
+    .lean<{ _id: string }[]>()
+    .exec();
+  for (const { _id } of pending) await processWebhookEvent(_id);
+  return pending.length;
+}

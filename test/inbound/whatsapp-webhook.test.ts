@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { io as connect, type Socket } from 'socket.io-client';
+import { signMetaBody } from '../../channels/meta-signature.js';
+import { ContactModel } from '../../src/models/contact.js';
+import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
+import { MessageModel, type Message } from '../../src/models/message.js';
+import { WebhookEventModel } from '../../src/models/webhook-event.js';
+import { baseUrl, testServerEnv } from '../setup.js';
+import { api } from '../support/http.js';
+import { startServerProcess } from '../support/server-process.js';
+import { createSession, type TestSession } from '../support/session.js';
+
+const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('').replace(/^0/, '1');
+
+/** A tenant with a WhatsApp integration (its own app secret) and one connected number. */
+async function connectWhatsapp(s: TestSession) {
+  const appSecret = randomBytes(16).toString('hex');
+  const phoneNumberId = digits(15);
+  const integration = await s.call('PUT', '/api/integrations/whatsapp', { body: { app_secret: appSecret, verify_token: `verify-${digits(6)}` } });
+  expect(integration.status, JSON.stringify(integration.body)).to.be.oneOf([200, 201]);
+  const account = await s.call('POST', '/api/integration-accounts', {
+    body: { channel: 'whatsapp', external_id: phoneNumberId, name: 'Support line', access_token: `EAAG${randomBytes(20).toString('hex')}` },
+  });
+  expect(account.status, JSON.stringify(account.body)).to.equal(201);
+  return { appSecret, phoneNumberId, accountId: account.body.id as string };
+}
+
+/** A WhatsApp Cloud API webhook body as Meta sends it (compact, `/` escaped). */
+function textWebhook(phoneNumberId: string, from: string, id: string, text: string, at = Math.floor(Date.now() / 1000)) {
+  const body = {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name: 'Budi Santoso' }, wa_id: from }],
+              messages: [{ from, id, timestamp: String(at), type: 'text', text: { body: text } }],
+            },
+            field: 'messages',
+          },
+        ],
+      },
+    ],
+  };
+  // Meta escapes `/` and every non-ASCII character in the bytes it signs.
+  return JSON.stringify(body)
+    .replace(/\//g, '\\/')
+    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function statusWebhook(phoneNumberId: string, messageId: string, status: string, recipient: string) {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: phoneNumberId }, statuses: [{ id: messageId, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient }] } }] }],
+  });
+}
+
+const post = (raw: string, secret: string | null, path = '/api/webhooks/meta') =>
+  api('POST', path, { raw, headers: secret ? { 'x-hub-signature-256': signMetaBody(raw, secret) } : {} });
+
+async function until<T>(read: () => Promise<T | null | undefined>, what: string, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const messagesOf = (tenantId: string, conversationId: string) =>
+  MessageModel.find({ tenant_id: tenantId, conversation_id: conversationId }).sort({ sent_at: 1, _id: 1 }).lean<Message[]>().exec();
+const conversationsOf = (tenantId: string) => ConversationModel.find({ tenant_id: tenantId }).lean<Conversation[]>().exec();
+
+describe('POST /api/webhooks/meta (WhatsApp)', () => {
+  let s: TestSession;
+  let wa: Awaited<ReturnType<typeof connectWhatsapp>>;
+  before(async () => {
+    s = await createSession();
+    wa = await connectWhatsapp(s);
+  });
+
+  it('stores a signed message once, threads it into a new conversation and pushes it to agents live', async () => {
+    const socket: Socket = connect(baseUrl(), { auth: { token: s.token }, transports: ['websocket'], forceNew: true, reconnection: false });
+    const seen: { event: string; seq: number; data: Record<string, unknown> }[] = [];
+    socket.onAny((name: string, payload: { seq: number; data: Record<string, unknown> }) => {
+      if (name.includes('.')) seen.push({ event: name, seq: payload.seq, data: payload.data });
+    });
+    await new Promise((r) => socket.once('sync.done', r));
+    try {
+      const from = `62812${digits(8)}`;
+      const wamid = `wamid.${randomBytes(12).toString('base64url')}`;
+      const raw = textWebhook(wa.phoneNumberId, from, wamid, 'Halo, pesanan saya / order #123 belum sampai');
+      const res = await post(raw, wa.appSecret);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.received).to.equal(true);
+
+      const created = await until(async () => seen.find((e) => e.event === 'message.created'), 'message.created on the socket');
+      expect(created.data.text).to.equal('Halo, pesanan saya / order #123 belum sampai');
+      expect(created.data.direction).to.equal('inbound');
+      expect(created.data.external_id).to.equal(wamid);
+      expect(seen.map((e) => e.event)).to.include('conversation.created');
+      const seqs = seen.map((e) => e.seq);
+      expect(seqs).to.deep.equal([...seqs].sort((a, b) => a - b));
+
+      const [conversation] = await conversationsOf(s.tenantId);
+      expect(conversation?.status).to.equal('open');
+      expect(conversation?.message_count).to.equal(1);
+      const contact = await ContactModel.findById(conversation?.contact_id).lean().exec();
+      expect(contact?.name).to.equal('Budi Santoso');
+      expect(contact?.phone).to.equal(from);
+
+      // Meta retries the same delivery: it is acknowledged and stored once.
+      const again = await post(raw, wa.appSecret);
+      expect(again.status).to.equal(200);
+      expect(again.body.duplicate).to.equal(true);
+      expect(await messagesOf(s.tenantId, conversation?._id as string)).to.have.length(1);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('answers 401 for a missing or wrong signature and stores nothing', async () => {
+    const raw = textWebhook(wa.phoneNumberId, '6281200000001', 'wamid.unsigned', 'Harga Rp 50.000/pcs, café ☕');
+    const before = await WebhookEventModel.countDocuments({}).exec();
+    expect((await post(raw, null)).status).to.equal(401);
+    expect((await post(raw, 'f'.repeat(32))).status).to.equal(401);
+    // A signature over re-serialized JSON (`/` unescaped) does not match the bytes Meta sent.
+    const reserialized = JSON.stringify(JSON.parse(raw));
+    expect(reserialized).to.not.equal(raw);
+    const res = await api('POST', '/api/webhooks/meta', { raw, headers: { 'x-hub-signature-256': signMetaBody(reserialized, wa.appSecret) } });
+    expect(res.status).to.equal(401);
+    expect(await WebhookEventModel.countDocuments({}).exec()).to.equal(before);
+  });
+
+  it('answers 400 for a body that is not JSON or not a Meta object', async () => {
+    expect((await post('{"object": ', wa.appSecret)).status).to.equal(400);
+    expect((await post(JSON.stringify({ object: 'user', entry: [] }), wa.appSecret)).status).to.equal(400);
+  });
+
+  it('keeps and ignores a delivery for an account nobody connected, answering 200', async () => {
+    // Signed with the platform's app secret, naming a phone number id no tenant connected.
+    const raw = textWebhook(digits(15), '6281299999999', `wamid.${digits(10)}`, 'hello?');
+    const res = await post(raw, testServerEnv().META_APP_SECRET as string);
+    expect(res.status).to.equal(200);
+    const stored = await until(async () => {
+      const e = await WebhookEventModel.findById(res.body.id).lean().exec();
+      return e && e.status !== 'pending' ? e : null;
+    }, 'the delivery to be processed');
+    expect(stored.status).to.equal('ignored');
+    expect(stored.note).to.match(/unknown whatsapp account/);
+  });
+
+  it('accepts the platform secret for a connected tenant too', async () => {
+    const raw = textWebhook(wa.phoneNumberId, '6281200000002', `wamid.${digits(10)}`, 'signed by the platform app');
+    expect((await post(raw, testServerEnv().META_APP_SECRET as string)).status).to.equal(200);
+  });
+
+  it('moves delivery statuses forward only, whatever order they arrive in', async () => {
+    const from = `62813${digits(8)}`;
+    const wamid = `wamid.${randomBytes(10).toString('hex')}`;
+    await post(textWebhook(wa.phoneNumberId, from, wamid, 'status test'), wa.appSecret);
+    const message = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, external_id: wamid }).lean<Message>().exec(), 'the message');
+    // Statuses refer to our outbound messages; mark this one outbound as if we had sent it.
+    await MessageModel.updateOne({ _id: message._id }, { $set: { direction: 'outbound', status: 'pending' } }).exec();
+    for (const status of ['read', 'delivered', 'sent']) {
+      expect((await post(statusWebhook(wa.phoneNumberId, wamid, status, from), wa.appSecret)).status).to.equal(200);
+    }
+    const read = await until(async () => {
+      const m = await MessageModel.findById(message._id).lean<Message>().exec();
+      return m?.status === 'read' ? m : null;
+    }, 'status read');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await MessageModel.findById(message._id).lean<Message>().exec())?.status).to.equal(read.status);
+  });
+
+  it('starts one conversation when the same new customer’s messages arrive at once', async () => {
+    const from = `62814${digits(8)}`;
+    const bodies = Array.from({ length: 8 }, (_, i) => textWebhook(wa.phoneNumberId, from, `wamid.burst.${from}.${i}`, `pesan ${i}`, 1_790_000_000 + i));
+    const results = await Promise.all(bodies.map((b) => post(b, wa.appSecret)));
+    expect(results.every((r) => r.status === 200)).to.equal(true);
+    const contact = await until(() => ContactModel.findOne({ tenant_id: s.tenantId, phone: from }).lean().exec(), 'the contact');
+    const convs = await until(async () => {
+      const list = (await conversationsOf(s.tenantId)).filter((c) => c.contact_id === contact._id);
+      return list.length > 0 && list[0]?.message_count === 8 ? list : null;
+    }, 'all eight messages');
+    expect(convs).to.have.length(1);
+    const stored = await messagesOf(s.tenantId, convs[0]?._id as string);
+    // Ordered by the provider's timestamps, not by arrival.
+    expect(stored.map((m) => m.text)).to.deep.equal(bodies.map((_, i) => `pesan ${i}`));
+  });
+
+  it('answers Meta’s subscription handshake with the challenge for a known verify token only', async () => {
+    const s2 = await createSession();
+    await s2.call('PUT', '/api/integrations/whatsapp', { body: { verify_token: 'my-own-verify-token' } });
+    const ok = await api('GET', '/api/webhooks/meta?hub.mode=subscribe&hub.verify_token=my-own-verify-token&hub.challenge=1158201444');
+    expect(ok.status).to.equal(200);
+    expect(String(ok.body)).to.equal('1158201444');
+    const bad = await api('GET', '/api/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope-nope-nope&hub.challenge=1');
+    expect(bad.status).to.equal(403);
+    const missing = await api('GET', '/api/webhooks/meta?hub.mode=subscribe');
+    expect(missing.status).to.equal(400);
+  });
+
+  it('processes, after a restart, a delivery that was stored but never processed', async function () {
+    this.timeout(40000);
+    const from = `62815${digits(8)}`;
+    const wamid = `wamid.crash.${digits(10)}`;
+    const raw = Buffer.from(textWebhook(wa.phoneNumberId, from, wamid, 'stored before the crash'));
+    // Exactly what receiveWebhook leaves behind when the process dies right after storing.
+    await WebhookEventModel.create({ _id: `crash-${digits(12)}`, channel: 'whatsapp', raw, content_type: 'application/json', tenant_id: null, status: 'pending', attempts: 0, note: null, received_at: new Date(Date.now() - 60_000), processed_at: null });
+    const restarted = await startServerProcess(testServerEnv());
+    try {
+      const m = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, external_id: wamid }).lean<Message>().exec(), 'the recovered message', 20000);
+      expect(m.text).to.equal('stored before the crash');
+    } finally {
+      restarted.kill();
+    }
+  });
+});
