@@ -2,8 +2,7 @@
  * Runs the server for local use and makes sure a demo organization exists, printing its login.
  * The demo is created through the public register endpoint, exactly as a user would.
  */
-import { parseConfig } from '../src/config.js';
-import { startServer } from '../src/server.js';
+import { boot } from '../src/main.js';
 
 const DEMO = {
   organization_name: 'Toko Demo',
@@ -13,14 +12,7 @@ const DEMO = {
   password: 'omnistream-demo',
 };
 
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(1);
-}
-const server = await startServer(config);
+const server = await boot();
 const url = `http://localhost:${server.port}`;
 
 const res = await fetch(`${server.url}/api/auth/register`, {
@@ -39,9 +31,3 @@ OmniStream is running at ${url}
 Press Ctrl-C to stop.
 `);
 
-const stop = async () => {
-  await server.close();
-  process.exit(0);
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);

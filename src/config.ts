@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   S3_SECRET_KEY: z.string().min(1).optional(),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, 'must be a valid S3 bucket name').default('omnistream-media'),
   S3_REGION: z.string().min(1).default('us-east-1'),
+  MEDIA_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
   PASSWORD_HASH_ROUNDS: z.coerce.number().int().min(4).max(15).optional(),
   META_APP_SECRET: z.string().min(1).optional(),
   META_VERIFY_TOKEN: z.string().min(1).optional(),
@@ -54,6 +55,10 @@ export type Config = {
   storage:
     | { driver: 'local'; dir: string }
     | { driver: 's3'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+  /** S3 settings whenever S3_ENDPOINT and its keys are set, whatever the default driver (POST /api/media/s3). */
+  s3: Extract<Config['storage'], { driver: 's3' }> | null;
+  /** Largest accepted media upload. */
+  media: { maxBytes: number };
   actorLeaseMs: number;
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
@@ -94,6 +99,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       region: e.S3_REGION,
     };
   }
+  // POST /api/media/s3 may use S3 next to a local default driver when its settings are given.
+  const s3: Config['s3'] =
+    e.S3_ENDPOINT && e.S3_ACCESS_KEY && e.S3_SECRET_KEY
+      ? { driver: 's3', endpoint: e.S3_ENDPOINT, accessKey: e.S3_ACCESS_KEY, secretKey: e.S3_SECRET_KEY, bucket: e.S3_BUCKET, region: e.S3_REGION }
+      : null;
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -108,6 +118,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     bodyLimitKb: e.BODY_LIMIT_KB,
     webhookBodyLimitKb: e.WEBHOOK_BODY_LIMIT_KB,
     storage,
+    s3,
+    media: { maxBytes: e.MEDIA_MAX_BYTES },
     actorLeaseMs: e.ACTOR_LEASE_MS,
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.

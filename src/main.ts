@@ -1,21 +1,27 @@
 /** Entry point: `tsx src/main.ts`. Configuration comes from the environment (see README). */
-import { parseConfig } from './config.js';
+import { parseConfig, type Config } from './config.js';
 import { logger } from './logger.js';
-import { startServer } from './server.js';
+import { startServer, type RunningServer } from './server.js';
 
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(1);
+/** Parses the environment (exiting with the list of bad variables) and starts the server. */
+export async function boot(): Promise<RunningServer> {
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  const server = await startServer(config);
+  const stop = async () => {
+    logger.info('shutting down');
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return server;
 }
 
-const server = await startServer(config);
-const stop = async () => {
-  logger.info('shutting down');
-  await server.close();
-  process.exit(0);
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+// Run when executed directly (scripts/local.ts imports boot instead).
+if (import.meta.url === `file://${process.argv[1]}`) await boot();

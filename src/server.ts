@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { ActorSystem } from '../actors/runtime.js';
+import { contactActor } from '../actors/contact/index.js';
 import { conversationActor } from '../actors/conversation/index.js';
 import { tenantActor } from '../actors/tenant/index.js';
 import type { Config } from './config.js';
@@ -35,6 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const actors = new ActorSystem({ redisUrl: config.redisUrl, leaseMs: config.actorLeaseMs });
   actors.register(tenantActor);
   actors.register(conversationActor);
+  actors.register(contactActor);
   await actors.start();
   setAppContext({ config, redis, storage, actors });
 

@@ -1,13 +1,22 @@
 /**
  * Mocha root hooks: boot one server for the whole run on a throwaway database (the services
- * come from scripts/with-services.sh), and close it after.
+ * come from scripts/with-services.sh), and close it after. One fake Graph API serves the whole
+ * run as META_GRAPH_URL; it starts with no handlers, so each test registers what it expects.
  */
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { startFakeGraph, type FakeGraph } from './support/fake-graph.js';
 
 let server: RunningServer | null = null;
+let graph: FakeGraph | null = null;
 let env: Record<string, string> = {};
+
+/** The run's fake Graph API (the server's META_GRAPH_URL); `reset()` it before registering handlers. */
+export function fakeGraph(): FakeGraph {
+  if (!graph) throw new Error('fake Graph API not started');
+  return graph;
+}
 
 /** The environment the test server runs with, for a second server process sharing its data. */
 export const testServerEnv = () => env;
@@ -28,6 +37,7 @@ export function throwawayMongoUri(prefix = 'test'): string {
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(60000);
+    graph = await startFakeGraph();
     env = {
       NODE_ENV: 'test',
       MONGODB_URI: throwawayMongoUri(),
@@ -36,6 +46,9 @@ export const mochaHooks = {
       REALTIME_REPLAY_LIMIT: '40',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
+      // Outbound Graph calls go to the local fake, never to Meta.
+      META_GRAPH_URL: graph.url,
+      META_GRAPH_VERSION: 'v21.0',
     };
     const config = parseConfig({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' });
     server = await startServer(config);
@@ -43,5 +56,7 @@ export const mochaHooks = {
   async afterAll() {
     await server?.close();
     server = null;
+    await graph?.close();
+    graph = null;
   },
 };

@@ -31,7 +31,8 @@ export interface InboundReply {
   duplicate: boolean;
 }
 
-const preview = (m: Pick<Message, 'text' | 'type'>) => (m.text ? m.text.slice(0, 140) : `[${m.type}]`);
+/** The conversation list's one-line preview of a message. */
+export const preview = (m: Pick<Message, 'text' | 'type'>) => (m.text ? m.text.slice(0, 140) : `[${m.type}]`);
 
 /** Stores a message once, threads it into the conversation, and announces both. */
 const receiveInbound: ConversationHandler<InboundMessagePayload, InboundReply> = async (c, { message }) => {
@@ -64,7 +65,8 @@ const receiveInbound: ConversationHandler<InboundMessagePayload, InboundReply> =
   return { state: next, reply: { messageId: message._id, duplicate: false } };
 };
 
-async function claimRef(c: Conversation, messageId: string, externalId: string) {
+/** Claims a provider message id for our message, so statuses and reactions find it by `_id`; a second claim is a no-op. */
+export async function claimRef(c: Conversation, messageId: string, externalId: string): Promise<void> {
   try {
     await MessageRefModel.create({ _id: naturalId('message-ref', c.tenant_id, c.channel, externalId), tenant_id: c.tenant_id, message_id: messageId, conversation_id: c._id });
   } catch (err) {

@@ -11,10 +11,18 @@ import { NotFoundError } from '../../src/errors.js';
 import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
 import type { ActorBehaviour } from '../runtime.js';
 import { inboundHandlers } from './inbound.js';
+import { lifecycleHandlers } from './lifecycle.js';
+import { noteHandlers } from './notes.js';
+import { outboundHandlers } from './outbound.js';
+import { transferHandlers } from './transfers.js';
 import type { ConversationHandler } from './state.js';
 
 const handlers = {
   ...inboundHandlers,
+  ...lifecycleHandlers,
+  ...noteHandlers,
+  ...outboundHandlers,
+  ...transferHandlers,
 };
 
 /** Every message type the conversation actor understands. */

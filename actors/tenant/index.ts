@@ -8,6 +8,7 @@
 import { appContext } from '../../src/context.js';
 import type { ActorBehaviour } from '../runtime.js';
 import { adminHandlers } from './admins.js';
+import { assignmentHandlers } from './assignment.js';
 import { eventHandlers } from './events.js';
 import { integrationHandlers } from './integrations.js';
 import { workingHoursHandlers } from './working-hours.js';
@@ -22,6 +23,7 @@ type Handler = (tenantId: string, payload: never) => Promise<unknown>;
 
 const handlers = {
   ...adminHandlers,
+  ...assignmentHandlers,
   ...eventHandlers,
   ...integrationHandlers,
   ...workingHoursHandlers,

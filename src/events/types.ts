@@ -29,7 +29,20 @@ export type EventType = (typeof EVENTS)[keyof typeof EVENTS];
  */
 export type Audience =
   | { scope: 'tenant' }
-  | { scope: 'conversation'; conversationId: string; divisionId: string | null; assigneeId: string | null };
+  | {
+      scope: 'conversation';
+      conversationId: string;
+      divisionId: string | null;
+      assigneeId: string | null;
+      /**
+       * Agents who also receive this one event though the conversation may not be theirs: the
+       * previous assignee and the transferring agent of a transfer, the agents a note mentions.
+       * They still need conversations.view; this widens one event, never the conversation.
+       */
+      alsoAgentIds?: string[];
+      /** Divisions whose members also receive this one event (a transfer's previous division). */
+      alsoDivisionIds?: string[];
+    };
 
 /** An event as stored and delivered: `{ event, seq, tenant_id, data }` plus its audience. */
 export interface DomainEvent {

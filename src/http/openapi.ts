@@ -39,10 +39,13 @@ function operation(group: string, def: RouteDef) {
   const responses: Record<string, unknown> = {
     [status]: {
       description: def.summary,
-      ...(status === '204' ? {} : { content: { 'application/json': { schema: outputSchema(def.response) } } }),
+      ...(status === '204'
+        ? {}
+        : { content: def.produces ? { [def.produces]: { schema: { type: 'string', format: 'binary' } } } : { 'application/json': { schema: outputSchema(def.response) } } }),
     },
     400: errorResponse('Invalid parameters, query or body'),
   };
+  for (const [code, description] of Object.entries(def.errors ?? {})) responses[code] = errorResponse(description);
   if (def.access !== 'public') {
     responses[401] = errorResponse('Missing, invalid, expired or revoked credentials');
     if (def.access !== 'authenticated') responses[403] = errorResponse(`Caller lacks ${def.access}`);
@@ -57,6 +60,7 @@ function operation(group: string, def: RouteDef) {
     security: def.access === 'public' ? [] : [{ bearer: [] }, { cookie: [] }],
     parameters: parameters(def),
     ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(def.body) } } } } : {}),
+    ...(def.form ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: inputSchema(def.form) } } } } : {}),
     responses,
   };
 }

@@ -53,6 +53,15 @@ interface BaseRoute<
   /** The success response's schema and status (200 unless said). */
   response: R;
   status?: number;
+  /**
+   * A multipart/form-data request (file uploads), documented in OpenAPI from this schema. The
+   * handler reads the form itself (koa-body leaves it unparsed), so it streams under its limits.
+   */
+  form?: Schema;
+  /** The success answer's content type when it is not JSON (file downloads). */
+  produces?: string;
+  /** Error statuses worth documenting besides 400/401/403/404 (413, 415, 503...). */
+  errors?: Record<number, string>;
   handler(input: RouteInput<Out<P>, Out<Q>, Out<B>, A>): Promise<RouteResult<z.input<R>>>;
 }
 

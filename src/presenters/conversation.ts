@@ -14,6 +14,8 @@ export const ConversationBody = z.object({
   assignee_id: z.uuid().nullable(),
   status: z.string(),
   tags: z.array(z.string()),
+  /** Agent id -> when that agent last marked the conversation read. */
+  read_markers: z.record(z.string(), z.iso.datetime()),
   message_count: z.number().int(),
   unread_count: z.number().int(),
   note_count: z.number().int(),
@@ -36,6 +38,7 @@ export function presentConversation(c: Conversation): z.infer<typeof Conversatio
     assignee_id: c.assignee_id,
     status: c.status,
     tags: c.tags,
+    read_markers: { ...c.read_markers },
     message_count: c.message_count,
     unread_count: c.unread_count,
     note_count: c.note_count,

@@ -7,7 +7,8 @@
  * them to its own sockets. A socket that resumes with `since_seq` first gets what it missed
  * (from a per-process cache of recent events, else the event log by `_id`), while live events
  * wait in its buffer; then the buffer drains, skipping any seq already sent. Rooms and the
- * Redis adapter carry the ephemeral traffic between processes (typing indicators).
+ * Redis adapter carry the ephemeral traffic between processes (typing indicators in
+ * `conversation:<id>` rooms, which a client joins for a conversation it may see).
  */
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -17,6 +18,7 @@ import type { Principal } from '../auth/principal.js';
 import { NOTICES, type DomainEvent } from '../events/types.js';
 import { logger } from '../logger.js';
 import { findEvent, readHead } from '../models/event.js';
+import { findVisibleConversation } from '../services/conversation-access.js';
 import { divisionIdsOf } from '../services/division-members.js';
 import { authenticateToken } from '../services/tokens.js';
 import { RecentEvents } from './recent-events.js';
@@ -85,6 +87,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       peers.delete(conn);
       if (peers.size === 0) byTenant.delete(principal.tenantId);
     });
+    watchConversations(socket, principal);
     try {
       await catchUp(conn, sinceOf(socket), recent);
     } catch (err) {
@@ -129,6 +132,43 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     },
   };
 }
+
+/**
+ * `conversation.join` / `conversation.leave` with `{ conversation_id }` (acknowledged with
+ * `{ ok }` or `{ ok: false, error }`), and `typing` with `{ conversation_id, is_typing }`,
+ * relayed to the conversation's other watchers on every process through the Redis adapter.
+ */
+function watchConversations(socket: Socket, principal: Principal) {
+  const room = (id: string) => `conversation:${id}`;
+  const idOf = (body: unknown) => {
+    const id = (body as { conversation_id?: unknown } | null)?.conversation_id;
+    return typeof id === 'string' && UUID.test(id) ? id : null;
+  };
+  socket.on('conversation.join', async (body: unknown, ack?: (r: unknown) => void) => {
+    const id = idOf(body);
+    try {
+      if (!id) throw new Error('conversation_id must be a UUID');
+      await findVisibleConversation(principal, id);
+      await socket.join(room(id));
+      ack?.({ ok: true });
+    } catch (err) {
+      ack?.({ ok: false, error: (err as Error).message });
+    }
+  });
+  socket.on('conversation.leave', async (body: unknown, ack?: (r: unknown) => void) => {
+    const id = idOf(body);
+    if (id) await socket.leave(room(id));
+    ack?.({ ok: Boolean(id) });
+  });
+  socket.on(NOTICES.typing, (body: unknown) => {
+    const id = idOf(body);
+    if (!id || !socket.rooms.has(room(id))) return;
+    const isTyping = (body as { is_typing?: unknown }).is_typing === true;
+    socket.to(room(id)).emit(NOTICES.typing, { conversation_id: id, agent_id: principal.userId, name: principal.userName, is_typing: isTyping });
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function loadEvent(tenantId: string, seq: number): Promise<DomainEvent | null> {
   const stored = await findEvent(tenantId, seq);

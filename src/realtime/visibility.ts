@@ -11,7 +11,8 @@ export interface Viewer {
 /**
  * Tenant-wide events reach every member. Conversation events reach holders of
  * conversations.view_all, the assignee, members of the conversation's division, and, for a
- * conversation in no division, every holder of conversations.view.
+ * conversation in no division, every holder of conversations.view; an event may name extra
+ * agents and divisions (`alsoAgentIds`, `alsoDivisionIds`) who receive that event as well.
  */
 export function canReceive(viewer: Viewer, audience: Audience): boolean {
   if (audience.scope === 'tenant') return true;
@@ -19,5 +20,7 @@ export function canReceive(viewer: Viewer, audience: Audience): boolean {
   if (permissions.has('conversations.view_all')) return true;
   if (!permissions.has('conversations.view')) return false;
   if (audience.assigneeId === userId) return true;
+  if (audience.alsoAgentIds?.includes(userId)) return true;
+  if (audience.alsoDivisionIds?.some((d) => viewer.divisionIds.has(d))) return true;
   return audience.divisionId === null ? true : viewer.divisionIds.has(audience.divisionId);
 }

@@ -16,6 +16,7 @@ import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
 import { presentAgent, type AgentExtras } from '../presenters/agent.js';
 import { emitEvent } from '../events/publish.js';
+import { serveAssignmentQueue } from './auto-assignment.js';
 import { EVENTS } from '../events/types.js';
 import { agentExtras, agentExtrasOf } from './agent-view.js';
 import { addMemberships, divisionIdsOf, memberIdsOf, removeAllOfAgent, removeMemberships } from './division-members.js';
@@ -294,5 +295,6 @@ export async function setAgentStatus(cmd: SetAgentStatus): Promise<AgentView> {
   const view = await getAgent(cmd.tenantId, cmd.id);
   // Supervisors' dashboards and auto-assignment follow presence live.
   await emitEvent(cmd.tenantId, EVENTS.agentStatusChanged, presentAgent(view.user, view.extras));
+  if (cmd.status === 'online') await serveAssignmentQueue(cmd.tenantId);
   return view;
 }

@@ -35,10 +35,11 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
       if (!isDuplicateKey(err)) throw err;
     }
   }
+  // Only empty fields are filled: what an agent typed into the contact wins over a profile name.
   const set: Partial<Contact> = {};
-  if (sender.name && sender.name !== contact.name) set.name = sender.name;
+  if (sender.name && !contact.name) set.name = sender.name;
   if (sender.phone && !contact.phone) set.phone = sender.phone;
-  if (sender.username && sender.username !== contact.username) set.username = sender.username;
+  if (sender.username && !contact.username) set.username = sender.username;
   if (sender.email && !contact.email) set.email = sender.email.toLowerCase();
   const newIdentities = identities.filter((i) => !contact.identities.includes(i));
   if (Object.keys(set).length === 0 && newIdentities.length === 0) return contact;

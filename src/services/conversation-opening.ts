@@ -24,8 +24,14 @@ export interface OpenConversation {
   divisionId: string | null;
 }
 
-/** The id of the contact's live conversation, starting one (and announcing it) if needed. */
-export async function openConversation(cmd: OpenConversation): Promise<string> {
+/** The contact's live conversation, and whether this call started it. */
+export interface OpenedConversation {
+  id: string;
+  created: boolean;
+}
+
+/** The contact's live conversation, starting one (and announcing it) if needed. */
+export async function openConversation(cmd: OpenConversation): Promise<OpenedConversation> {
   const id = slotId(cmd.tenantId, cmd.contact._id);
   let slot = await ConversationSlotModel.findById(id).lean<ConversationSlot>().exec();
   if (!slot) {
@@ -65,8 +71,9 @@ export async function openConversation(cmd: OpenConversation): Promise<string> {
     };
     await ConversationModel.create(doc);
     await emitEvent(cmd.tenantId, EVENTS.conversationCreated, presentConversation(doc), audienceOf(doc));
+    return { id: doc._id, created: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  return slot.conversation_id;
+  return { id: slot.conversation_id, created: false };
 }

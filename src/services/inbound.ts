@@ -14,7 +14,9 @@ import { logger } from '../logger.js';
 import { MessageRefModel, type MessageRef } from '../models/message.js';
 import { WebhookEventModel, type WebhookEvent, type WebhookEventStatus } from '../models/webhook-event.js';
 import { resolveContact } from './contact-resolution.js';
+import { requestAutoAssignment } from './auto-assignment.js';
 import { openConversation } from './conversation-opening.js';
+import { mediaUrlForProviderMedia } from './media.js';
 import { appSecretFor, resolveAccount, type ResolvedAccount } from './integration-accounts.js';
 import { appContext } from '../context.js';
 
@@ -114,7 +116,8 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
   // An echo is the business writing (from us or another tool): the customer is its recipient.
   const customer = m.isEcho ? { externalId: m.recipientExternalId ?? m.sender.externalId } : m.sender;
   const contact = await resolveContact(tenantId, m.channel, customer);
-  const conversationId = await openConversation({ tenantId, contact, channel: m.channel, accountId: account.account._id, divisionId: null });
+  const opened = await openConversation({ tenantId, contact, channel: m.channel, accountId: account.account._id, divisionId: null });
+  const conversationId = opened.id;
   await askConversation(conversationId, 'inbound', {
     message: {
       _id: naturalId('message', tenantId, m.channel, m.externalId),
@@ -128,17 +131,29 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
       idempotency_key: null,
       type: m.type,
       text: m.text ?? m.email?.text ?? null,
-      content: contentOf(m),
+      content: await contentOf(tenantId, account.account._id, m),
       status: m.isEcho ? 'sent' : 'received',
       delivery_errors: [],
       reply_to_external_id: m.replyToExternalId ?? null,
       sent_at: m.timestamp,
     },
   });
+  // A new customer conversation asks the tenant's auto-assigner for an agent (or waits in line).
+  if (opened.created && !m.isEcho) await requestAutoAssignment(tenantId, conversationId, null);
 }
 
-function contentOf(m: InboundMessage): Record<string, unknown> {
-  const { media, location, contacts, choice, reaction, email, unsupportedReason } = m;
+/** What the message carries besides text; provider media ids become our own /api/media URLs. */
+async function contentOf(tenantId: string, accountId: string, m: InboundMessage): Promise<Record<string, unknown>> {
+  const { location, contacts, choice, reaction, email, unsupportedReason } = m;
+  const media = m.media
+    ? await Promise.all(
+        m.media.map(async (item) => {
+          if (!item.providerMediaId) return item;
+          const details = { ...(item.mimeType ? { mimeType: item.mimeType } : {}), ...(item.filename ? { filename: item.filename } : {}) };
+          return { ...item, url: await mediaUrlForProviderMedia(tenantId, m.channel, item.providerMediaId, accountId, details) };
+        }),
+      )
+    : undefined;
   return Object.fromEntries(
     Object.entries({ media, location, contacts, choice, reaction, email, unsupported_reason: unsupportedReason }).filter(([, v]) => v !== undefined),
   );

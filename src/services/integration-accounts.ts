@@ -233,9 +233,8 @@ export async function resolveAccount(channel: ChannelName, externalId: string): 
 }
 
 /**
- * What an adapter's send needs, secrets decrypted. E-mail settings carry `from_address`,
- * `from_name` (the account's, else the integration's) and `smtp` in nodemailer's transport shape
- * (`{ host, port, secure, auth?: { user, pass } }`) or null.
+ * What an adapter's send needs, secrets decrypted. E-mail settings carry `from` (the account's
+ * name, else the integration's, with its address) and `smtp` as the e-mail adapter reads it.
  */
 export function credentialsFor(account: IntegrationAccount, integration: Integration | null = null): ChannelCredentials {
   const { graphUrl, graphVersion } = appContext().config.meta;
@@ -245,14 +244,16 @@ export function credentialsFor(account: IntegrationAccount, integration: Integra
   }
   const s = account.settings;
   if (account.channel === 'email') {
+    // The shape channels/email/send.ts reads: `{ smtp: { host, port, secure, user, pass }, from }`.
     const smtp = s.smtp;
     const pass = smtp?.password ? decryptSecret(smtp.password, { context: accountSecretContext(account._id, 'smtp.password') }) : null;
+    const address = s.from_address ?? account.external_id;
+    const name = s.from_name ?? integration?.settings.from_name ?? null;
     credentials.settings = {
-      from_address: s.from_address ?? account.external_id,
-      from_name: s.from_name ?? integration?.settings.from_name ?? null,
-      smtp: smtp
-        ? { host: smtp.host, port: smtp.port, secure: smtp.secure, ...(smtp.user ? { auth: { user: smtp.user, pass: pass ?? '' } } : {}) }
-        : null,
+      from: name ? `"${name.replace(/["\\]/g, '')}" <${address}>` : address,
+      ...(smtp
+        ? { smtp: { host: smtp.host, port: smtp.port, secure: smtp.secure ?? smtp.port === 465, ...(smtp.user ? { user: smtp.user, pass: pass ?? '' } : {}) } }
+        : {}),
     };
   } else {
     credentials.settings = Object.fromEntries(ACCOUNT_FIELDS[account.channel].settings.map((k) => [k, s[k] ?? null]));

@@ -10,48 +10,7 @@ import { baseUrl, testServerEnv } from '../setup.js';
 import { api } from '../support/http.js';
 import { startServerProcess } from '../support/server-process.js';
 import { createSession, type TestSession } from '../support/session.js';
-
-const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('').replace(/^0/, '1');
-
-/** A tenant with a WhatsApp integration (its own app secret) and one connected number. */
-async function connectWhatsapp(s: TestSession) {
-  const appSecret = randomBytes(16).toString('hex');
-  const phoneNumberId = digits(15);
-  const integration = await s.call('PUT', '/api/integrations/whatsapp', { body: { app_secret: appSecret, verify_token: `verify-${digits(6)}` } });
-  expect(integration.status, JSON.stringify(integration.body)).to.be.oneOf([200, 201]);
-  const account = await s.call('POST', '/api/integration-accounts', {
-    body: { channel: 'whatsapp', external_id: phoneNumberId, name: 'Support line', access_token: `EAAG${randomBytes(20).toString('hex')}` },
-  });
-  expect(account.status, JSON.stringify(account.body)).to.equal(201);
-  return { appSecret, phoneNumberId, accountId: account.body.id as string };
-}
-
-/** A WhatsApp Cloud API webhook body as Meta sends it (compact, `/` escaped). */
-function textWebhook(phoneNumberId: string, from: string, id: string, text: string, at = Math.floor(Date.now() / 1000)) {
-  const body = {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
-              contacts: [{ profile: { name: 'Budi Santoso' }, wa_id: from }],
-              messages: [{ from, id, timestamp: String(at), type: 'text', text: { body: text } }],
-            },
-            field: 'messages',
-          },
-        ],
-      },
-    ],
-  };
-  // Meta escapes `/` and every non-ASCII character in the bytes it signs.
-  return JSON.stringify(body)
-    .replace(/\//g, '\\/')
-    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+import { connectWhatsapp, digits, postSigned as post, textWebhook, until, type WhatsappAccount } from '../support/whatsapp.js';
 
 function statusWebhook(phoneNumberId: string, messageId: string, status: string, recipient: string) {
   return JSON.stringify({
@@ -60,26 +19,13 @@ function statusWebhook(phoneNumberId: string, messageId: string, status: string,
   });
 }
 
-const post = (raw: string, secret: string | null, path = '/api/webhooks/meta') =>
-  api('POST', path, { raw, headers: secret ? { 'x-hub-signature-256': signMetaBody(raw, secret) } : {} });
-
-async function until<T>(read: () => Promise<T | null | undefined>, what: string, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const messagesOf = (tenantId: string, conversationId: string) =>
   MessageModel.find({ tenant_id: tenantId, conversation_id: conversationId }).sort({ sent_at: 1, _id: 1 }).lean<Message[]>().exec();
 const conversationsOf = (tenantId: string) => ConversationModel.find({ tenant_id: tenantId }).lean<Conversation[]>().exec();
 
 describe('POST /api/webhooks/meta (WhatsApp)', () => {
   let s: TestSession;
-  let wa: Awaited<ReturnType<typeof connectWhatsapp>>;
+  let wa: WhatsappAccount;
   before(async () => {
     s = await createSession();
     wa = await connectWhatsapp(s);

@@ -25,4 +25,12 @@ describe('canReceive', () => {
   it('sends no conversation event to a member without conversations.view', () => {
     expect(canReceive(viewer([], ['d1']), conv('d1', 'me'))).to.equal(false);
   });
+  it('also sends one event to the agents and divisions it names, still only with conversations.view', () => {
+    const agent = viewer(['conversations.view'], ['d1']);
+    expect(canReceive(agent, { ...conv('d2', 'someone'), alsoAgentIds: ['other', 'me'] })).to.equal(true);
+    expect(canReceive(agent, { ...conv('d2', 'someone'), alsoDivisionIds: ['d3', 'd1'] })).to.equal(true);
+    expect(canReceive(agent, { ...conv('d2', 'someone'), alsoAgentIds: ['other'], alsoDivisionIds: ['d3'] })).to.equal(false);
+    expect(canReceive(agent, { ...conv('d2', 'someone'), alsoAgentIds: [], alsoDivisionIds: [] })).to.equal(false);
+    expect(canReceive(viewer([], ['d1']), { ...conv('d2', 'someone'), alsoAgentIds: ['me'], alsoDivisionIds: ['d1'] })).to.equal(false);
+  });
 });

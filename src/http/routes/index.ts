@@ -4,12 +4,19 @@ import { agentRoutes } from './agents.js';
 import { activityLogsRoutes } from './activity-logs.js';
 import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
+import { autoAssignmentRoutes } from './auto-assignment.js';
+import { contactRoutes } from './contacts.js';
+import { conversationRoutes } from './conversations.js';
 import { divisionRoutes } from './divisions.js';
 import { healthRoutes } from './health.js';
 import { integrationRoutes } from './integrations.js';
+import { mediaRoutes } from './media.js';
+import { messageRoutes } from './messages.js';
+import { notesRoutes } from './notes.js';
 import { rolesRoutes } from './roles.js';
+import { transfersRoutes } from './transfers.js';
 import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, divisionRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, integrationRoutes, webhookRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, mediaRoutes, divisionRoutes, transfersRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
