@@ -92,16 +92,38 @@ const rank = (s: DeliveryStatus) => DELIVERY_ORDER.indexOf(s as (typeof DELIVERY
 const applyDeliveryStatus: ConversationHandler<DeliveryStatusPayload, { changed: boolean }> = async (c, p) => {
   const m = await MessageModel.findById(p.messageId).lean<Message>().exec();
   if (!m || m.conversation_id !== c._id) return { state: c, reply: { changed: false } };
-  const advances = p.status === 'failed' ? m.status !== 'failed' && m.status !== 'read' : m.status !== 'failed' && rank(p.status) > rank(m.status);
-  if (!advances) return { state: c, reply: { changed: false } };
-  await MessageModel.updateOne({ _id: m._id }, { $set: { status: p.status, ...(p.errors?.length ? { delivery_errors: p.errors } : {}) } }).exec();
-  const updated = (await MessageModel.findById(m._id).lean<Message>().exec()) as Message;
-  await emitEvent(c.tenant_id, EVENTS.messageUpdated, presentMessage(updated), audienceOf(c));
-  return { state: c, reply: { changed: true } };
+  return { state: c, reply: { changed: await advanceStatus(c, m, p.status, p.errors) } };
+};
+
+/** Moves one message's state forward if `status` is ahead of it, and announces it. */
+async function advanceStatus(c: Conversation, m: Message, status: DeliveryStatusPayload['status'], errors?: unknown[]): Promise<boolean> {
+  const advances = status === 'failed' ? m.status !== 'failed' && m.status !== 'read' : m.status !== 'failed' && rank(status) > rank(m.status);
+  if (!advances) return false;
+  await MessageModel.updateOne({ _id: m._id }, { $set: { status, ...(errors?.length ? { delivery_errors: errors } : {}) } }).exec();
+  await emitEvent(c.tenant_id, EVENTS.messageUpdated, presentMessage({ ...m, status, ...(errors?.length ? { delivery_errors: errors } : {}) }), audienceOf(c));
+  return true;
+}
+
+/** A watermark receipt: every message we sent up to this time was delivered, or read. */
+export interface DeliveryWatermarkPayload {
+  status: 'delivered' | 'read';
+  watermark: string;
+}
+
+/** Messenger reports deliveries and reads as a time, not per message: advance all up to it. */
+const applyDeliveryWatermark: ConversationHandler<DeliveryWatermarkPayload, { changed: number }> = async (c, p) => {
+  const sent = await MessageModel.find({ tenant_id: c.tenant_id, conversation_id: c._id, direction: 'outbound', sent_at: { $lte: new Date(p.watermark) } })
+    .sort({ sent_at: 1, _id: 1 })
+    .lean<Message[]>()
+    .exec();
+  let changed = 0;
+  for (const m of sent) if (await advanceStatus(c, m, p.status)) changed++;
+  return { state: c, reply: { changed } };
 };
 
 /** The inbound message types of the conversation actor. */
 export const inboundHandlers = {
   inbound: receiveInbound,
   delivery_status: applyDeliveryStatus,
+  delivery_watermark: applyDeliveryWatermark,
 };

@@ -11,11 +11,13 @@ import { askConversation } from '../../actors/conversation/index.js';
 import { AppError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { logger } from '../logger.js';
+import { ContactIdentityModel, type ContactIdentity } from '../models/contact.js';
+import { ConversationSlotModel, type ConversationSlot } from '../models/conversation.js';
 import { MessageRefModel, type MessageRef } from '../models/message.js';
 import { WebhookEventModel, type WebhookEvent, type WebhookEventStatus } from '../models/webhook-event.js';
 import { resolveContact } from './contact-resolution.js';
 import { requestAutoAssignment } from './auto-assignment.js';
-import { openConversation } from './conversation-opening.js';
+import { openConversation, slotId } from './conversation-opening.js';
 import { mediaUrlForProviderMedia } from './media.js';
 import { appSecretFor, resolveAccount, type ResolvedAccount } from './integration-accounts.js';
 import { appContext } from '../context.js';
@@ -159,11 +161,32 @@ async function contentOf(tenantId: string, accountId: string, m: InboundMessage)
   );
 }
 
+// A status may overtake the record of our own send (the provider answers the send and fires
+// the webhook at once); a fresh one for an unknown message is retried by the recovery pass.
+const STATUS_RETRY_WINDOW_MS = 5 * 60_000;
+
 async function processStatus(account: ResolvedAccount, s: InboundStatus): Promise<void> {
-  if (!s.messageExternalId) return; // watermark reads are applied by the conversation's read marker
+  if (!s.messageExternalId) {
+    if (s.watermark && s.recipientExternalId && (s.status === 'delivered' || s.status === 'read')) {
+      const conversationId = await liveConversationOf(account.tenantId, s.channel, s.recipientExternalId);
+      if (conversationId) await askConversation(conversationId, 'delivery_watermark', { status: s.status, watermark: s.watermark });
+    }
+    return;
+  }
   const ref = await MessageRefModel.findById(naturalId('message-ref', account.tenantId, s.channel, s.messageExternalId)).lean<MessageRef>().exec();
-  if (!ref) return; // a status for a message sent from elsewhere
+  if (!ref) {
+    if (Date.now() - Date.parse(s.timestamp) < STATUS_RETRY_WINDOW_MS) throw new Error(`status for message ${s.messageExternalId} arrived before its send was recorded; will retry`);
+    return; // a status for a message sent from elsewhere
+  }
   await askConversation(ref.conversation_id, 'delivery_status', { messageId: ref.message_id, status: s.status, ...(s.errors ? { errors: s.errors } : {}) });
+}
+
+/** The live conversation of the customer with this channel identity, if any. */
+async function liveConversationOf(tenantId: string, channel: ChannelName, identity: string): Promise<string | null> {
+  const claim = await ContactIdentityModel.findById(naturalId('contact-identity', tenantId, channel, identity)).lean<ContactIdentity>().exec();
+  if (!claim) return null;
+  const slot = await ConversationSlotModel.findById(slotId(tenantId, claim.contact_id)).lean<ConversationSlot>().exec();
+  return slot?.conversation_id ?? null;
 }
 
 /** Processes deliveries left pending (a crash between store and process, or a failed try). */
