@@ -44,6 +44,7 @@ export const mochaHooks = {
       REDIS_URL: process.env.REDIS_URL ?? '',
       JWT_SECRET: randomBytes(32).toString('hex'),
       REALTIME_REPLAY_LIMIT: '40',
+      WEBHOOK_BODY_LIMIT_KB: '2048',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
       // Outbound Graph calls go to the local fake, never to Meta.

@@ -19,21 +19,30 @@ export interface AppendEventMessage {
   audience: Audience;
 }
 
+// The last seq this process appended per tenant, valid while it hosts the tenant's actor. It
+// can only be behind the log (another process appended while it held the lease), never ahead;
+// the duplicate key on insert then sends us to the stored head.
+const lastSeq = new Map<string, number>();
+
 async function appendEvent(tenantId: string, msg: AppendEventMessage): Promise<{ seq: number }> {
-  let seq = (await readHead(tenantId)) + 1;
+  let seq = (lastSeq.get(tenantId) ?? (await readHead(tenantId))) + 1;
   const created_at = new Date();
-  // A crash between the insert and the head update leaves the head one behind; the duplicate
-  // key then moves us past the events already stored.
   for (;;) {
     try {
       await EventModel.create({ _id: eventId(tenantId, seq), tenant_id: tenantId, seq, event: msg.event, data: msg.data, audience: msg.audience, created_at });
       break;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      seq++;
+      // A head left behind by a crash (or by this cache) is at most a few events short.
+      seq = Math.max(seq + 1, (await readHead(tenantId)) + 1);
     }
   }
-  await EventHeadModel.replaceOne({ _id: headId(tenantId) }, { _id: headId(tenantId), tenant_id: tenantId, seq }, { upsert: true }).exec();
+  lastSeq.set(tenantId, seq);
+  // The head is a hint for readers (the log itself is the truth, read by `_id` until a gap),
+  // so it is not awaited on the hot path; `$max` keeps it from moving backwards.
+  void EventHeadModel.updateOne({ _id: headId(tenantId) }, { $max: { seq }, $setOnInsert: { tenant_id: tenantId } }, { upsert: true })
+    .exec()
+    .catch(() => undefined);
   const event: DomainEvent = { event: msg.event, seq, tenant_id: tenantId, data: msg.data, audience: msg.audience, created_at: created_at.toISOString() };
   await appContext().redis.publish(eventChannel(tenantId), JSON.stringify(event));
   return { seq };

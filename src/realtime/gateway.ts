@@ -102,23 +102,30 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
 
   async function catchUp(conn: Connection, since: number | null, cache: RecentEvents) {
     const tenantId = conn.principal.tenantId;
+    // The stored head may trail the log by the appends still being recorded: the log, read by
+    // `_id` until the first missing seq, is the truth.
     const head = await readHead(tenantId);
-    if (since === null || since >= head) {
-      conn.lastSeq = since === null ? head : since;
+    if (since === null) {
+      conn.lastSeq = await logEnd(tenantId, head, cache);
       return;
     }
     if (head - since > replayLimit) {
-      conn.lastSeq = head;
-      conn.socket.emit(NOTICES.syncRequired, { since_seq: since, head_seq: head });
+      conn.lastSeq = await logEnd(tenantId, head, cache);
+      conn.socket.emit(NOTICES.syncRequired, { since_seq: since, head_seq: conn.lastSeq });
       return;
     }
     conn.lastSeq = since;
-    // Read on past the head: an append may have landed after the head was read.
     for (let seq = since + 1; ; seq++) {
       const e = cache.get(tenantId, seq) ?? (await loadEvent(tenantId, seq));
       if (!e) break;
       send(conn, e);
     }
+  }
+
+  async function logEnd(tenantId: string, from: number, cache: RecentEvents): Promise<number> {
+    let seq = from;
+    while (cache.get(tenantId, seq + 1) ?? (await findEvent(tenantId, seq + 1))) seq++;
+    return seq;
   }
 
   return {

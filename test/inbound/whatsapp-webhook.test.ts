@@ -84,6 +84,15 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     expect(await WebhookEventModel.countDocuments({}).exec()).to.equal(before);
   });
 
+  it('answers 413 for a body over the webhook limit (2 MB in tests) and stores nothing', async () => {
+    const before = await WebhookEventModel.countDocuments({}).exec();
+    const raw = textWebhook(wa.phoneNumberId, '6281200000003', 'wamid.huge', 'x'.repeat(3 * 1024 * 1024));
+    const res = await post(raw, wa.appSecret);
+    expect(res.status).to.equal(413);
+    expect(res.body.code).to.equal('payload_too_large');
+    expect(await WebhookEventModel.countDocuments({}).exec()).to.equal(before);
+  });
+
   it('answers 400 for a body that is not JSON or not a Meta object', async () => {
     expect((await post('{"object": ', wa.appSecret)).status).to.equal(400);
     expect((await post(JSON.stringify({ object: 'user', entry: [] }), wa.appSecret)).status).to.equal(400);

@@ -154,7 +154,7 @@ describe('realtime gateway', () => {
   it('asks a client that is too far behind to reload over REST', async () => {
     const fresh = await createSession();
     // The test server keeps 40 events of replay (REALTIME_REPLAY_LIMIT in test/setup.ts).
-    for (let i = 0; i < 42; i++) await toggle(fresh, i % 2 === 0 ? 'online' : 'offline');
+    for (let i = 0; i < 44; i++) await toggle(fresh, i % 2 === 0 ? 'online' : 'offline');
     const c = await open(baseUrl(), { token: fresh.token, since_seq: 0 });
     try {
       expect(c.notices.map((n) => n.name)).to.include('sync.required');
