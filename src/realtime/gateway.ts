@@ -58,10 +58,17 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   events.on('pmessage', (_pattern: string, _channel: string, text: string) => {
     const e = JSON.parse(text) as DomainEvent;
     recent.add(e);
+    // Live fan-out encodes the packet once for every recipient in this process (a room per
+    // socket id), as a Socket.IO broadcast does, instead of once per socket.
+    const recipients: string[] = [];
     for (const c of byTenant.get(e.tenant_id) ?? []) {
       if (c.replaying) c.buffer.push(e);
-      else send(c, e);
+      else if (e.seq > c.lastSeq) {
+        c.lastSeq = e.seq;
+        if (canReceive(c, e.audience)) recipients.push(c.socket.id);
+      }
     }
+    if (recipients.length) io.local.to(recipients).emit(e.event, wirePayload(e));
   });
 
   io.use(async (socket, next) => {

@@ -178,3 +178,42 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     }
   });
 });
+
+describe('WhatsApp contacts identified by business-scoped user id', () => {
+  let s: TestSession;
+  let wa: WhatsappAccount;
+  before(async () => {
+    s = await createSession();
+    wa = await connectWhatsapp(s);
+  });
+
+  /** A message as Meta sends it for a user who hides their number: no `from`/`wa_id`, only `from_user_id`. */
+  const webhookFor = (sender: { from?: string; bsuid: string }, id: string, text: string) =>
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '15550783881', phone_number_id: wa.phoneNumberId },
+        contacts: [{ profile: { name: 'Sari' }, user_id: sender.bsuid, ...(sender.from ? { wa_id: sender.from } : {}) }],
+        messages: [{ ...(sender.from ? { from: sender.from } : {}), from_user_id: sender.bsuid, id, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } }],
+      } }] }],
+    });
+
+  it('keys the contact by the id given and joins the phone to it when it arrives later', async () => {
+    const bsuid = `ID.${digits(16)}`;
+    const phone = `62816${digits(8)}`;
+    expect((await post(webhookFor({ bsuid }, `wamid.b1.${digits(8)}`, 'tanpa nomor'), wa.appSecret)).status).to.equal(200);
+    const first = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, text: 'tanpa nomor' }).lean<Message>().exec(), 'the first message');
+    const before = await ContactModel.findById(first.contact_id).lean().exec();
+    expect(before?.phone).to.equal(null);
+    expect(before?.identities).to.deep.equal([bsuid]);
+
+    expect((await post(webhookFor({ bsuid, from: phone }, `wamid.b2.${digits(8)}`, 'dengan nomor'), wa.appSecret)).status).to.equal(200);
+    const second = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, text: 'dengan nomor' }).lean<Message>().exec(), 'the second message');
+    expect(second.contact_id).to.equal(first.contact_id);
+    expect(second.conversation_id).to.equal(first.conversation_id);
+    const after = await ContactModel.findById(first.contact_id).lean().exec();
+    expect(after?.phone).to.equal(phone);
+    expect(after?.identities).to.have.members([bsuid, phone]);
+  });
+});
