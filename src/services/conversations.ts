@@ -17,6 +17,7 @@ import type { Page } from '../models/repo.js';
 import { roles } from '../models/role.js';
 import { users, type User } from '../models/user.js';
 import { findVisibleConversation, visibleConversationsFilter } from './conversation-access.js';
+import { sendReadReceipt } from './outbound.js';
 
 /** A conversation with its contact, as the Conversations API answers it. */
 export interface ConversationView {
@@ -176,9 +177,12 @@ export async function setConversationStatus(cmd: SetConversationStatus): Promise
 
 /** Records that the caller read the conversation (and clears its unread count when it is theirs or nobody's). */
 export async function markConversationRead(cmd: OnConversation): Promise<ConversationView> {
-  await findVisibleConversation(cmd.principal, cmd.id);
+  const before = await findVisibleConversation(cmd.principal, cmd.id);
   await changeConversation(cmd.id, 'mark_read', { agentId: cmd.principal.userId });
-  return reload(cmd.tenantId, cmd.id);
+  const after = await reload(cmd.tenantId, cmd.id);
+  // The customer sees "read" once the unread messages are read by whoever owns them.
+  if (before.unread_count > 0 && after.conversation.unread_count === 0) void sendReadReceipt(after.conversation);
+  return after;
 }
 
 /** A tag change: `set` replaces the list, or `add`/`remove` edit it (tags already normalized). */

@@ -225,7 +225,10 @@ function fetchProviderMedia(m: Media): Promise<Media> {
 
 const providerError = (message: string) => new AppError(502, 'provider_error', message);
 
-async function fetchAndStore(m: Media): Promise<Media> {
+async function fetchAndStore(stale: Media): Promise<Media> {
+  // A fetch that finished between this caller's read and now has already stored it.
+  const m = await media.findOwned(stale.tenant_id, stale._id);
+  if (m.storage_key && m.storage_key !== stale.storage_key) return m;
   const ref = m.provider;
   const fetchFrom = ref ? PROVIDER_FETCH[ref.channel] : undefined;
   if (!ref || !fetchFrom) throw new AppError(404, 'not_found', 'Media file is missing from storage');

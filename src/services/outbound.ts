@@ -10,6 +10,9 @@
 import { askConversation } from '../../actors/conversation/index.js';
 import type { DeliveryError, OutboundDraft } from '../../actors/conversation/outbound.js';
 import { adapterFor } from '../../channels/index.js';
+import { markSeen as markInstagramSeen } from '../../channels/instagram/index.js';
+import { markSeen as markMessengerSeen } from '../../channels/messenger/index.js';
+import { markRead as markWhatsappRead } from '../../channels/whatsapp/index.js';
 import { ChannelSendError, type OutboundContent, type OutboundMessage } from '../../channels/types.js';
 import { AppError, ConflictError, StateError, ValidationError } from '../errors.js';
 import { naturalId } from '../ids.js';
@@ -236,4 +239,25 @@ function channelContent(m: Message): OutboundContent {
     return { type: 'reaction', messageExternalId: r.messageExternalId, emoji: r.emoji };
   }
   throw StateError(`A ${m.type} message cannot be sent`);
+}
+
+/**
+ * Tells the customer's app that the business has read them: WhatsApp's blue ticks on the latest
+ * inbound message, Messenger/Instagram "seen". Best effort: a refused receipt is logged, never an
+ * error to the agent who read the conversation.
+ */
+export async function sendReadReceipt(c: Conversation): Promise<void> {
+  if (c.channel === 'email') return;
+  try {
+    const [{ account, integration }, contact] = await Promise.all([usableAccount(c), contacts.findOwned(c.tenant_id, c.contact_id)]);
+    const credentials = credentialsFor(account, integration);
+    if (c.channel === 'whatsapp') {
+      const [latest] = await messages.find({ tenant_id: c.tenant_id, conversation_id: c._id, direction: 'inbound' }, { sent_at: -1, _id: -1 }, 1);
+      if (latest?.external_id) await markWhatsappRead(credentials, latest.external_id);
+    } else {
+      await (c.channel === 'messenger' ? markMessengerSeen : markInstagramSeen)(credentials, recipientOf(contact));
+    }
+  } catch (err) {
+    logger.warn({ err, conversation: c._id }, 'read receipt not sent');
+  }
 }
