@@ -252,7 +252,8 @@ export async function sendReadReceipt(c: Conversation): Promise<void> {
     const [{ account, integration }, contact] = await Promise.all([usableAccount(c), contacts.findOwned(c.tenant_id, c.contact_id)]);
     const credentials = credentialsFor(account, integration);
     if (c.channel === 'whatsapp') {
-      const [latest] = await messages.find({ tenant_id: c.tenant_id, conversation_id: c._id, direction: 'inbound' }, { sent_at: -1, _id: -1 }, 1);
+      // Same-second provider timestamps are common: the later arrival breaks the tie.
+      const [latest] = await messages.find({ tenant_id: c.tenant_id, conversation_id: c._id, direction: 'inbound' }, { sent_at: -1, created_at: -1, _id: -1 }, 1);
       if (latest?.external_id) await markWhatsappRead(credentials, latest.external_id);
     } else {
       await (c.channel === 'messenger' ? markMessengerSeen : markInstagramSeen)(credentials, recipientOf(contact));

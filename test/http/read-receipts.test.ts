@@ -16,7 +16,7 @@ describe('read receipts to the customer', () => {
     graph.reset();
     graph.on('POST', `/v21.0/${wa.phoneNumberId}/messages`, { body: { success: true } });
     const first = await startConversation(s, wa, { text: 'satu' });
-    const second = await startConversation(s, wa, { from: first.from, text: 'dua' });
+    const second = await startConversation(s, wa, { from: first.from, text: 'dua', at: Math.floor(Date.now() / 1000) + 1 });
     expect(second.conversationId).to.equal(first.conversationId);
 
     const read = await s.call('POST', `/api/conversations/${first.conversationId}/read`);
