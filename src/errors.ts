@@ -16,6 +16,33 @@ export class AppError extends Error {
 
 export const ValidationError = (message: string, details?: unknown[]) =>
   new AppError(400, 'validation_error', message, details);
+/** One problem with one input field. */
+export interface FieldIssue {
+  in: 'params' | 'query' | 'body';
+  field: string | null;
+  message: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A 400 naming every bad field, its message led by the first one
+ * ("Invalid request body.days.2: overlaps days.1 on day 1"), the same for schema and rule checks.
+ */
+export function FieldsError(issues: [FieldIssue, ...FieldIssue[]]): AppError {
+  const [first] = issues;
+  return ValidationError(`Invalid request ${first.in}${first.field ? `.${first.field}` : ''}: ${first.message}`, issues);
+}
+
+/** Throws FieldsError when there is any issue. */
+export function assertNoFieldIssues(issues: FieldIssue[]): void {
+  const [first, ...rest] = issues;
+  if (first) throw FieldsError([first, ...rest]);
+}
+
+/** A 400 for one bad body field. */
+export const BodyFieldError = (field: string, message: string, extra: Record<string, unknown> = {}) =>
+  FieldsError([{ in: 'body', field, message, ...extra }]);
+
 export const UnauthorizedError = (message = 'Authentication required') =>
   new AppError(401, 'unauthorized', message);
 export const ForbiddenError = (message = 'You do not have permission to do this') =>

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import { ForbiddenError, UnauthorizedError, ValidationError } from '../errors.js';
+import { assertNoFieldIssues, ForbiddenError, UnauthorizedError, ValidationError, type FieldIssue } from '../errors.js';
 import { recordActivity } from '../services/activity-log.js';
 import { authenticateToken } from '../services/tokens.js';
 import { appContext } from '../context.js';
@@ -33,18 +33,13 @@ export function readToken(ctx: Context): string | null {
   return ctx.cookies.get(appContext().config.cookie.name) ?? null;
 }
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): unknown {
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: FieldIssue['in']): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const details = result.error.issues.map((i) => ({
-    in: where,
-    field: i.path.join('.') || null,
-    message: i.message,
-  }));
-  const first = details[0];
-  const summary = first ? `${where}${first.field ? `.${first.field}` : ''}: ${first.message}` : `invalid ${where}`;
-  throw ValidationError(`Invalid request ${summary}`, details);
+  const details: FieldIssue[] = result.error.issues.map((i) => ({ in: where, field: i.path.join('.') || null, message: i.message }));
+  assertNoFieldIssues(details);
+  throw ValidationError(`Invalid request ${where}`);
 }
 
 async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | null> {

@@ -21,6 +21,7 @@ import { EVENTS } from '../events/types.js';
 import { agentExtras, agentExtrasOf } from './agent-view.js';
 import { addMemberships, divisionIdsOf, memberIdsOf, removeAllOfAgent, removeMemberships } from './division-members.js';
 import { hashPassword } from './passwords.js';
+import { containsText } from './text-match.js';
 
 /** A user with what its presentation needs. */
 export interface AgentView {
@@ -36,8 +37,6 @@ export interface Acting {
   principal: Principal;
 }
 
-/** A `contains, case-insensitive` filter for user-typed text (regex characters taken literally). */
-export const containsText = (q: string) => ({ $regex: q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' });
 
 /** Views of several users, loading their roles and divisions in two queries. */
 export async function agentViews(tenantId: string, list: User[]): Promise<AgentView[]> {

@@ -15,7 +15,8 @@ import { conversations, type Conversation, type ConversationStatus } from '../mo
 import type { Page, Scoped } from '../models/repo.js';
 import type { ContactJson } from '../presenters/contact.js';
 import type { ChannelName } from '../../channels/types.js';
-import { containsText, type Acting } from './agents.js';
+import type { Acting } from './agents.js';
+import { containsText } from './text-match.js';
 import { visibleConversationsFilter } from './conversation-access.js';
 
 /** Filters of the contact list. */

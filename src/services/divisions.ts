@@ -9,7 +9,8 @@ import { newId } from '../ids.js';
 import { divisions, type Division } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { users } from '../models/user.js';
-import { agentViews, containsText, listAgents, requireLiveAgents, type Acting, type AgentView } from './agents.js';
+import { agentViews, listAgents, requireLiveAgents, type Acting, type AgentView } from './agents.js';
+import { containsText } from './text-match.js';
 import { addMemberships, memberCounts, memberIdsOf, removeAllOfDivision, removeMemberships } from './division-members.js';
 
 /** A division with its number of agents. */

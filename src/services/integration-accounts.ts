@@ -15,7 +15,7 @@ import type { ChannelCredentials, ChannelName } from '../../channels/types.js';
 import type { Principal } from '../auth/principal.js';
 import { appContext } from '../context.js';
 import { decryptSecret, encryptSecret, secretDigest } from '../crypto/secrets.js';
-import { ValidationError } from '../errors.js';
+import { assertNoFieldIssues, BodyFieldError } from '../errors.js';
 import { newId } from '../ids.js';
 import { CHANNELS, findIntegration, META_CHANNELS, platformWebhookSecret, verifyDigestInUse, type Integration } from '../models/integration.js';
 import {
@@ -59,7 +59,7 @@ export interface AccountSettingsInput {
 /** The encryption context of an account secret: a ciphertext only decrypts in its own place. */
 export const accountSecretContext = (accountId: string, field: 'access_token' | 'smtp.password') => `integration-account:${accountId}:${field}`;
 
-const issue = (field: string, message: string) => ValidationError(`Invalid request body.${field}: ${message}`, [{ in: 'body', field, message }]);
+const issue = (field: string, message: string) => BodyFieldError(field, message);
 
 const EmailAddress = z.email();
 
@@ -82,13 +82,12 @@ function checkFields(channel: ChannelName, accessToken: string | undefined, sett
   const fields = ACCOUNT_FIELDS[channel];
   const issues = Object.entries(settings ?? {})
     .filter(([k, v]) => v !== undefined && !fields.settings.includes(k as AccountSettingName))
-    .map(([k]) => ({ in: 'body', field: `settings.${k}`, message: `does not apply to ${channel} accounts` }));
-  if (accessToken !== undefined && !fields.accessToken) issues.push({ in: 'body', field: 'access_token', message: `does not apply to ${channel} accounts` });
+    .map(([k]) => ({ in: 'body' as const, field: `settings.${k}`, message: `does not apply to ${channel} accounts` }));
+  if (accessToken !== undefined && !fields.accessToken) issues.push({ in: 'body' as const, field: 'access_token', message: `does not apply to ${channel} accounts` });
   if (creating && fields.accessToken && accessToken === undefined) {
-    issues.push({ in: 'body', field: 'access_token', message: `is required for ${channel} accounts (the Graph API token that sends)` });
+    issues.push({ in: 'body' as const, field: 'access_token', message: `is required for ${channel} accounts (the Graph API token that sends)` });
   }
-  const first = issues[0];
-  if (first) throw ValidationError(`Invalid request body.${first.field}: ${first.message}`, issues);
+  assertNoFieldIssues(issues);
 }
 
 /** The settings patch the actor stores, with the SMTP password encrypted for this account. */

@@ -8,7 +8,7 @@ import { askTenant } from '../../actors/tenant/index.js';
 import type { ChannelName } from '../../channels/types.js';
 import type { Principal } from '../auth/principal.js';
 import { encryptSecret, secretDigest } from '../crypto/secrets.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { assertNoFieldIssues, NotFoundError } from '../errors.js';
 import {
   INTEGRATION_FIELDS,
   integrationId,
@@ -64,13 +64,12 @@ function checkApplicable(cmd: UpsertIntegration): void {
   const issues = [
     ...Object.entries(cmd.settings)
       .filter(([k, v]) => v !== undefined && !fields.settings.includes(k as IntegrationSettingName))
-      .map(([k]) => ({ in: 'body', field: `settings.${k}`, message: `does not apply to ${cmd.channel} integrations` })),
+      .map(([k]) => ({ in: 'body' as const, field: `settings.${k}`, message: `does not apply to ${cmd.channel} integrations` })),
     ...Object.entries(cmd.secrets)
       .filter(([k, v]) => v !== undefined && !fields.secrets.includes(k as IntegrationSecretName))
-      .map(([k]) => ({ in: 'body', field: k, message: `does not apply to ${cmd.channel} integrations` })),
+      .map(([k]) => ({ in: 'body' as const, field: k, message: `does not apply to ${cmd.channel} integrations` })),
   ];
-  const first = issues[0];
-  if (first) throw ValidationError(`Invalid request body.${first.field}: ${first.message}`, issues);
+  assertNoFieldIssues(issues);
 }
 
 /** Creates the integration or changes the given fields; `created` is true for a new one. */

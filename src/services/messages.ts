@@ -13,6 +13,7 @@ import type { Scoped } from '../models/repo.js';
 import { presentMessage } from '../presenters/conversation.js';
 import { presentPage } from '../presenters/page.js';
 import { findVisibleConversation, visibleConversationsFilter } from './conversation-access.js';
+import { containsText } from './text-match.js';
 import { sendOutbound, type OutgoingContent } from './outbound.js';
 
 /** Who acts, in which organization. */
@@ -120,8 +121,6 @@ export interface SearchMessages extends TenantCommand {
   limit: number;
 }
 
-/** A regular expression matching `text` literally. */
-export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Messages whose text contains `q`, newest first, limited to conversations the caller may see.
@@ -129,7 +128,7 @@ export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[
  * `$lookup`; callers without conversations.view_all are limited to their visible conversation ids.
  */
 export async function searchMessages(q: SearchMessages) {
-  const filter: Scoped = { tenant_id: q.tenantId, text: { $regex: escapeRegex(q.q), $options: 'i' } };
+  const filter: Scoped = { tenant_id: q.tenantId, text: containsText(q.q) };
   if (q.channel) filter.channel = q.channel;
   if (q.from || q.to) filter.sent_at = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
   if (q.agentId) Object.assign(filter, { sender_type: 'agent', sender_id: q.agentId });

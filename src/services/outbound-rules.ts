@@ -7,7 +7,7 @@
  */
 import type { ChannelName } from '../../channels/types.js';
 import { CUSTOMER_SERVICE_WINDOW_MS, isInsideCustomerServiceWindow } from '../../channels/whatsapp/index.js';
-import { StateError, ValidationError } from '../errors.js';
+import { BodyFieldError, StateError } from '../errors.js';
 import type { Conversation } from '../models/conversation.js';
 import type { Message } from '../models/message.js';
 
@@ -44,7 +44,7 @@ export function assertChannelSupports(channel: ChannelName, type: OutgoingType, 
   const limit = TEXT_LIMITS[channel];
   if (text !== null && text.length > limit) {
     const message = `must be at most ${limit} characters on ${CHANNEL_NAMES[channel]}`;
-    throw ValidationError(`Invalid request body.text: ${message}`, [{ in: 'body', field: 'text', message }]);
+    throw BodyFieldError('text', message);
   }
 }
 

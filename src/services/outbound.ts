@@ -14,7 +14,7 @@ import { markSeen as markInstagramSeen } from '../../channels/instagram/index.js
 import { markSeen as markMessengerSeen } from '../../channels/messenger/index.js';
 import { markRead as markWhatsappRead } from '../../channels/whatsapp/index.js';
 import { ChannelSendError, type OutboundContent, type OutboundMessage } from '../../channels/types.js';
-import { AppError, ConflictError, StateError, ValidationError } from '../errors.js';
+import { AppError, BodyFieldError, ConflictError, StateError } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { logger } from '../logger.js';
 import { contacts, type Contact } from '../models/contact.js';
@@ -191,7 +191,7 @@ async function targetExternalId(c: Conversation, messageId: string, field: strin
   const target = await messages.findOwnedOrNull(c.tenant_id, messageId);
   if (!target || target.conversation_id !== c._id) {
     const message = 'must be the id of a message in this conversation';
-    throw ValidationError(`Invalid request body.${field}: ${message}`, [{ in: 'body', field, message }]);
+    throw BodyFieldError(field, message);
   }
   if (!target.external_id) throw StateError('That message never reached the channel (it has no provider id), so it cannot be answered or reacted to');
   return target.external_id;

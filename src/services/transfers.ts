@@ -9,7 +9,7 @@
  */
 import { askConversation } from '../../actors/conversation/index.js';
 import type { Principal } from '../auth/principal.js';
-import { ValidationError } from '../errors.js';
+import { BodyFieldError } from '../errors.js';
 import { contacts, type Contact } from '../models/contact.js';
 import { conversations, type Conversation } from '../models/conversation.js';
 import { divisionMembers, divisions } from '../models/division.js';
@@ -53,8 +53,7 @@ export interface ListTransfers extends OnConversation {
   limit: number;
 }
 
-const badTarget = (field: string, message: string, value: string) =>
-  ValidationError(`Invalid request body.${field}: ${message}`, [{ in: 'body', field, message, value }]);
+const badTarget = (field: string, message: string, value: string) => BodyFieldError(field, message, { value });
 
 async function checkDivision(tenantId: string, divisionId: string): Promise<void> {
   const division = await divisions.findOwnedOrNull(tenantId, divisionId);

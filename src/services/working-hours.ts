@@ -6,7 +6,7 @@
 import { askTenant } from '../../actors/tenant/index.js';
 import type { DayRange } from '../../actors/tenant/working-hours.js';
 import type { Principal } from '../auth/principal.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { assertNoFieldIssues, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { divisions } from '../models/division.js';
 import { findTenant, findTenantByIdOrSlug } from '../models/tenant.js';
 import { workingHours } from '../models/working-hours.js';
@@ -39,31 +39,30 @@ const MAX_RANGES_PER_DAY = 12;
 
 /** Checks the ranges of each named day: non-empty, not too many, not overlapping. */
 export function checkDays(days: DayRange[]): void {
-  const issues: { in: string; field: string; message: string }[] = [];
+  const issues: FieldIssue[] = [];
   const byDay = new Map<number, { index: number; span: [number, number] }[]>();
   days.forEach((d, index) => {
     const span = rangeSeconds(d);
     if (!span) {
-      issues.push({ in: 'body', field: `days.${index}`, message: 'start_time and end_time must differ (use 00:00-24:00 for a whole day)' });
+      issues.push({ in: 'body' as const, field: `days.${index}`, message: 'start_time and end_time must differ (use 00:00-24:00 for a whole day)' });
       return;
     }
     byDay.set(d.day_of_week, [...(byDay.get(d.day_of_week) ?? []), { index, span }]);
   });
   for (const [day, ranges] of byDay) {
     if (ranges.length > MAX_RANGES_PER_DAY) {
-      issues.push({ in: 'body', field: 'days', message: `day ${day} has more than ${MAX_RANGES_PER_DAY} ranges` });
+      issues.push({ in: 'body' as const, field: 'days', message: `day ${day} has more than ${MAX_RANGES_PER_DAY} ranges` });
     }
     const sorted = [...ranges].sort((a, b) => a.span[0] - b.span[0]);
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1];
       const cur = sorted[i];
       if (prev && cur && cur.span[0] < prev.span[1]) {
-        issues.push({ in: 'body', field: `days.${cur.index}`, message: `overlaps days.${prev.index} on day ${day}` });
+        issues.push({ in: 'body' as const, field: `days.${cur.index}`, message: `overlaps days.${prev.index} on day ${day}` });
       }
     }
   }
-  const first = issues[0];
-  if (first) throw ValidationError(`Invalid request body.${first.field}: ${first.message}`, issues);
+  assertNoFieldIssues(issues);
 }
 
 /** The tenant's global ranges. */
@@ -110,10 +109,9 @@ export async function replaceHolidays(cmd: TenantCommand & { holidays: { date: s
   const issues = cmd.holidays.flatMap((h, i) => {
     const first = seen.get(h.date);
     seen.set(h.date, first ?? i);
-    return first === undefined ? [] : [{ in: 'body', field: `holidays.${i}.date`, message: `${h.date} is already holidays.${first}` }];
+    return first === undefined ? [] : [{ in: 'body' as const, field: `holidays.${i}.date`, message: `${h.date} is already holidays.${first}` }];
   });
-  const first = issues[0];
-  if (first) throw ValidationError(`Invalid request body.${first.field}: ${first.message}`, issues);
+  assertNoFieldIssues(issues);
   return askTenant(cmd.tenantId, 'working_hours.holidays_replace', { holidays: cmd.holidays });
 }
 
