@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs and runs the local services OmniStream needs: FerretDB (MongoDB wire protocol on
-# SQLite), redis-server and, when asked, MinIO. Everything lands in .services/ (git-ignored);
-# a second run only starts what is already built.
+# Installs and runs the local services OmniStream needs: SecantusDB's `secantusd-rs` (MongoDB
+# wire protocol over WiredTiger), redis-server and, when asked, MinIO. Built binaries live in a
+# cache outside the clone ($OMNISTREAM_CACHE, default ~/.cache/omnistream), keyed by version, so
+# a fresh clone on the same machine starts in seconds instead of rebuilding.
 #
 #   scripts/services.sh install [--s3]      build/install what is missing
 #   scripts/services.sh start DIR [--s3]    start on free loopback ports, data under DIR,
@@ -9,19 +10,24 @@
 #   scripts/services.sh stop DIR            stop what `start DIR` started
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/.services/bin"
-mkdir -p "$bin"
+cache=${OMNISTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/omnistream}
+mkdir -p "$cache"
 
+# secantus-mdb asks for a newer Rust than Debian's machines carry; it builds with 1.95.
+secantus_version=0.5.3-beta.196
+secantus="$cache/secantus-$secantus_version/bin/secantusd-rs"
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+minio="$cache/minio-$minio_version/bin/minio"
 
 log() { echo "[services] $*" >&2; }
 
-install_ferretdb() {
-  [ -x "$bin/ferretdb" ] && [ "$bin/ferretdb" -nt "$root/scripts/ferretdb/main.go" ] && return
-  command -v go >/dev/null || { log "Go is needed to build FerretDB"; exit 1; }
-  log "building FerretDB v1.24.2 (first time ~1-2 min)"
-  (cd "$root/scripts/ferretdb" && go build -o "$bin/ferretdb" .)
+install_secantus() {
+  [ -x "$secantus" ] && return
+  command -v cargo >/dev/null || { log "Rust's cargo is needed to build secantusd-rs"; exit 1; }
+  log "building secantusd-rs $secantus_version from crates.io (first time ~6-8 min on 2 cores)"
+  # The target dir is shared across versions, so an upgrade recompiles only what changed.
+  CARGO_TARGET_DIR="$cache/cargo-target" cargo install secantus-mdb --version "$secantus_version" \
+    --locked --ignore-rust-version --root "$cache/secantus-$secantus_version" >&2
 }
 
 install_redis() {
@@ -37,19 +43,20 @@ install_redis() {
 }
 
 install_minio() {
-  [ -x "$bin/minio" ] && return
+  [ -x "$minio" ] && return
   command -v go >/dev/null || { log "Go is needed to build MinIO"; exit 1; }
   log "building MinIO (first time ~2-3 min)"
-  GOBIN="$bin" go install "github.com/minio/minio@$minio_version"
+  GOBIN="$(dirname "$minio")" go install "github.com/minio/minio@$minio_version"
 }
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-wait_port() { # port name
+wait_port() { # port name pid
   for _ in $(seq 1 300); do
     if node -e 'const c=require("net").connect(+process.argv[1],"127.0.0.1");c.on("connect",()=>process.exit(0));c.on("error",()=>process.exit(1))' "$1"; then return; fi
+    kill -0 "$3" 2>/dev/null || { log "$2 exited before opening port $1 (see its log)"; exit 1; }
     sleep 0.1
   done
   log "$2 did not open port $1"; exit 1
@@ -62,17 +69,17 @@ for a in "$@"; do [ "$a" = --s3 ] && s3=1 || args+=("$a"); done
 
 case "$cmd" in
   install)
-    install_redis; install_ferretdb
+    install_redis; install_secantus
     [ $s3 = 1 ] && install_minio
     ;;
   start)
     dir=${args[0]:?usage: services.sh start DIR [--s3]}
-    install_redis; install_ferretdb
+    install_redis; install_secantus
     [ $s3 = 1 ] && install_minio
-    mkdir -p "$dir"
+    mkdir -p "$dir/secantus"
     mport=$(free_port); rport=$(free_port)
-    "$bin/ferretdb" -listen "127.0.0.1:$mport" -data "$dir/ferretdb" >"$dir/ferretdb.log" 2>&1 &
-    echo $! >"$dir/ferretdb.pid"
+    "$secantus" --host 127.0.0.1 --port "$mport" --storage-path "$dir/secantus" >"$dir/secantus.log" 2>&1 &
+    echo $! >"$dir/secantus.pid"
     redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
       >"$dir/redis.log" 2>&1 &
     echo $! >"$dir/redis.pid"
@@ -83,7 +90,7 @@ case "$cmd" in
     if [ $s3 = 1 ]; then
       sport=$(free_port)
       MINIO_ROOT_USER=omnistream MINIO_ROOT_PASSWORD=omnistream-secret \
-        "$bin/minio" server --quiet --address "127.0.0.1:$sport" --console-address "127.0.0.1:$(free_port)" \
+        "$minio" server --quiet --address "127.0.0.1:$sport" --console-address "127.0.0.1:$(free_port)" \
         "$dir/minio" >"$dir/minio.log" 2>&1 &
       echo $! >"$dir/minio.pid"
       {
@@ -91,16 +98,21 @@ case "$cmd" in
         echo "export TEST_S3_ACCESS_KEY=omnistream"
         echo "export TEST_S3_SECRET_KEY=omnistream-secret"
       } >>"$dir/env"
-      wait_port "$sport" minio
+      wait_port "$sport" minio "$(cat "$dir/minio.pid")"
     fi
-    wait_port "$mport" ferretdb; wait_port "$rport" redis
+    wait_port "$mport" secantusd-rs "$(cat "$dir/secantus.pid")"
+    wait_port "$rport" redis "$(cat "$dir/redis.pid")"
     cat "$dir/env"
     ;;
   stop)
     dir=${args[0]:?usage: services.sh stop DIR}
     for p in "$dir"/*.pid; do
       [ -f "$p" ] || continue
-      kill "$(cat "$p")" 2>/dev/null || true
+      pid=$(cat "$p")
+      # SIGTERM lets the database close WiredTiger cleanly; wait so a restart finds its files free.
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
       rm -f "$p"
     done
     ;;

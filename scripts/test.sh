@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite against throwaway FerretDB, Redis and MinIO servers.
+# The whole suite against a throwaway embedded database (secantusd-rs), Redis and MinIO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WITH_S3=1 NODE_ENV=test

@@ -1,4 +1,4 @@
-/** The MongoDB connection (MongoDB 7 in production, FerretDB in development and tests). */
+/** The MongoDB connection (MongoDB 7 in production, the embedded secantusd-rs in development and tests). */
 import mongoose from 'mongoose';
 
 /** Opens the default mongoose connection and builds the indexes every model declares. */
