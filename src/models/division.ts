@@ -2,6 +2,7 @@
 import { model } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { withUniqueClaims } from './unique-claim.js';
 
 /** A stored division. */
 export interface Division extends TenantDoc {
@@ -19,14 +20,19 @@ const divisionSchema = baseSchema<Division>(
   },
   'divisions',
 );
-// Division names are unique per tenant.
-divisionSchema.index({ tenant_id: 1, name: 1 }, { unique: true });
+// Serves the division list by name. Not unique: a renamed division's old name would stay taken
+// on secantusd-rs; names are kept unique (without case) by the `division.name` claim.
+divisionSchema.index({ tenant_id: 1, name: 1 });
 
 /** The divisions collection. */
 export const DivisionModel = model<Division>('Division', divisionSchema);
 
-/** Tenant-scoped access to divisions. */
-export const divisions = tenantRepo(DivisionModel, 'Division');
+/** Tenant-scoped access to divisions; a division's name is claimed per tenant, any case. */
+export const divisions = withUniqueClaims(tenantRepo(DivisionModel, 'Division'), {
+  kind: 'division.name',
+  fields: ['name'],
+  valueOf: (d) => d.name,
+});
 
 /**
  * One agent in one division. `_id` is naturalId(tenant, division, user), so adding the same

@@ -2,6 +2,7 @@
 import { model } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { withUniqueClaims } from './unique-claim.js';
 
 /** A stored role. */
 export interface Role extends TenantDoc {
@@ -21,11 +22,16 @@ const schema = baseSchema<Role>(
   },
   'roles',
 );
-// Role names are unique per tenant; serves lookup by name at registration.
-schema.index({ tenant_id: 1, name: 1 }, { unique: true });
+// Serves the tenant's role list and lookups by name. Not unique: a renamed role's old name would
+// stay taken on secantusd-rs; names are kept unique (without case) by the `role.name` claim.
+schema.index({ tenant_id: 1, name: 1 });
 
 /** The roles collection. */
 export const RoleModel = model<Role>('Role', schema);
 
-/** Tenant-scoped access to roles. */
-export const roles = tenantRepo(RoleModel, 'Role');
+/** Tenant-scoped access to roles; a role's name (built-ins included) is claimed per tenant, any case. */
+export const roles = withUniqueClaims(tenantRepo(RoleModel, 'Role'), {
+  kind: 'role.name',
+  fields: ['name'],
+  valueOf: (r) => r.name,
+});

@@ -1,6 +1,7 @@
 /** A tenant organization: the unit of isolation. Not tenant-scoped itself. */
 import { model } from 'mongoose';
 import { baseSchema, type BaseDoc } from './base.js';
+import { caseless, moveUnique, releaseUnique, type UniqueKind } from './unique-claim.js';
 
 /** A stored tenant. */
 export interface Tenant extends BaseDoc {
@@ -21,8 +22,9 @@ const schema = baseSchema<Tenant>(
   },
   'tenants',
 );
-// Serves the public working-hours status lookup by slug and makes slugs unique.
-schema.index({ slug: 1 }, { unique: true });
+// Serves the public working-hours status lookup by slug (findTenantByIdOrSlug). Not unique:
+// slugs are unique through the `tenant.slug` claim, which works on every engine.
+schema.index({ slug: 1 });
 
 /** The tenants collection. */
 export const TenantModel = model<Tenant>('Tenant', schema);
@@ -36,13 +38,30 @@ export async function findTenantByIdOrSlug(idOrSlug: string): Promise<Tenant | n
 /** The tenant with this id, or null. */
 export const findTenant = (id: string) => TenantModel.findById(id).lean<Tenant>().exec();
 
-/** Inserts a tenant; a taken slug rejects with code 11000. */
-export const insertTenant = async (doc: Omit<Tenant, 'created_at' | 'updated_at'>) =>
-  (await TenantModel.create(doc)).toObject() as Tenant;
+// Slugs are unique across the platform, not per tenant.
+const PLATFORM_SCOPE = 'platform';
 
-/** Sets fields on a tenant. */
-export const updateTenant = (id: string, set: Partial<Tenant>) =>
+const slugKind: UniqueKind = {
+  name: 'tenant.slug',
+  // Lookups lower-case the slug they are given, so slugs differing in case would be one slug.
+  normalize: caseless,
+  async holds(_scope, ownerId, key) {
+    const tenant = await findTenant(ownerId);
+    return tenant !== null && caseless(tenant.slug) === key;
+  },
+};
+
+/** Inserts a tenant, claiming its slug; a taken slug rejects with code 11000. */
+export const insertTenant = (doc: Omit<Tenant, 'created_at' | 'updated_at'>) =>
+  moveUnique(slugKind, PLATFORM_SCOPE, doc._id, null, doc.slug, async () => (await TenantModel.create(doc)).toObject() as Tenant);
+
+/** Sets fields on a tenant. The slug is left out: nothing renames one, and doing so would have to move its claim. */
+export const updateTenant = (id: string, set: Partial<Omit<Tenant, 'slug'>>) =>
   TenantModel.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after' }).lean<Tenant>().exec();
 
-/** Removes a tenant (only used to undo a half-finished registration). */
-export const deleteTenant = (id: string) => TenantModel.deleteOne({ _id: id }).exec();
+/** Removes a tenant and frees its slug (only used to undo a half-finished registration). */
+export async function deleteTenant(id: string): Promise<void> {
+  const tenant = await findTenant(id);
+  await TenantModel.deleteOne({ _id: id }).exec();
+  if (tenant) await releaseUnique(slugKind, PLATFORM_SCOPE, tenant.slug, id);
+}

@@ -2,12 +2,13 @@
 import { model } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { withUniqueClaims } from './unique-claim.js';
 
 /** A stored user. */
 export interface User extends TenantDoc {
   name: string;
   email: string;
-  /** `email` while the user exists; freed on delete so the address can be reused. */
+  /** `email` lower-cased, for login lookups; uniqueness lives in the `user.email` claim. */
   email_key: string;
   password_hash: string;
   role_id: string;
@@ -36,9 +37,8 @@ const schema = baseSchema<User>(
   },
   'users',
 );
-// One live account per e-mail per tenant; also serves login by e-mail.
-schema.index({ tenant_id: 1, email_key: 1 }, { unique: true });
-// Serves login when the tenant is not given.
+// Serves login by e-mail (findUsersByEmail). Not unique: on secantusd-rs a unique entry goes
+// stale when an update changes it, so one live account per e-mail per tenant is a claim instead.
 schema.index({ email_key: 1 });
 // Serves "agents with this role" (role deletion guard).
 schema.index({ tenant_id: 1, role_id: 1 });
@@ -46,8 +46,12 @@ schema.index({ tenant_id: 1, role_id: 1 });
 /** The users collection. */
 export const UserModel = model<User>('User', schema);
 
-/** Tenant-scoped access to users. */
-export const users = tenantRepo(UserModel, 'Agent');
+/** Tenant-scoped access to users; a live user's e-mail is claimed per tenant, freed by soft deletion. */
+export const users = withUniqueClaims(tenantRepo(UserModel, 'Agent'), {
+  kind: 'user.email',
+  fields: ['email', 'deleted_at'],
+  valueOf: (u) => (u.deleted_at ? null : u.email),
+});
 
 /** Live users with this e-mail, across tenants (login without a tenant). */
 export const findUsersByEmail = (email: string) =>

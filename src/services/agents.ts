@@ -15,7 +15,7 @@ import type { Page, Scoped } from '../models/repo.js';
 import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
 import { presentAgent, type AgentExtras } from '../presenters/agent.js';
-import { emitEvent } from '../events/publish.js';
+import { draftEvent, emitEvent } from '../events/publish.js';
 import { serveAssignmentQueue } from './auto-assignment.js';
 import { EVENTS } from '../events/types.js';
 import { agentExtras, agentExtrasOf } from './agent-view.js';
@@ -241,7 +241,8 @@ export interface DeleteAgent extends Acting {
 
 /**
  * Soft-deletes: the user document stays, so conversations still show who answered them, but the
- * agent can no longer sign in (e-mail key freed), use old tokens or API keys, or be assigned.
+ * agent can no longer sign in, use old tokens or API keys, or be assigned; the users repository
+ * frees the e-mail's claim, so a new agent can take the address.
  */
 export async function deleteAgent(cmd: DeleteAgent): Promise<void> {
   const target = await users.findOwned(cmd.tenantId, cmd.id);
@@ -258,7 +259,6 @@ export async function deleteAgent(cmd: DeleteAgent): Promise<void> {
     is_active: false,
     status: 'offline',
     status_changed_at: target.status === 'offline' ? target.status_changed_at : now,
-    email_key: `deleted:${target._id}`,
   };
   if (isActiveAdmin(target)) {
     await askTenant(cmd.tenantId, 'agents.guarded_admin_change', { userId: target._id, what: 'delete', set });
@@ -293,7 +293,8 @@ export async function setAgentStatus(cmd: SetAgentStatus): Promise<AgentView> {
   await users.update(cmd.tenantId, cmd.id, { status: cmd.status, status_changed_at: new Date() });
   const view = await getAgent(cmd.tenantId, cmd.id);
   // Supervisors' dashboards and auto-assignment follow presence live.
-  await emitEvent(cmd.tenantId, EVENTS.agentStatusChanged, presentAgent(view.user, view.extras));
+  const json = presentAgent(view.user, view.extras);
+  await emitEvent(cmd.tenantId, draftEvent(cmd.tenantId, `agent:${target._id}:status:${json.status_changed_at ?? ''}`, EVENTS.agentStatusChanged, json));
   if (cmd.status === 'online') await serveAssignmentQueue(cmd.tenantId);
   return view;
 }

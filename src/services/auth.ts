@@ -4,9 +4,9 @@ import type { Principal } from '../auth/principal.js';
 import { BUILT_IN_ROLES } from '../auth/permissions.js';
 import { AppError, ConflictError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
 import { naturalId, newId } from '../ids.js';
-import { RoleModel } from '../models/role.js';
+import { roles, type Role } from '../models/role.js';
 import { deleteTenant, findTenant, findTenantByIdOrSlug, insertTenant, type Tenant } from '../models/tenant.js';
-import { findUsersByEmail, UserModel, users, type User } from '../models/user.js';
+import { findUsersByEmail, users, type User } from '../models/user.js';
 import { WorkingHoursModel } from '../models/working-hours.js';
 import { recordActivity } from './activity-log.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
@@ -52,18 +52,21 @@ export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
   const tenant = await claimTenant(cmd);
   try {
     const now = new Date();
-    const created = await RoleModel.insertMany(
-      BUILT_IN_ROLES.map((r) => ({
-        _id: naturalId('role', tenant._id, r.name),
-        tenant_id: tenant._id,
-        name: r.name,
-        description: r.description,
-        permissions: r.permissions,
-        is_system: true,
-        created_at: now,
-        updated_at: now,
-      })),
-    );
+    // Through the repository, so the built-in names are claimed like custom ones and no custom
+    // role can take them; one at a time, so the undo below never races an insert still running.
+    const created: Role[] = [];
+    for (const r of BUILT_IN_ROLES) {
+      created.push(
+        await roles.insert({
+          _id: naturalId('role', tenant._id, r.name),
+          tenant_id: tenant._id,
+          name: r.name,
+          description: r.description,
+          permissions: r.permissions,
+          is_system: true,
+        }),
+      );
+    }
     const admin = created.find((r) => r.name === 'admin');
     if (!admin) throw new Error('admin role missing after registration');
     const user = await users.insert({
@@ -95,9 +98,10 @@ export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
     return { ...issueToken(user), user, tenant };
   } catch (err) {
     // No multi-document transactions on every engine: undo by hand so nothing is half-written.
+    // The repositories free the role-name and e-mail claims, deleteTenant the slug claim.
     await Promise.all([
-      RoleModel.deleteMany({ tenant_id: tenant._id }),
-      UserModel.deleteMany({ tenant_id: tenant._id }),
+      roles.removeMany({ tenant_id: tenant._id }),
+      users.removeMany({ tenant_id: tenant._id }),
       WorkingHoursModel.deleteMany({ tenant_id: tenant._id }),
     ]);
     await deleteTenant(tenant._id);

@@ -52,15 +52,8 @@ export async function getDivision(tenantId: string, id: string): Promise<Divisio
   return { division, agentCount: members.length, agents: await agentViews(tenantId, members) };
 }
 
-// The unique index compares names exactly; "Sales" and "sales" side by side would still confuse
-// everyone who picks a division from a list, so they are refused too (the index backs up races).
-async function assertNameFree(tenantId: string, name: string, exceptId?: string): Promise<void> {
-  const exact = { $regex: `^${containsText(name).$regex}$`, $options: 'i' };
-  const filter: Scoped = { tenant_id: tenantId, name: exact };
-  if (exceptId) filter._id = { $ne: exceptId };
-  if ((await divisions.count(filter)) > 0) throw ConflictError(`A division named "${name}" already exists`);
-}
-
+// The divisions repository claims names without case ("Sales" and "sales" side by side would
+// confuse everyone who picks a division from a list); a taken name rejects with code 11000.
 const nameTaken = (name: string) => ConflictError(`A division named "${name}" already exists`);
 
 /** Create a division. */
@@ -72,7 +65,6 @@ export interface CreateDivision extends Acting {
 
 /** Creates the division; 409 when the name is taken in the tenant (any case). */
 export async function createDivision(cmd: CreateDivision): Promise<DivisionView> {
-  await assertNameFree(cmd.tenantId, cmd.name);
   try {
     const division = await divisions.insert({
       _id: newId(),
@@ -99,7 +91,6 @@ export interface UpdateDivision extends Acting {
 /** Applies the changes; 409 when the new name is taken. */
 export async function updateDivision(cmd: UpdateDivision): Promise<DivisionView> {
   await divisions.findOwned(cmd.tenantId, cmd.id);
-  if (cmd.name !== undefined) await assertNameFree(cmd.tenantId, cmd.name, cmd.id);
   const set: Partial<Division> = {};
   if (cmd.name !== undefined) set.name = cmd.name;
   if (cmd.description !== undefined) set.description = cmd.description;

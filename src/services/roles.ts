@@ -90,7 +90,6 @@ export interface CreateRole {
 /** Creates a custom role; 409 when the name is taken (case-insensitively). */
 export async function createRole(cmd: CreateRole): Promise<RoleWithCount> {
   assertCanGrant(cmd.principal, cmd.permissions);
-  await assertNameFree(cmd.tenantId, cmd.name, null);
   try {
     const role = await roles.insert({
       _id: newId(),
@@ -102,7 +101,7 @@ export async function createRole(cmd: CreateRole): Promise<RoleWithCount> {
     });
     return { role, agentCount: 0 };
   } catch (err) {
-    // The unique (tenant_id, name) index settles a race between two creates of one name.
+    // The roles repository's name claim settles it, races between two creates included.
     if (isDuplicateKey(err)) throw nameTaken(cmd.name);
     throw err;
   }
@@ -135,7 +134,6 @@ export async function updateRole(cmd: UpdateRole): Promise<RoleWithCount> {
   if (cmd.permissions) {
     assertCanGrant(cmd.principal, cmd.permissions.filter((p) => !role.permissions.includes(p)));
   }
-  if (renamed && cmd.name !== undefined) await assertNameFree(cmd.tenantId, cmd.name, role._id);
 
   const set: Partial<Role> = {};
   if (cmd.name !== undefined) set.name = cmd.name;
@@ -170,14 +168,7 @@ export async function deleteRole(cmd: DeleteRole): Promise<Role> {
   return role;
 }
 
-// Names are compared without case so "Sales" and "sales" cannot both exist; the unique index
-// only knows exact names, so this read is the first line and the index the race backstop.
-async function assertNameFree(tenantId: string, name: string, exceptId: string | null): Promise<void> {
-  const key = name.toLocaleLowerCase('en');
-  const all = await roles.find({ tenant_id: tenantId });
-  if (all.some((r) => r._id !== exceptId && r.name.toLocaleLowerCase('en') === key)) throw nameTaken(name);
-}
-
+// The roles repository claims names without case, so "Sales" and "sales" cannot both exist.
 const nameTaken = (name: string) => ConflictError(`A role named "${name}" already exists`);
 
 const inCatalogueOrder = (permissions: readonly Permission[]): Permission[] =>

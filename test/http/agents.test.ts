@@ -8,6 +8,7 @@ import { roles } from '../../src/models/role.js';
 import { generateApiKey } from '../../src/services/tokens.js';
 import { itChecksAccess } from '../support/access.js';
 import { api } from '../support/http.js';
+import { expectOneWinner, insertClaim, type ClaimScope } from '../support/claims.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 
 const builtInRole = (s: TestSession, name: 'admin' | 'supervisor' | 'agent') => naturalId('role', s.tenantId, name);
@@ -48,6 +49,8 @@ async function customRole(s: TestSession, permissions: string[]): Promise<string
 }
 
 const login = (email: string, password: string) => api('POST', '/api/auth/login', { body: { email, password } });
+
+const emailClaims = (s: TestSession): ClaimScope => ({ kind: 'user.email', scopeId: s.tenantId });
 
 describe('GET /api/agents', () => {
   let s: TestSession;
@@ -171,6 +174,37 @@ describe('POST /api/agents', () => {
     expect(dup.status).to.equal(409);
     expect(dup.body.code).to.equal('conflict');
     await addAgent(other, { email: a.email });
+  });
+
+  it('gives one of two simultaneous creations with one e-mail a 201 and the other a 409', async () => {
+    for (let round = 0; round < 3; round++) {
+      const email = `twin-${suffix()}@example.test`;
+      const body = { name: 'Twin', email, password: 'kata-sandi-1', role_id: builtInRole(s, 'agent') };
+      await expectOneWinner(() => s.call('POST', '/api/agents', { body }));
+      const listed = await s.call('GET', `/api/agents?q=${encodeURIComponent(email)}`);
+      expect(listed.body.data).to.have.length(1);
+    }
+  });
+
+  it('is not blocked by a claim its owner no longer backs (a crash between claim and write)', async () => {
+    const nobodys = `stranded-${suffix()}@example.test`;
+    await insertClaim(emailClaims(s), nobodys);
+    expect((await addAgent(s, { email: nobodys.toUpperCase() })).email).to.equal(nobodys.toUpperCase());
+    // Its owner exists but moved on to another address.
+    const mover = await addAgent(s);
+    const left = `left-behind-${suffix()}@example.test`;
+    await insertClaim(emailClaims(s), left, { ownerId: mover.id });
+    await addAgent(s, { email: left });
+    const dup = await s.call('POST', '/api/agents', { body: { name: 'Dup', email: left, password: 'kata-sandi-1', role_id: builtInRole(s, 'agent') } });
+    expect(dup.status).to.equal(409);
+  });
+
+  it('is blocked by a claim taken moments ago, whose owner may still be writing', async () => {
+    const email = `in-flight-${suffix()}@example.test`;
+    await insertClaim(emailClaims(s), email, { ageMs: 0 });
+    const res = await s.call('POST', '/api/agents', { body: { name: 'Late', email, password: 'kata-sandi-1', role_id: builtInRole(s, 'agent') } });
+    expect(res.status).to.equal(409);
+    expect(res.body.message).to.equal(`An agent with the e-mail ${email} already exists`);
   });
 
   it('answers 400 naming role_id or division_ids for ids that are not of this organization', async () => {
@@ -304,6 +338,28 @@ describe('PATCH /api/agents/{id}', () => {
     expect(res.status).to.equal(409);
     const same = await s.call('PATCH', `/api/agents/${a.id}`, { body: { email: a.email.toUpperCase() } });
     expect(same.status).to.equal(200);
+  });
+
+  it('frees the old e-mail for a new agent, and lets an agent take an old address back', async () => {
+    const a = await addAgent(s);
+    const moved = `moved-${suffix()}@example.test`;
+    expect((await s.call('PATCH', `/api/agents/${a.id}`, { body: { email: moved } })).status).to.equal(200);
+    const heir = await addAgent(s, { email: a.email, password: 'heir-pass-4' });
+    expect((await login(a.email, 'heir-pass-4')).body.agent.id).to.equal(heir.id);
+    expect((await s.call('PATCH', `/api/agents/${heir.id}`, { body: { email: `heir-${suffix()}@example.test` } })).status).to.equal(200);
+    const back = await s.call('PATCH', `/api/agents/${a.id}`, { body: { email: a.email } });
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+    expect((await login(a.email, a.password)).body.agent.id).to.equal(a.id);
+  });
+
+  it('frees the old e-mail when it changes along with an admin’s demotion (the tenant actor’s path)', async () => {
+    const t = await createSession();
+    const b = await addAgent(t, { role_id: builtInRole(t, 'admin') });
+    const res = await t.call('PATCH', `/api/agents/${b.id}`, {
+      body: { role_id: builtInRole(t, 'agent'), email: `demoted-${suffix()}@example.test` },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    await addAgent(t, { email: b.email });
   });
 
   it('answers 400 for an empty or bad body and for another tenant’s role or division', async () => {
@@ -458,6 +514,13 @@ describe('DELETE /api/agents/{id}', () => {
     expect(signedIn.status).to.equal(200);
     expect(signedIn.body.agent.id).to.equal(again.id);
     expect((await s.call('GET', `/api/agents/${a.id}`)).body.email).to.equal(a.email);
+  });
+
+  it('frees the e-mail of a deleted admin (deleted through the tenant actor)', async () => {
+    const a = await addAgent(s, { role_id: builtInRole(s, 'admin') });
+    expect((await s.call('DELETE', `/api/agents/${a.id}`)).status).to.equal(200);
+    const again = await addAgent(s, { email: a.email.toUpperCase() });
+    expect(again.id).not.to.equal(a.id);
   });
 
   it('answers 422 for oneself, the last active admin and an agent already deleted', async () => {

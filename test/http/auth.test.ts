@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { api } from '../support/http.js';
 import { itChecksAccess } from '../support/access.js';
+import { expectOneWinner, insertClaim } from '../support/claims.js';
 import { createSession, type TestSession } from '../support/session.js';
 
 describe('POST /api/auth/register', () => {
@@ -31,6 +32,28 @@ describe('POST /api/auth/register', () => {
       body: { organization_name: 'Xyz', slug: first.tenantSlug, name: 'A', email: 'x@example.test', password: 'password-1' },
     });
     expect(res.status).to.equal(409);
+  });
+
+  it('gives one of two simultaneous registrations of one slug a 201 and the other a 409', async () => {
+    const slug = `twin-${Date.now().toString(36)}`;
+    let n = 0;
+    await expectOneWinner(() =>
+      api('POST', '/api/auth/register', {
+        body: { organization_name: 'Twin', slug, name: 'A', email: `twin-${n++}-${slug}@example.test`, password: 'password-1' },
+      }),
+    );
+  });
+
+  it('is not blocked by a slug claim whose tenant never came to be', async () => {
+    const slug = `stranded-${Date.now().toString(36)}`;
+    await insertClaim({ kind: 'tenant.slug', scopeId: 'platform' }, slug);
+    const s = await createSession({ slug });
+    expect(s.tenantSlug).to.equal(slug);
+    const again = await api('POST', '/api/auth/register', {
+      body: { organization_name: 'Again', slug, name: 'A', email: `again-${slug}@example.test`, password: 'password-1' },
+    });
+    expect(again.status).to.equal(409);
+    expect(again.body.message).to.equal(`The slug "${slug}" is already taken`);
   });
 
   it('answers 400 for bad fields, naming the field', async () => {

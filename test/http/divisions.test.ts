@@ -6,6 +6,7 @@ import { divisionMembers } from '../../src/models/division.js';
 import { saveSchedule, workingHours } from '../../src/models/working-hours.js';
 import { scheduleId } from '../../src/services/working-hours-defaults.js';
 import { itChecksAccess } from '../support/access.js';
+import { expectOneWinner, insertClaim, type ClaimScope } from '../support/claims.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 
 const suffix = () => randomBytes(4).toString('hex');
@@ -31,6 +32,8 @@ async function addAgent(s: TestSession, overrides: Record<string, unknown> = {})
 }
 
 const ids = (list: { id: string }[]) => list.map((x) => x.id);
+
+const nameClaims = (s: TestSession): ClaimScope => ({ kind: 'division.name', scopeId: s.tenantId });
 
 describe('GET /api/divisions', () => {
   let s: TestSession;
@@ -100,6 +103,29 @@ describe('POST /api/divisions', () => {
       expect(res.body.code).to.equal('conflict');
     }
     await addDivision(other, { name: 'Returns' });
+  });
+
+  it('gives one of two simultaneous creations with one name a 201 and the other a 409', async () => {
+    for (let round = 0; round < 3; round++) {
+      const name = `Twin ${suffix()}`;
+      await expectOneWinner(() => s.call('POST', '/api/divisions', { body: { name } }));
+      expect((await s.call('GET', `/api/divisions?q=${encodeURIComponent(name)}`)).body.data).to.have.length(1);
+    }
+  });
+
+  it('is not blocked by a claim its owner no longer backs, but is by one taken moments ago', async () => {
+    const stranded = `Stranded ${suffix()}`;
+    await insertClaim(nameClaims(s), stranded);
+    await addDivision(s, { name: stranded });
+    const renamedAway = await addDivision(s);
+    const left = `Left behind ${suffix()}`;
+    await insertClaim(nameClaims(s), left, { ownerId: renamedAway.id });
+    await addDivision(s, { name: left.toUpperCase() });
+    const inFlight = `In flight ${suffix()}`;
+    await insertClaim(nameClaims(s), inFlight, { ageMs: 0 });
+    const res = await s.call('POST', '/api/divisions', { body: { name: inFlight } });
+    expect(res.status).to.equal(409);
+    expect(res.body.message).to.equal(`A division named "${inFlight}" already exists`);
   });
 
   it('answers 400 for bad fields', async () => {
@@ -172,6 +198,16 @@ describe('PATCH /api/divisions/{id}', () => {
     expect(res.status).to.equal(409);
   });
 
+  it('frees the old name for a new division, and lets a division take an old name back', async () => {
+    const d = await addDivision(s, { name: 'Billing' });
+    expect((await s.call('PATCH', `/api/divisions/${d.id}`, { body: { name: 'Invoices' } })).status).to.equal(200);
+    const heir = await addDivision(s, { name: 'billing' });
+    expect((await s.call('POST', '/api/divisions', { body: { name: 'INVOICES' } })).status).to.equal(409);
+    expect((await s.call('PATCH', `/api/divisions/${heir.id}`, { body: { name: 'Accounts' } })).status).to.equal(200);
+    const back = await s.call('PATCH', `/api/divisions/${d.id}`, { body: { name: 'Billing' } });
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+  });
+
   it('answers 400 for an empty or bad body, 404 for another tenant’s division', async () => {
     for (const body of [{}, { name: '' }, { is_active: 1 }, { agent_ids: [] }]) {
       expect((await s.call('PATCH', `/api/divisions/${division.id}`, { body })).status, JSON.stringify(body)).to.equal(400);
@@ -217,6 +253,13 @@ describe('DELETE /api/divisions/{id}', () => {
     expect(a.body.division_ids).to.deep.equal([keep.id]);
     const [entry] = await activityLogs.find({ tenant_id: s.tenantId, action: 'division.deleted', resource_id: d.id });
     expect(entry?.actor_id).to.equal(s.userId);
+  });
+
+  it('frees the name for a new division', async () => {
+    const d = await addDivision(s, { name: 'Seasonal' });
+    expect((await s.call('DELETE', `/api/divisions/${d.id}`)).status).to.equal(200);
+    const again = await addDivision(s, { name: 'SEASONAL' });
+    expect(again.id).not.to.equal(d.id);
   });
 
   it('answers 404 for another tenant’s division (which stays) and 400 for a malformed id', async () => {

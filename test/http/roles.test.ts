@@ -3,6 +3,7 @@ import { ALL_PERMISSIONS } from '../../src/auth/permissions.js';
 import { newId } from '../../src/ids.js';
 import { users } from '../../src/models/user.js';
 import { itChecksAccess } from '../support/access.js';
+import { expectOneWinner, insertClaim, type ClaimScope } from '../support/claims.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 
 /** Inserts a live agent holding `roleId` (the Agents API is another group's; the role guard only needs the row). */
@@ -24,6 +25,8 @@ async function agentWithRole(s: TestSession, roleId: string) {
     deleted_at: null,
   });
 }
+
+const nameClaims = (s: TestSession): ClaimScope => ({ kind: 'role.name', scopeId: s.tenantId });
 
 async function roleByName(s: TestSession, name: string): Promise<any> {
   const res = await s.call('GET', '/api/roles');
@@ -139,6 +142,26 @@ describe('POST /api/roles', () => {
     expect((await s.call('POST', '/api/roles', { body: { name: 'Admin', permissions: [] } })).status).to.equal(409);
   });
 
+  it('gives one of two simultaneous creations with one name a 201 and the other a 409', async () => {
+    for (let round = 0; round < 3; round++) {
+      const name = `Twin ${Date.now()}-${round}`;
+      await expectOneWinner(() => s.call('POST', '/api/roles', { body: { name, permissions: [] } }));
+      expect((await s.call('GET', '/api/roles')).body.filter((r: { name: string }) => r.name === name)).to.have.length(1);
+    }
+  });
+
+  it('is not blocked by a claim its owner no longer backs, but is by one taken moments ago', async () => {
+    await insertClaim(nameClaims(s), 'Stranded');
+    expect((await s.call('POST', '/api/roles', { body: { name: 'stranded', permissions: [] } })).status).to.equal(201);
+    const renamedAway = (await s.call('POST', '/api/roles', { body: { name: 'Moved on', permissions: [] } })).body.id as string;
+    await insertClaim(nameClaims(s), 'Left behind', { ownerId: renamedAway });
+    expect((await s.call('POST', '/api/roles', { body: { name: 'Left behind', permissions: [] } })).status).to.equal(201);
+    await insertClaim(nameClaims(s), 'In flight', { ageMs: 0 });
+    const res = await s.call('POST', '/api/roles', { body: { name: 'In flight', permissions: [] } });
+    expect(res.status).to.equal(409);
+    expect(res.body.message).to.equal('A role named "In flight" already exists');
+  });
+
   it('allows the same name in another tenant', async () => {
     const other = await createSession();
     expect((await other.call('POST', '/api/roles', { body: { name: 'Night shift', permissions: [] } })).status).to.equal(201);
@@ -227,6 +250,16 @@ describe('PATCH /api/roles/{id}', () => {
     expect(res.status).to.equal(409);
   });
 
+  it('frees the old name for a new role, and lets a role take an old name back', async () => {
+    const id = (await s.call('POST', '/api/roles', { body: { name: 'Night desk', permissions: [] } })).body.id as string;
+    expect((await s.call('PATCH', `/api/roles/${id}`, { body: { name: 'Late desk' } })).status).to.equal(200);
+    const heir = await s.call('POST', '/api/roles', { body: { name: 'NIGHT DESK', permissions: [] } });
+    expect(heir.status, JSON.stringify(heir.body)).to.equal(201);
+    expect((await s.call('POST', '/api/roles', { body: { name: 'late desk', permissions: [] } })).status).to.equal(409);
+    expect((await s.call('PATCH', `/api/roles/${heir.body.id}`, { body: { name: 'Day desk' } })).status).to.equal(200);
+    expect((await s.call('PATCH', `/api/roles/${id}`, { body: { name: 'Night desk' } })).status).to.equal(200);
+  });
+
   it('answers 422 for any change to the built-in admin role', async () => {
     const admin = await roleByName(s, 'admin');
     for (const body of [{ permissions: ['agents.view'] }, { description: 'changed' }, { name: 'owner' }]) {
@@ -299,6 +332,12 @@ describe('DELETE /api/roles/{id}', () => {
     expect(res.status).to.equal(409);
     expect(res.body.message).to.include('2 agents');
     expect((await s.call('GET', `/api/roles/${id}`)).status).to.equal(200);
+  });
+
+  it('frees the name for a new role', async () => {
+    const id = await create('Seasonal');
+    expect((await s.call('DELETE', `/api/roles/${id}`)).status).to.equal(200);
+    expect((await s.call('POST', '/api/roles', { body: { name: 'seasonal', permissions: [] } })).status).to.equal(201);
   });
 
   it('ignores deleted agents when checking holders', async () => {
