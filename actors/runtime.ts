@@ -6,12 +6,16 @@
  * requests on `actor:inbox:<processId>`, answers on `actor:reply:<processId>`.
  *
  * Every ask goes through the local mailbox first, and the mailbox confirms or takes the lease
- * before each message, so "forward or handle" is decided in one place, in order.
+ * before each message, so "forward or handle" is decided in one place, in order. While the
+ * renewal timer keeps confirming the lease, queued messages are handled without a Redis round
+ * trip each; the second fence is the database's (a write filtered on the `version` it read), and
+ * a write it refuses (StaleWriteError) sends the message back through the lease check once, to
+ * run on reloaded state in whichever process owns the actor now.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import { AppError } from '../src/errors.js';
+import { AppError, StaleWriteError } from '../src/errors.js';
 import { acquireLease, leaseKey, releaseLease, renewLease } from './lease.js';
 import type { LeaseHolder } from './lease.js';
 
@@ -53,8 +57,8 @@ type AnyBehaviour = ActorBehaviour<unknown, unknown, unknown>;
 type Outcome = { ok: true; reply: unknown } | { ok: false; error: unknown };
 type WireError = { message: string; status?: number; code?: string; details?: unknown[] };
 /** One message on its way; `replyTo` is the asking process's reply channel, kept across hops. */
-type Envelope = { rid: string; replyTo: string; kind: string; id: string; msg: unknown; hops: number; deadline: number };
-type WireRequest = Omit<Envelope, 'deadline'> & { t: 'req'; ttlMs: number };
+type Envelope = { rid: string; replyTo: string; kind: string; id: string; msg: unknown; hops: number; deadline: number; staleRetried?: boolean };
+type WireRequest = Omit<Envelope, 'deadline' | 'staleRetried'> & { t: 'req'; ttlMs: number };
 type WireReply = { t: 'rep'; rid: string; ok: true; reply?: unknown } | { t: 'rep'; rid: string; ok: false; error: WireError };
 
 /** The local side of one actor: its mailbox, and its state while this process holds the lease. */
@@ -67,7 +71,11 @@ interface Cell {
   draining: Promise<void> | null;
   /** The fence of the lease this process holds, 0 when it holds none. */
   fence: number;
+  /** Until when the last confirmed renewal vouches for the lease without asking Redis again. */
+  confirmedUntil: number;
   state: unknown;
+  /** Set after a refused write: reload the state before the next message. */
+  stale: boolean;
   renewTimer: NodeJS.Timeout | null;
   idleTimer: NodeJS.Timeout | null;
 }
@@ -174,7 +182,7 @@ export class ActorSystem {
     let cell = this.cells.get(key);
     if (!cell) {
       const { kind, id } = env;
-      cell = { key, kind, id, behaviour, queue: [], draining: null, fence: 0, state: undefined, renewTimer: null, idleTimer: null };
+      cell = { key, kind, id, behaviour, queue: [], draining: null, fence: 0, confirmedUntil: 0, state: undefined, stale: false, renewTimer: null, idleTimer: null };
       this.cells.set(key, cell);
     }
     cell.queue.push(env);
@@ -211,23 +219,45 @@ export class ActorSystem {
   /** Confirms (renews) or takes the lease; null when this process owns the actor, else the holder. */
   private async claim(cell: Cell): Promise<LeaseHolder | null> {
     if (cell.fence > 0) {
-      if (await renewLease(this.redis, cell.kind, cell.id, this.processId, cell.fence, this.leaseMs)) return null;
+      if (!cell.stale && Date.now() < cell.confirmedUntil) return null;
+      const askedAt = Date.now();
+      if (await renewLease(this.redis, cell.kind, cell.id, this.processId, cell.fence, this.leaseMs)) {
+        this.confirmed(cell, askedAt);
+        if (cell.stale) await this.load(cell);
+        return null;
+      }
       this.drop(cell);
     }
     await this.releasing.get(cell.key);
+    const askedAt = Date.now();
     const res = await acquireLease(this.redis, cell.kind, cell.id, this.processId, this.leaseMs);
     if (!res.acquired) return res.holder;
     cell.fence = res.fence;
+    this.confirmed(cell, askedAt);
     cell.renewTimer = setInterval(() => void this.renew(cell), Math.max(1, Math.floor(this.leaseMs / 3)));
     cell.renewTimer.unref();
+    // Always reload: the previous owner may have written since this process last held the actor.
+    await this.load(cell);
+    return null;
+  }
+
+  private async load(cell: Cell): Promise<void> {
     try {
-      // Always reload: the previous owner may have written since this process last held the actor.
       cell.state = await cell.behaviour.init(cell.id);
+      cell.stale = false;
     } catch (err) {
       await this.release(cell);
       throw err;
     }
-    return null;
+  }
+
+  /**
+   * A renewal sent at `askedAt` succeeded, so the lease lives at least until askedAt + leaseMs.
+   * Half of that is trusted without asking again: the timer renews every third, so an active
+   * actor never waits on Redis, and a process that stalls past it checks before the next message.
+   */
+  private confirmed(cell: Cell, askedAt: number): void {
+    cell.confirmedUntil = askedAt + Math.floor(this.leaseMs / 2);
   }
 
   private async handle(cell: Cell, env: Envelope): Promise<void> {
@@ -239,9 +269,24 @@ export class ActorSystem {
       if (cell.fence === fence) cell.state = state;
       this.answer(env, { ok: true, reply: toJson(reply) });
     } catch (err) {
+      if (err instanceof StaleWriteError) return this.onStaleWrite(cell, env, err);
       // The state from before the failed message stays, as in nact.
       this.answer(env, { ok: false, error: err });
     }
+  }
+
+  /**
+   * The database refused a write made on state that is no longer current: another process took
+   * the lease while this handler ran, or the document changed under the actor. The state is
+   * reloaded and the lease checked before anything else runs; the message goes back to the front
+   * of the mailbox once, to be handled on current state here or forwarded to the new owner. A
+   * second refusal answers the asker with the error.
+   */
+  private onStaleWrite(cell: Cell, env: Envelope, err: StaleWriteError): void {
+    cell.stale = true;
+    cell.state = undefined;
+    if (env.staleRetried) return this.answer(env, { ok: false, error: err });
+    cell.queue.unshift({ ...env, staleRetried: true });
   }
 
   private route(env: Envelope, holder: LeaseHolder): void {
@@ -285,8 +330,11 @@ export class ActorSystem {
     const fence = cell.fence;
     if (!fence) return;
     try {
+      const askedAt = Date.now();
       const held = await renewLease(this.redis, cell.kind, cell.id, this.processId, fence, this.leaseMs);
-      if (!held && cell.fence === fence) this.drop(cell);
+      if (cell.fence !== fence) return;
+      if (held) this.confirmed(cell, askedAt);
+      else this.drop(cell);
     } catch {
       // Redis unreachable: the check before the next message decides whether we still own it.
     }
@@ -297,6 +345,7 @@ export class ActorSystem {
     if (cell.renewTimer) clearInterval(cell.renewTimer);
     cell.renewTimer = null;
     cell.fence = 0;
+    cell.confirmedUntil = 0;
     cell.state = undefined;
     if (!cell.draining && cell.queue.length === 0 && this.cells.get(cell.key) === cell) {
       if (cell.idleTimer) this.cancel(cell.idleTimer);

@@ -38,6 +38,9 @@ const EnvSchema = z.object({
   ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   REALTIME_REPLAY_LIMIT: z.coerce.number().int().min(1).max(100000).default(1000),
   ACTOR_LEASE_MS: z.coerce.number().int().min(200).max(600000).default(10000),
+  ACTOR_IDLE_MS: z.coerce.number().int().min(50).max(3600000).default(30000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WEBHOOK_RETRY_AFTER_MS: z.coerce.number().int().min(100).max(3600000).default(30000),
 });
 
 export type Config = {
@@ -60,6 +63,13 @@ export type Config = {
   /** Largest accepted media upload. */
   media: { maxBytes: number };
   actorLeaseMs: number;
+  /** How long an actor with no message keeps its state and lease. */
+  actorIdleMs: number;
+  /**
+   * Stored webhooks: how many one process works on at once, and how long after it was received
+   * (or last tried) a delivery not marked done is taken up again by the recovery pass.
+   */
+  webhooks: { concurrency: number; retryAfterMs: number };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -121,6 +131,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     s3,
     media: { maxBytes: e.MEDIA_MAX_BYTES },
     actorLeaseMs: e.ACTOR_LEASE_MS,
+    actorIdleMs: e.ACTOR_IDLE_MS,
+    webhooks: { concurrency: e.WEBHOOK_CONCURRENCY, retryAfterMs: e.WEBHOOK_RETRY_AFTER_MS },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

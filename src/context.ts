@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { ActorSystem } from '../actors/runtime.js';
 import type { Config } from './config.js';
+import type { WebhookWorker } from './services/webhook-worker.js';
 import type { MediaStorage } from './storage/index.js';
 
 /** What a running server holds. */
@@ -13,6 +14,8 @@ export interface AppContext {
   redis: Redis;
   storage: MediaStorage;
   actors: ActorSystem;
+  /** Processes stored webhook deliveries in this process. */
+  webhooks: WebhookWorker;
 }
 
 let current: AppContext | null = null;

@@ -54,10 +54,17 @@ export const RateLimitError = (message = 'Too many requests') => new AppError(42
 
 /** True for MongoDB's duplicate-key error, the signal that an `_id` or unique claim was lost. */
 export function isDuplicateKey(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  if (code === 11000) return true;
-  // FerretDB v1.24 reports a unique-index violation by an update (inserts are fine) as
-  // InternalError (code 1) carrying SQLite's message, instead of 11000.
-  return code === 1 && typeof message === 'string' && message.includes('UNIQUE constraint failed');
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * A versioned write the database refused: the document no longer has the `version` the writer
+ * read (ARCHITECTURE invariant 4, the second fence). The actor runtime reloads and retries the
+ * message once on current state; a second refusal reaches the caller as this 409.
+ */
+export class StaleWriteError extends AppError {
+  constructor(resource: string, id: string, version: number) {
+    super(409, 'version_conflict', `The ${resource} changed while this request was applied (expected version ${version} of ${id}); try again`);
+    this.name = 'StaleWriteError';
+  }
 }

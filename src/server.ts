@@ -13,12 +13,10 @@ import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
 import { attachRealtime } from './realtime/gateway.js';
-import { recoverPendingWebhooks } from './services/inbound.js';
+import { recoverDueWebhooks } from './services/inbound.js';
+import { WebhookWorker } from './services/webhook-worker.js';
 import { createStorage } from './storage/index.js';
 
-// A delivery younger than this may still be in its first processing run.
-const RECOVERY_AGE_MS = 10_000;
-const RECOVERY_INTERVAL_MS = 15_000;
 
 /** A running server. */
 export interface RunningServer {
@@ -33,12 +31,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await connectDatabase(config.mongodbUri);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   const storage = createStorage(config.storage);
-  const actors = new ActorSystem({ redisUrl: config.redisUrl, leaseMs: config.actorLeaseMs });
+  const actors = new ActorSystem({ redisUrl: config.redisUrl, leaseMs: config.actorLeaseMs, idleMs: config.actorIdleMs });
   actors.register(tenantActor);
   actors.register(conversationActor);
   actors.register(contactActor);
   await actors.start();
-  setAppContext({ config, redis, storage, actors });
+  const webhooks = new WebhookWorker(config.webhooks.concurrency);
+  setAppContext({ config, redis, storage, actors, webhooks });
 
   const app = createApp(config);
   const server = http.createServer(app.callback());
@@ -49,9 +48,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Deliveries stored but not processed (a crash, a failed try) are picked up again.
   const recover = () =>
-    recoverPendingWebhooks(RECOVERY_AGE_MS).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
+    recoverDueWebhooks((stored) => webhooks.run(stored)).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
   void recover();
-  const recovery = setInterval(recover, RECOVERY_INTERVAL_MS).unref();
+  const recovery = setInterval(recover, Math.min(15_000, config.webhooks.retryAfterMs)).unref();
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -63,6 +62,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await webhooks.stop();
       await actors.stop();
       redis.disconnect();
       await mongoose.disconnect();

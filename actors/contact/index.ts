@@ -8,7 +8,8 @@
  */
 import { appContext } from '../../src/context.js';
 import { NotFoundError } from '../../src/errors.js';
-import { emitEvent } from '../../src/events/publish.js';
+import { draftEvent, emitEvent } from '../../src/events/publish.js';
+import { newId } from '../../src/ids.js';
 import { EVENTS } from '../../src/events/types.js';
 import { ContactModel, type Contact } from '../../src/models/contact.js';
 import { presentContact, type ContactJson } from '../../src/presenters/contact.js';
@@ -38,7 +39,7 @@ async function applyEdit(id: string, msg: ContactMessage): Promise<ContactJson> 
   if (!updated) throw NotFoundError('Contact');
   const json = presentContact(updated);
   // Durable first, then announced; a contact is tenant-wide, not one conversation's.
-  await emitEvent(msg.tenantId, EVENTS.contactUpdated, json, { scope: 'tenant' });
+  await emitEvent(msg.tenantId, draftEvent(msg.tenantId, `contact:${id}:edit:${newId()}`, EVENTS.contactUpdated, json, { scope: 'tenant' }));
   return json;
 }
 

@@ -1,23 +1,25 @@
 /**
  * The conversation actor: the only writer of a conversation and its messages' delivery state
  * (ARCHITECTURE invariant 4). One mailbox per conversation, hosted by whichever process holds
- * its lease; its state is the conversation document, written back by `_id` with a bumped
- * `version` after each change.
+ * its lease; its state is the conversation document, written back by `_id` and the version it
+ * read, with the change's events beside it (see state.ts).
  *
  * To add a message: write its handler in a file beside this one and add it to `handlers`.
  */
 import { appContext } from '../../src/context.js';
 import { NotFoundError } from '../../src/errors.js';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
+import type { Conversation } from '../../src/models/conversation.js';
 import type { ActorBehaviour } from '../runtime.js';
-import { inboundHandlers } from './inbound.js';
+import { inboundHandlers, receiveInbound, type InboundMessagePayload, type InboundReply } from './inbound.js';
 import { lifecycleHandlers } from './lifecycle.js';
 import { noteHandlers } from './notes.js';
 import { outboundHandlers } from './outbound.js';
 import { transferHandlers } from './transfers.js';
-import type { ConversationHandler } from './state.js';
+import { loadConversation, type ConversationHandler } from './state.js';
 
 const handlers = {
+  // Its own entry: the one message that may find no conversation yet, and start it.
+  inbound: (c: Conversation, p: InboundMessagePayload): Promise<{ state: Conversation | null; reply: InboundReply }> => receiveInbound(c, p, c._id),
   ...inboundHandlers,
   ...lifecycleHandlers,
   ...noteHandlers,
@@ -42,10 +44,11 @@ interface ConversationMessage {
 /** The behaviour registered with the ActorSystem; state null until the document exists. */
 export const conversationActor: ActorBehaviour<Conversation | null, ConversationMessage, unknown> = {
   kind: 'conversation',
-  init: (id) => ConversationModel.findById(id).lean<Conversation>().exec(),
+  init: (id) => loadConversation(id),
   async receive(state, msg, ctx) {
-    // Reload when the document was created after this actor started.
-    const current = state ?? (await ConversationModel.findById(ctx.id).lean<Conversation>().exec());
+    // Only an inbound message creates a conversation, here; anything else needs one to exist.
+    if (!state && msg.type === 'inbound') return receiveInbound(null, msg.payload as InboundMessagePayload, ctx.id);
+    const current = state ?? (await loadConversation(ctx.id));
     if (!current) throw NotFoundError('Conversation');
     const handler = handlers[msg.type] as unknown as ConversationHandler<unknown, unknown>;
     if (!handler) throw new Error(`conversation actor: unknown message type ${String(msg.type)}`);

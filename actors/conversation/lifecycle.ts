@@ -18,15 +18,14 @@
 import type { AssignmentDecision } from '../tenant/assignment.js';
 import { askTenant } from '../tenant/index.js';
 import { StateError } from '../../src/errors.js';
-import { emitEvent } from '../../src/events/publish.js';
+import { audienceOf } from '../../src/events/audience.js';
 import { EVENTS, type Audience } from '../../src/events/types.js';
 import { logger } from '../../src/logger.js';
-import { ConversationSlotModel, type Conversation, type ConversationSlot, type ConversationStatus } from '../../src/models/conversation.js';
+import { releaseSlot as freeSlot, type Conversation, type ConversationStatus } from '../../src/models/conversation.js';
 import { presentConversation } from '../../src/presenters/conversation.js';
 import { presentAssignedConversation, presentTakenOverConversation } from '../../src/presenters/conversation-view.js';
 import { slotId } from '../../src/services/conversation-opening.js';
-import { audienceOf } from './inbound.js';
-import { saveConversation, type ConversationHandler } from './state.js';
+import { changeEvent, commitConversation, type ConversationHandler } from './state.js';
 
 /** Statuses nothing leaves: the conversation is over and its slot released. */
 export const FINAL_STATUSES: ReadonlySet<ConversationStatus> = new Set(['closed', 'expired']);
@@ -98,8 +97,9 @@ const assign: ConversationHandler<AssignPayload, ChangeReply> = async (c, p) => 
   }
   if (FINAL_STATUSES.has(c.status)) throw StateError(`A ${c.status} conversation cannot be ${p.agentId ? 'assigned' : 'unassigned'}`);
   if (c.assignee_id === p.agentId) return { state: c, reply: { changed: false, decisions: [], previousAssigneeId: c.assignee_id } };
-  const next = await saveConversation(c, { assignee_id: p.agentId });
-  await emitEvent(c.tenant_id, EVENTS.conversationAssigned, presentAssignedConversation(next, c.assignee_id, p.assignedBy), audienceLeaving(c, next));
+  const next = await commitConversation(c, { assignee_id: p.agentId }, (after) => [
+    changeEvent(after, EVENTS.conversationAssigned, presentAssignedConversation(after, c.assignee_id, p.assignedBy), audienceLeaving(c, after)),
+  ]);
   return { state: next, reply: { changed: true, decisions: p.booked ? [] : await track(c, next), previousAssigneeId: c.assignee_id } };
 };
 
@@ -114,8 +114,9 @@ const takeover: ConversationHandler<TakeoverPayload, ChangeReply> = async (c, p)
   if (FINAL_STATUSES.has(c.status)) throw StateError(`A ${c.status} conversation cannot be taken over`);
   // A retried takeover by the holder changes nothing.
   if (c.assignee_id === p.agentId) return { state: c, reply: { changed: false, decisions: [], previousAssigneeId: c.assignee_id } };
-  const next = await saveConversation(c, { assignee_id: p.agentId });
-  await emitEvent(c.tenant_id, EVENTS.conversationTakeover, presentTakenOverConversation(next, c.assignee_id, p.agentId, p.reason), audienceLeaving(c, next));
+  const next = await commitConversation(c, { assignee_id: p.agentId }, (after) => [
+    changeEvent(after, EVENTS.conversationTakeover, presentTakenOverConversation(after, c.assignee_id, p.agentId, p.reason), audienceLeaving(c, after)),
+  ]);
   return { state: next, reply: { changed: true, decisions: await track(c, next), previousAssigneeId: c.assignee_id } };
 };
 
@@ -137,12 +138,10 @@ function checkTransition(from: ConversationStatus, to: ConversationStatus) {
 }
 
 /** Frees the contact's open slot if it still names this conversation, so their next message starts a new one. */
-async function releaseSlot(c: Conversation) {
-  const id = slotId(c.tenant_id, c.contact_id);
-  const slot = await ConversationSlotModel.findById(id).lean<ConversationSlot>().exec();
-  // Only this conversation's own slot: while it was live no other conversation could claim it.
-  if (slot?.conversation_id === c._id) await ConversationSlotModel.deleteOne({ _id: id }).exec();
-}
+const releaseSlot = (c: Conversation) => freeSlot(slotId(c.tenant_id, c.contact_id), c._id);
+
+/** The change's one event: the conversation as it is after it. */
+const updated = (after: Conversation) => [changeEvent(after, EVENTS.conversationUpdated, presentConversation(after))];
 
 /** Moves the status along an allowed transition; closing or expiring releases the slot. */
 const setStatus: ConversationHandler<StatusPayload, ChangeReply> = async (c, p) => {
@@ -154,9 +153,8 @@ const setStatus: ConversationHandler<StatusPayload, ChangeReply> = async (c, p) 
   }
   checkTransition(c.status, p.status);
   const final = FINAL_STATUSES.has(p.status);
-  const next = await saveConversation(c, { status: p.status, ...(final ? { closed_at: new Date() } : {}) });
+  const next = await commitConversation(c, { status: p.status, ...(final ? { closed_at: new Date() } : {}) }, updated);
   if (final) await releaseSlot(next);
-  await emitEvent(c.tenant_id, EVENTS.conversationUpdated, presentConversation(next), audienceOf(next));
   return { state: next, reply: { changed: true, decisions: await track(c, next) } };
 };
 
@@ -172,11 +170,11 @@ export interface ReadPayload {
  */
 const markRead: ConversationHandler<ReadPayload, ChangeReply> = async (c, p) => {
   const resets = c.assignee_id === null || c.assignee_id === p.agentId;
-  const next = await saveConversation(c, {
-    read_markers: { ...c.read_markers, [p.agentId]: new Date().toISOString() },
-    ...(resets ? { unread_count: 0 } : {}),
-  });
-  await emitEvent(c.tenant_id, EVENTS.conversationUpdated, presentConversation(next), audienceOf(next));
+  const next = await commitConversation(
+    c,
+    { read_markers: { ...c.read_markers, [p.agentId]: new Date().toISOString() }, ...(resets ? { unread_count: 0 } : {}) },
+    updated,
+  );
   return { state: next, reply: { changed: true, decisions: [] } };
 };
 
@@ -193,8 +191,7 @@ const changeTags: ConversationHandler<TagsPayload, ChangeReply> = async (c, p) =
   const tags = [...new Set([...(p.set ?? c.tags), ...(p.add ?? [])])].filter((t) => !removed.has(t));
   if (tags.length > MAX_TAGS) throw StateError(`A conversation holds at most ${MAX_TAGS} tags; this change would leave ${tags.length}`);
   if (tags.length === c.tags.length && tags.every((t, i) => t === c.tags[i])) return unchanged(c);
-  const next = await saveConversation(c, { tags });
-  await emitEvent(c.tenant_id, EVENTS.conversationUpdated, presentConversation(next), audienceOf(next));
+  const next = await commitConversation(c, { tags }, updated);
   return { state: next, reply: { changed: true, decisions: [] } };
 };
 

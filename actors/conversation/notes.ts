@@ -8,19 +8,21 @@
  * conversation's division). Mentioned agents get that one event; it does not let them open the
  * conversation over REST.
  */
-import { v7 as orderedId } from 'uuid';
-import { emitEvent } from '../../src/events/publish.js';
+import { audienceOf } from '../../src/events/audience.js';
+import { draftEvent, emitEvents, eventIdOf } from '../../src/events/publish.js';
 import { EVENTS, type Audience } from '../../src/events/types.js';
 import { NotFoundError } from '../../src/errors.js';
 import type { Conversation } from '../../src/models/conversation.js';
-import { NoteModel, type Note } from '../../src/models/note.js';
+import { findEventsByIds } from '../../src/models/event.js';
+import { notes, updateNoteFields, type Note } from '../../src/models/note.js';
 import { users } from '../../src/models/user.js';
 import { presentDeletedNote, presentNote } from '../../src/presenters/note.js';
-import { audienceOf } from './inbound.js';
-import { saveConversation, type ConversationHandler } from './state.js';
+import { commitConversation, insertOnce, type ConversationHandler } from './state.js';
 
 /** A new note. */
 export interface CreateNotePayload {
+  /** Chosen by the caller (time-ordered), so a retried message finds the note it stored. */
+  noteId: string;
   authorId: string;
   body: string;
   mentions: string[];
@@ -56,30 +58,26 @@ async function presentWithAuthor(n: Note) {
 
 /** The live note of this conversation, read inside the mailbox so a concurrent delete is seen. */
 async function liveNote(c: Conversation, noteId: string): Promise<Note> {
-  const n = await NoteModel.findById(noteId).lean<Note>().exec();
-  if (!n || n.tenant_id !== c.tenant_id || n.conversation_id !== c._id || n.deleted_at) throw NotFoundError('Note');
+  const n = await notes.findOwnedOrNull(c.tenant_id, noteId);
+  if (!n || n.conversation_id !== c._id || n.deleted_at) throw NotFoundError('Note');
   return n;
 }
 
+const noteKey = (noteId: string) => `note:${noteId}`;
+
 /** Stores a note and counts it on the conversation. */
 const createNote: ConversationHandler<CreateNotePayload, NoteReply> = async (c, p) => {
-  // Time-ordered id: notes written in the same millisecond still list in the order written.
-  const id = orderedId();
-  await NoteModel.create({
-    _id: id,
-    tenant_id: c.tenant_id,
-    conversation_id: c._id,
-    author_id: p.authorId,
-    body: p.body,
-    mentions: p.mentions,
-    edited_at: null,
-    deleted_at: null,
-    deleted_by: null,
-  });
-  const next = await saveConversation(c, { note_count: c.note_count + 1 });
-  const stored = (await NoteModel.findById(id).lean<Note>().exec()) as Note;
-  await emitEvent(c.tenant_id, EVENTS.noteCreated, await presentWithAuthor(stored), withMentions(next, stored.mentions));
-  return { state: next, reply: { noteId: id } };
+  const { stored, committed } = await insertOnce(
+    notes,
+    { _id: p.noteId, tenant_id: c.tenant_id, conversation_id: c._id, author_id: p.authorId, body: p.body, mentions: p.mentions, edited_at: null, deleted_at: null, deleted_by: null },
+    eventIdOf(c.tenant_id, noteKey(p.noteId), EVENTS.noteCreated),
+  );
+  if (committed) return { state: c, reply: { noteId: stored._id } };
+  const json = await presentWithAuthor(stored);
+  const next = await commitConversation(c, { note_count: c.note_count + 1 }, (after) => [
+    draftEvent(c.tenant_id, noteKey(stored._id), EVENTS.noteCreated, json, withMentions(after, stored.mentions)),
+  ]);
+  return { state: next, reply: { noteId: stored._id } };
 };
 
 /** Changes a live note's body or mentions. */
@@ -87,20 +85,28 @@ const updateNote: ConversationHandler<UpdateNotePayload, NoteReply> = async (c, 
   const n = await liveNote(c, p.noteId);
   const now = new Date();
   const set = { ...(p.body !== undefined ? { body: p.body } : {}), ...(p.mentions ? { mentions: p.mentions } : {}), edited_at: now, updated_at: now };
-  await NoteModel.updateOne({ _id: n._id }, { $set: set }, { timestamps: false }).exec();
+  await updateNoteFields(n._id, set);
   const updated: Note = { ...n, ...set };
-  await emitEvent(c.tenant_id, EVENTS.noteUpdated, await presentWithAuthor(updated), withMentions(c, updated.mentions));
+  await emitEvents(c.tenant_id, [draftEvent(c.tenant_id, `${noteKey(n._id)}:edit:${now.toISOString()}`, EVENTS.noteUpdated, await presentWithAuthor(updated), withMentions(c, updated.mentions))]);
   return { state: c, reply: { noteId: n._id } };
 };
 
-/** Soft-deletes a live note and takes it off the count. */
+/** Soft-deletes a live note and takes it off the count; a delete a crash interrupted is finished. */
 const deleteNote: ConversationHandler<DeleteNotePayload, NoteReply> = async (c, p) => {
-  const n = await liveNote(c, p.noteId);
-  const now = new Date();
-  const set = { deleted_at: now, deleted_by: p.deletedBy, updated_at: now };
-  await NoteModel.updateOne({ _id: n._id }, { $set: set }, { timestamps: false }).exec();
-  const next = await saveConversation(c, { note_count: Math.max(0, c.note_count - 1) });
-  await emitEvent(c.tenant_id, EVENTS.noteDeleted, presentDeletedNote({ ...n, ...set }), withMentions(next, n.mentions));
+  const found = await notes.findOwnedOrNull(c.tenant_id, p.noteId);
+  if (!found || found.conversation_id !== c._id) throw NotFoundError('Note');
+  const deletedEventId = eventIdOf(c.tenant_id, `${noteKey(found._id)}:deleted`, EVENTS.noteDeleted);
+  let n = found;
+  if (!n.deleted_at) {
+    const now = new Date();
+    n = { ...n, deleted_at: now, deleted_by: p.deletedBy, updated_at: now };
+    await updateNoteFields(n._id, { deleted_at: now, deleted_by: p.deletedBy, updated_at: now });
+  } else if ((await findEventsByIds(c.tenant_id, [deletedEventId])).length > 0) {
+    throw NotFoundError('Note');
+  }
+  const next = await commitConversation(c, { note_count: Math.max(0, c.note_count - 1) }, (after) => [
+    draftEvent(c.tenant_id, `${noteKey(n._id)}:deleted`, EVENTS.noteDeleted, presentDeletedNote(n), withMentions(after, n.mentions)),
+  ]);
   return { state: next, reply: { noteId: n._id } };
 };
 

@@ -5,12 +5,10 @@
  * provider answered. The provider call itself happens between the two, outside the actor, so a
  * slow Graph API never holds the conversation's mailbox.
  */
-import { ConflictError, isDuplicateKey } from '../../src/errors.js';
-import { emitEvent } from '../../src/events/publish.js';
-import { EVENTS } from '../../src/events/types.js';
-import { ContactModel, type Contact } from '../../src/models/contact.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
-import { presentConversation, presentMessage } from '../../src/presenters/conversation.js';
+import { ConflictError } from '../../src/errors.js';
+import { emitEvents } from '../../src/events/publish.js';
+import { contacts } from '../../src/models/contact.js';
+import { claimMessageRef, findMessageById, messageRefId, messages, setMessageFields, type Message } from '../../src/models/message.js';
 import {
   assertChannelSupports,
   assertConversationAcceptsReplies,
@@ -18,8 +16,8 @@ import {
   latest,
   type OutgoingType,
 } from '../../src/services/outbound-rules.js';
-import { audienceOf, claimRef, preview } from './inbound.js';
-import { saveConversation, type ConversationHandler } from './state.js';
+import { countSent, messageCreatedEvent, messageCreatedId, statusEvent } from './message-events.js';
+import { insertOnce, type ConversationHandler } from './state.js';
 
 /** The fields of a new outbound message the sender decides; the actor adds the conversation's. */
 export interface OutboundDraft {
@@ -65,41 +63,39 @@ export interface OutboundResultPayload {
 
 const conflict = () => ConflictError('This idempotency_key was already used for a message in another conversation; use a new key per message');
 
-/** Stores an outbound message as pending and announces it; a second ask with the same id is a no-op. */
+/**
+ * Stores an outbound message as pending and announces it; a second ask with the same id finds
+ * it (and announces it if a crash came between the two).
+ */
 const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateReply> = async (c, { kind, message }) => {
-  const existing = await MessageModel.findById(message._id).lean<Message>().exec();
-  if (existing) {
-    if (existing.conversation_id !== c._id || existing.tenant_id !== c.tenant_id) throw conflict();
-    return { state: c, reply: { created: false } };
+  const existing = await findMessageById(message._id);
+  if (existing && (existing.conversation_id !== c._id || existing.tenant_id !== c.tenant_id)) throw conflict();
+  if (!existing) {
+    assertConversationAcceptsReplies(c);
+    assertChannelSupports(c.channel, kind, message.text);
+    const contact = await contacts.findOwnedOrNull(c.tenant_id, c.contact_id);
+    // The contact's time covers the customer's messages in other conversations on this channel too.
+    assertInsideMessagingWindow(c.channel, kind, latest(contact?.last_inbound_at ?? null, c.last_inbound_at), new Date());
   }
-  assertConversationAcceptsReplies(c);
-  assertChannelSupports(c.channel, kind, message.text);
-  const contact = await ContactModel.findById(c.contact_id).lean<Contact>().exec();
-  // The contact's time covers the customer's messages in other conversations on this channel too.
-  assertInsideMessagingWindow(c.channel, kind, latest(contact?.last_inbound_at ?? null, c.last_inbound_at), new Date());
-  const doc: Omit<Message, 'created_at' | 'updated_at'> = {
-    ...message,
-    conversation_id: c._id,
-    contact_id: c.contact_id,
-    channel: c.channel,
-    direction: 'outbound',
-    external_id: null,
-    status: 'pending',
-    delivery_errors: [],
-    sent_at: new Date(message.sent_at),
-  };
-  try {
-    await MessageModel.create(doc);
-  } catch (err) {
-    // The same key used at once in another conversation (another actor) lost this claim.
-    if (!isDuplicateKey(err)) throw err;
-    const winner = await MessageModel.findById(message._id).lean<Message>().exec();
-    if (winner?.conversation_id !== c._id) throw conflict();
-    return { state: c, reply: { created: false } };
-  }
-  const stored = (await MessageModel.findById(message._id).lean<Message>().exec()) as Message;
-  await emitEvent(c.tenant_id, EVENTS.messageCreated, presentMessage(stored), audienceOf(c));
-  return { state: c, reply: { created: true } };
+  const { stored, committed } = await insertOnce(
+    messages,
+    {
+      ...message,
+      conversation_id: c._id,
+      contact_id: c.contact_id,
+      channel: c.channel,
+      direction: 'outbound',
+      external_id: null,
+      status: 'pending',
+      delivery_errors: [],
+      sent_at: new Date(message.sent_at),
+    },
+    messageCreatedId(c.tenant_id, message._id),
+  );
+  // The same key used at once in another conversation (another actor) won this claim.
+  if (stored.conversation_id !== c._id) throw conflict();
+  if (!committed) await emitEvents(c.tenant_id, [messageCreatedEvent(c, stored)]);
+  return { state: c, reply: { created: !existing && !committed } };
 };
 
 /**
@@ -108,24 +104,21 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
  * failed with the provider's error. A message already settled is left alone.
  */
 const recordOutboundResult: ConversationHandler<OutboundResultPayload, { changed: boolean }> = async (c, { messageId, outcome }) => {
-  const m = await MessageModel.findById(messageId).lean<Message>().exec();
+  const m = await findMessageById(messageId);
   if (!m || m.conversation_id !== c._id || m.status !== 'pending') return { state: c, reply: { changed: false } };
-  let next = c;
-  if (outcome.status === 'sent') {
-    await claimRef(c, m._id, outcome.externalId);
-    await MessageModel.updateOne({ _id: m._id }, { $set: { external_id: outcome.externalId, status: 'sent' } }).exec();
-    const isNewest = !c.last_message_at || m.sent_at >= c.last_message_at;
-    next = await saveConversation(c, {
-      message_count: c.message_count + 1,
-      ...(isNewest ? { last_message_at: m.sent_at, last_message_preview: preview(m) } : {}),
-    });
-  } else {
-    await MessageModel.updateOne({ _id: m._id }, { $set: { status: 'failed', delivery_errors: [outcome.error] } }).exec();
+  if (outcome.status === 'failed') {
+    const failed: Message = { ...m, status: 'failed', delivery_errors: [outcome.error] };
+    if (await setMessageFields(m._id, 'pending', { status: 'failed', delivery_errors: [outcome.error] })) {
+      await emitEvents(c.tenant_id, [statusEvent(c, failed)]);
+    }
+    return { state: c, reply: { changed: true } };
   }
-  const updated = (await MessageModel.findById(m._id).lean<Message>().exec()) as Message;
-  await emitEvent(c.tenant_id, EVENTS.messageUpdated, presentMessage(updated), audienceOf(next));
-  if (next !== c) await emitEvent(c.tenant_id, EVENTS.conversationUpdated, presentConversation(next), audienceOf(next));
-  return { state: next, reply: { changed: true } };
+  const sent: Message = { ...m, external_id: outcome.externalId, status: 'sent' };
+  await claimMessageRef({ _id: messageRefId(c.tenant_id, c.channel, outcome.externalId), tenant_id: c.tenant_id, message_id: m._id, conversation_id: c._id });
+  // The message first, then the conversation with the events: a crash in between is finished by
+  // the provider's own `sent` status webhook, which finds the send not yet counted.
+  if (!(await setMessageFields(m._id, 'pending', { external_id: outcome.externalId, status: 'sent' }))) return { state: c, reply: { changed: false } };
+  return { state: await countSent(c, sent), reply: { changed: true } };
 };
 
 /** The outbound message types of the conversation actor. */

@@ -9,22 +9,23 @@
  * members and the agent who made the transfer, so every inbox the conversation leaves or enters
  * updates live. Afterwards only the new audience receives the conversation's events.
  */
-import { v7 as orderedId } from 'uuid';
 import type { AssignmentDecision } from '../tenant/assignment.js';
 import { askTenant } from '../tenant/index.js';
 import { StateError } from '../../src/errors.js';
-import { emitEvent } from '../../src/events/publish.js';
+import { audienceOf } from '../../src/events/audience.js';
+import { draftEvent, eventIdOf } from '../../src/events/publish.js';
 import { EVENTS, type Audience } from '../../src/events/types.js';
 import { logger } from '../../src/logger.js';
 import type { Conversation } from '../../src/models/conversation.js';
-import { TransferModel, type Transfer } from '../../src/models/transfer.js';
+import { transfers } from '../../src/models/transfer.js';
 import { presentTransferredConversation } from '../../src/presenters/transfer.js';
-import { audienceOf } from './inbound.js';
 import { FINAL_STATUSES } from './lifecycle.js';
-import { saveConversation, type ConversationHandler } from './state.js';
+import { commitConversation, insertOnce, type ConversationHandler } from './state.js';
 
 /** Where the conversation goes (at least one of the two), why, and who sends it there. */
 export interface TransferPayload {
+  /** Chosen by the caller (time-ordered), so a retried message finds the record it stored. */
+  transferId: string;
   toAgentId: string | null;
   toDivisionId: string | null;
   reason: string;
@@ -55,22 +56,27 @@ const transferConversation: ConversationHandler<TransferPayload, TransferReply> 
       p.toAgentId ? 'The conversation is already assigned to this agent' : 'The conversation is already waiting, unassigned, in this division',
     );
   }
-  const id = orderedId();
-  await TransferModel.create({
-    _id: id,
-    tenant_id: c.tenant_id,
-    conversation_id: c._id,
-    from_agent_id: c.assignee_id,
-    from_division_id: c.division_id,
-    to_agent_id: p.toAgentId,
-    to_division_id: p.toDivisionId,
-    reason: p.reason,
-    transferred_by: p.transferredBy,
-  });
-  const next = await saveConversation(c, to);
-  const transfer = (await TransferModel.findById(id).lean<Transfer>().exec()) as Transfer;
-  await emitEvent(c.tenant_id, EVENTS.conversationTransferred, presentTransferredConversation(next, transfer), transferAudience(c, next, p.transferredBy));
-  return { state: next, reply: { transferId: id, decisions: await book(next) } };
+  const key = `transfer:${p.transferId}`;
+  const { stored: transfer, committed } = await insertOnce(
+    transfers,
+    {
+      _id: p.transferId,
+      tenant_id: c.tenant_id,
+      conversation_id: c._id,
+      from_agent_id: c.assignee_id,
+      from_division_id: c.division_id,
+      to_agent_id: p.toAgentId,
+      to_division_id: p.toDivisionId,
+      reason: p.reason,
+      transferred_by: p.transferredBy,
+    },
+    eventIdOf(c.tenant_id, key, EVENTS.conversationTransferred),
+  );
+  if (committed) return { state: c, reply: { transferId: transfer._id, decisions: [] } };
+  const next = await commitConversation(c, to, (after) => [
+    draftEvent(c.tenant_id, key, EVENTS.conversationTransferred, presentTransferredConversation(after, transfer), transferAudience(c, after, p.transferredBy)),
+  ]);
+  return { state: next, reply: { transferId: transfer._id, decisions: await book(next) } };
 };
 
 /**

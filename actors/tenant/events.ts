@@ -1,54 +1,101 @@
 /**
- * Tenant-actor handler that appends one domain event: the next seq, stored, then published.
- * Running only here makes the tenant's seq gap-free and increasing (ARCHITECTURE invariant 5):
- * an event is published after it is durable, so "every event after seq N" read from the log
- * is always complete.
+ * Tenant-actor handler that appends a batch of domain events: each gets the tenant's next seq,
+ * the batch is stored in one ordered insert, then published in one Redis message. Running only
+ * here makes the tenant's seq gap-free and increasing (ARCHITECTURE invariant 5): an event is
+ * published after it is durable, so "every event after seq N" read from the log is complete.
+ *
+ * An event whose id is already in the log (the same change appended again after a crash or a
+ * retry) keeps its first seq and is not stored twice.
  */
 import { appContext } from '../../src/context.js';
 import { isDuplicateKey } from '../../src/errors.js';
-import type { Audience, DomainEvent, EventType } from '../../src/events/types.js';
-import { EventHeadModel, EventModel, eventId, headId, readHead } from '../../src/models/event.js';
+import type { DomainEvent, EventDraft } from '../../src/events/types.js';
+import { logger } from '../../src/logger.js';
+import { findEventsByIds, insertEvents, readHead, toDomainEvent, type StoredEvent } from '../../src/models/event.js';
+import type { TenantState } from './state.js';
 
-/** Redis channel on which a tenant's committed events are published. */
+/** Redis channel on which a tenant's committed events are published, as a JSON array per append. */
 export const eventChannel = (tenantId: string) => `events:${tenantId}`;
 
-/** Append one event. */
-export interface AppendEventMessage {
-  event: EventType;
-  data: unknown;
-  audience: Audience;
+/** Append these events, in order. */
+export interface AppendEventsMessage {
+  events: EventDraft[];
 }
 
-// The last seq this process appended per tenant, valid while it hosts the tenant's actor. It
-// can only be behind the log (another process appended while it held the lease), never ahead;
-// the duplicate key on insert then sends us to the stored head.
-const lastSeq = new Map<string, number>();
+/** The seq of each event of the message, in the message's order. */
+export interface AppendEventsReply {
+  seqs: number[];
+}
 
-async function appendEvent(tenantId: string, msg: AppendEventMessage): Promise<{ seq: number }> {
-  let seq = (lastSeq.get(tenantId) ?? (await readHead(tenantId))) + 1;
-  const created_at = new Date();
-  for (;;) {
-    try {
-      await EventModel.create({ _id: eventId(tenantId, seq), tenant_id: tenantId, seq, event: msg.event, data: msg.data, audience: msg.audience, created_at });
-      break;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // A head left behind by a crash (or by this cache) is at most a few events short.
-      seq = Math.max(seq + 1, (await readHead(tenantId)) + 1);
-    }
+const toStored = (tenantId: string, d: EventDraft, seq: number, at: Date): StoredEvent => ({
+  _id: d.id,
+  tenant_id: tenantId,
+  seq,
+  event: d.event,
+  data: d.data,
+  audience: d.audience,
+  created_at: at,
+});
+
+async function appendEvents(tenantId: string, msg: AppendEventsMessage, state: TenantState): Promise<AppendEventsReply> {
+  const byId = new Map(msg.events.map((d) => [d.id, d]));
+  const appended = await appendToLog(tenantId, [...byId.values()], state);
+  try {
+    await appContext().redis.publish(eventChannel(tenantId), JSON.stringify(appended));
+  } catch (err) {
+    // Durable already; gateways fill the gap from the log when the next event arrives.
+    logger.error({ err, tenantId }, 'publishing events failed');
   }
-  lastSeq.set(tenantId, seq);
-  // The head is a hint for readers (the log itself is the truth, read by `_id` until a gap),
-  // so it is not awaited on the hot path; `$max` keeps it from moving backwards.
-  void EventHeadModel.updateOne({ _id: headId(tenantId) }, { $max: { seq }, $setOnInsert: { tenant_id: tenantId } }, { upsert: true })
-    .exec()
-    .catch(() => undefined);
-  const event: DomainEvent = { event: msg.event, seq, tenant_id: tenantId, data: msg.data, audience: msg.audience, created_at: created_at.toISOString() };
-  await appContext().redis.publish(eventChannel(tenantId), JSON.stringify(event));
-  return { seq };
+  const seqOf = new Map(appended.map((e) => [e.id, e.seq]));
+  return { seqs: msg.events.map((d) => seqOf.get(d.id) ?? 0) };
+}
+
+/** The fast path: the next seqs after the head this actor knows, in one insert. */
+async function appendToLog(tenantId: string, drafts: EventDraft[], state: TenantState): Promise<DomainEvent[]> {
+  const head = state.head ?? (await readHead(tenantId));
+  const at = new Date();
+  const docs = drafts.map((d, i) => toStored(tenantId, d, head + i + 1, at));
+  try {
+    await insertEvents(docs);
+    state.head = head + docs.length;
+    return docs.map(toDomainEvent);
+  } catch (err) {
+    state.head = null;
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return appendMissing(tenantId, drafts, state);
+}
+
+/**
+ * The slow path after a duplicate key: some of the events were appended before (a change
+ * appended again), or another writer moved the head (a previous owner of this actor). One at
+ * a time, each either found by id or given the next free seq.
+ */
+async function appendMissing(tenantId: string, drafts: EventDraft[], state: TenantState): Promise<DomainEvent[]> {
+  const found = new Map((await findEventsByIds(tenantId, drafts.map((d) => d.id))).map((e) => [e.id, e]));
+  let head = await readHead(tenantId);
+  const out: DomainEvent[] = [];
+  for (const d of drafts) {
+    let event = found.get(d.id);
+    while (!event) {
+      const doc = toStored(tenantId, d, head + 1, new Date());
+      try {
+        await insertEvents([doc]);
+        head = doc.seq;
+        event = toDomainEvent(doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        [event] = await findEventsByIds(tenantId, [d.id]);
+        if (!event) head = await readHead(tenantId);
+      }
+    }
+    out.push(event);
+  }
+  state.head = Math.max(head, ...out.map((e) => e.seq));
+  return out.sort((a, b) => a.seq - b.seq);
 }
 
 /** The event message types of the tenant actor. */
 export const eventHandlers = {
-  'events.append': appendEvent,
+  'events.append': appendEvents,
 };

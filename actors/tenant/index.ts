@@ -11,15 +11,11 @@ import { adminHandlers } from './admins.js';
 import { assignmentHandlers } from './assignment.js';
 import { eventHandlers } from './events.js';
 import { integrationHandlers } from './integrations.js';
+import { initialTenantState, type TenantState } from './state.js';
 import { workingHoursHandlers } from './working-hours.js';
 
-/** What the tenant actor keeps between messages. */
-export interface TenantState {
-  tenantId: string;
-}
-
-/** A handler of one tenant message type: (tenant id, payload) -> reply. */
-type Handler = (tenantId: string, payload: never) => Promise<unknown>;
+/** A handler of one tenant message type: (tenant id, payload, the actor's state) -> reply. */
+type Handler = (tenantId: string, payload: never, state: TenantState) => Promise<unknown>;
 
 const handlers = {
   ...adminHandlers,
@@ -46,11 +42,11 @@ interface TenantMessage {
 /** The behaviour registered with the ActorSystem. */
 export const tenantActor: ActorBehaviour<TenantState, TenantMessage, unknown> = {
   kind: 'tenant',
-  init: async (id) => ({ tenantId: id }),
+  init: async (id) => initialTenantState(id),
   async receive(state, msg) {
-    const handler = handlers[msg.type] as unknown as (tenantId: string, payload: unknown) => Promise<unknown>;
+    const handler = handlers[msg.type] as unknown as (tenantId: string, payload: unknown, state: TenantState) => Promise<unknown>;
     if (!handler) throw new Error(`tenant actor: unknown message type ${String(msg.type)}`);
-    return { state, reply: await handler(state.tenantId, msg.payload) };
+    return { state, reply: await handler(state.tenantId, msg.payload, state) };
   },
 };
 

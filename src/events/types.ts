@@ -44,8 +44,21 @@ export type Audience =
       alsoDivisionIds?: string[];
     };
 
-/** An event as stored and delivered: `{ event, seq, tenant_id, data }` plus its audience. */
+/**
+ * An event before the tenant actor gives it a seq. Its `id` derives from the change that causes
+ * it (the conversation version it wrote, the message it stored), so the same change appended
+ * twice is stored once.
+ */
+export interface EventDraft {
+  id: string;
+  event: EventType;
+  data: unknown;
+  audience: Audience;
+}
+
+/** An event as stored and delivered: `{ event, seq, tenant_id, data }` plus its id and audience. */
 export interface DomainEvent {
+  id: string;
   event: EventType;
   seq: number;
   tenant_id: string;

@@ -7,6 +7,8 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
+import { isDuplicateKey } from '../errors.js';
+import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
 
@@ -54,6 +56,11 @@ export const ContactModel = model<Contact>('Contact', schema);
 /** Tenant-scoped access to contacts. */
 export const contacts = tenantRepo(ContactModel, 'Contact');
 
+/** Moves the contact's last customer message time forward (never back: messages arrive out of order). */
+export async function recordContactInbound(contactId: string, at: Date): Promise<void> {
+  await ContactModel.updateOne({ _id: contactId }, { $max: { last_inbound_at: at } }).exec();
+}
+
 /** One identity claimed by one contact: `_id` = naturalId('contact-identity', tenant, channel, identity). */
 export interface ContactIdentity {
   _id: string;
@@ -72,3 +79,37 @@ const identitySchema = new Schema<ContactIdentity>(
 
 /** The contact_identities collection. */
 export const ContactIdentityModel = model<ContactIdentity>('ContactIdentity', identitySchema);
+
+/** The `_id` of the claim of one channel identity. */
+export const identityId = (tenantId: string, channel: ChannelName, identity: string) => naturalId('contact-identity', tenantId, channel, identity);
+
+/** The contact each of these identities is claimed by (null where none), in order. */
+export async function contactsOfIdentities(tenantId: string, channel: ChannelName, identities: string[]): Promise<(string | null)[]> {
+  const ids = identities.map((i) => identityId(tenantId, channel, i));
+  const claims = await ContactIdentityModel.find({ _id: { $in: ids } }).lean<ContactIdentity[]>().exec();
+  const byId = new Map(claims.filter((c) => c.tenant_id === tenantId).map((c) => [c._id, c.contact_id]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** The contact claiming this identity, or null. */
+export async function contactOfIdentity(tenantId: string, channel: ChannelName, identity: string): Promise<string | null> {
+  const [contactId] = await contactsOfIdentities(tenantId, channel, [identity]);
+  return contactId ?? null;
+}
+
+/** Claims identities for a contact; one already claimed (by it or a racing webhook's contact) is left as it is. */
+export async function claimIdentities(tenantId: string, channel: ChannelName, contactId: string, identities: string[]): Promise<void> {
+  if (identities.length === 0) return;
+  const docs = identities.map((i) => ({ _id: identityId(tenantId, channel, i), tenant_id: tenantId, contact_id: contactId }));
+  try {
+    await ContactIdentityModel.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const errors = (err as { writeErrors?: { code?: number }[] }).writeErrors;
+    if (!isDuplicateKey(err) && !(errors?.length && errors.every((e) => e.code === 11000))) throw err;
+  }
+}
+
+/** Fills profile fields and adds identities the contact was not yet known by. */
+export async function enrichContact(contactId: string, set: Partial<Contact>, newIdentities: string[]): Promise<void> {
+  await ContactModel.updateOne({ _id: contactId }, { $set: set, ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}) }).exec();
+}

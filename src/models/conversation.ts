@@ -6,8 +6,11 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
+import { isDuplicateKey } from '../errors.js';
+import type { EventDraft } from '../events/types.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { writeVersioned } from './versioned.js';
 
 /** Conversation statuses; closed and expired are final. */
 export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'closed', 'expired'] as const;
@@ -36,6 +39,8 @@ export interface Conversation extends TenantDoc {
   closed_at: Date | null;
   /** Bumped on every write; the actor's second fence. */
   version: number;
+  /** The events of the last change, written with it; appended to the log right after (actors/conversation/state.ts). */
+  outbox: EventDraft[];
 }
 
 const schema = baseSchema<Conversation>(
@@ -57,6 +62,7 @@ const schema = baseSchema<Conversation>(
     last_message_preview: { type: String, default: null },
     closed_at: { type: Date, default: null },
     version: { type: Number, required: true },
+    outbox: { type: [Schema.Types.Mixed], default: [] },
   },
   'conversations',
 );
@@ -71,6 +77,24 @@ export const ConversationModel = model<Conversation>('Conversation', schema);
 
 /** Tenant-scoped access to conversations. */
 export const conversations = tenantRepo(ConversationModel, 'Conversation');
+
+/** The conversation with this id in any tenant: only its actor, addressed by id alone, reads it so. */
+export const findConversationById = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec();
+
+/** Inserts a new conversation; false when one with this id exists. */
+export async function insertConversation(doc: Conversation): Promise<boolean> {
+  try {
+    await ConversationModel.create(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Writes fields of a conversation only if it still has `version` (its actor's second fence). */
+export const writeConversation = (id: string, version: number, set: Partial<Conversation>) =>
+  writeVersioned(ConversationModel, 'conversation', id, version, { $set: set });
 
 /** A contact's live conversation: `_id` = naturalId('open-conversation', tenant, contact). */
 export interface ConversationSlot {
@@ -90,3 +114,25 @@ const slotSchema = new Schema<ConversationSlot>(
 
 /** The conversation_slots collection. */
 export const ConversationSlotModel = model<ConversationSlot>('ConversationSlot', slotSchema);
+
+/** The conversation a slot names, or null when the contact has no live conversation. */
+export async function slotConversationId(slotId: string): Promise<string | null> {
+  const slot = await ConversationSlotModel.findById(slotId).lean<ConversationSlot>().exec();
+  return slot?.conversation_id ?? null;
+}
+
+/** Claims a free slot for a conversation; false when it is taken. */
+export async function claimSlot(slot: ConversationSlot): Promise<boolean> {
+  try {
+    await ConversationSlotModel.create(slot);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Frees a slot only if it still names this conversation (while it was live, no other could claim it). */
+export async function releaseSlot(slotId: string, conversationId: string): Promise<void> {
+  await ConversationSlotModel.deleteOne({ _id: slotId, conversation_id: conversationId }).exec();
+}

@@ -1,12 +1,13 @@
 /**
- * The tenant's event log. An event's `_id` is naturalId('event', tenant, seq), so "every event
- * after seq N" is read as `_id` lookups of N+1, N+2, ... (the one query FerretDB answers from an
- * index), and a second writer of the same seq fails with a duplicate key instead of forking the
- * log. The head document holds the last appended seq; only the tenant actor writes either.
+ * The tenant's event log (ARCHITECTURE invariant 5). Each event carries the tenant's next `seq`,
+ * written only by the tenant actor, and an `_id` derived from the change that caused it
+ * (`eventId(tenant, key)`), so appending a change's events again — a retried webhook, a
+ * conversation's outbox replayed after a crash — finds them instead of adding second copies.
+ * "Every event after seq N" is one indexed range read on (tenant_id, seq).
  */
 import { model, Schema } from 'mongoose';
 import { naturalId } from '../ids.js';
-import type { Audience, EventType } from '../events/types.js';
+import type { Audience, DomainEvent, EventType } from '../events/types.js';
 
 /** A stored event. */
 export interface StoredEvent {
@@ -31,42 +32,42 @@ const eventSchema = new Schema<StoredEvent>(
   },
   { collection: 'events', versionKey: false, minimize: false },
 );
-// Serves retention sweeps (oldest first per tenant).
-eventSchema.index({ tenant_id: 1, seq: 1 });
+// Serves replay ("after seq N", in order) and the head (the last seq); unique, so two writers
+// can never give one seq to two events. Events are never updated, so the engine's stale unique
+// entries after updates do not apply.
+eventSchema.index({ tenant_id: 1, seq: 1 }, { unique: true });
 
 /** The events collection. */
 export const EventModel = model<StoredEvent>('Event', eventSchema);
 
-/** A tenant's last appended seq. */
-export interface EventHead {
-  _id: string;
-  tenant_id: string;
-  seq: number;
-}
-
-const headSchema = new Schema<EventHead>(
-  {
-    _id: { type: String, required: true },
-    tenant_id: { type: String, required: true },
-    seq: { type: Number, required: true },
-  },
-  { collection: 'event_heads', versionKey: false },
-);
-
-/** The event_heads collection. */
-export const EventHeadModel = model<EventHead>('EventHead', headSchema);
-
-/** The `_id` of the event with this seq. */
-export const eventId = (tenantId: string, seq: number) => naturalId('event', tenantId, String(seq));
-
-/** The `_id` of the tenant's head document. */
-export const headId = (tenantId: string) => naturalId('event-head', tenantId);
-
-/** The event with this seq, or null. */
-export const findEvent = (tenantId: string, seq: number) => EventModel.findById(eventId(tenantId, seq)).lean<StoredEvent>().exec();
+/** The `_id` of the event a change identified by `key` causes. */
+export const eventId = (tenantId: string, key: string) => naturalId('event', tenantId, key);
 
 /** The tenant's last appended seq (0 before the first event). */
 export async function readHead(tenantId: string): Promise<number> {
-  const head = await EventHeadModel.findById(headId(tenantId)).lean<EventHead>().exec();
-  return head?.seq ?? 0;
+  const [last] = await EventModel.find({ tenant_id: tenantId }, { seq: 1 }).sort({ seq: -1 }).limit(1).lean<{ seq: number }[]>().exec();
+  return last?.seq ?? 0;
+}
+
+/** Up to `limit` events after `afterSeq`, in seq order. */
+export async function readEventsAfter(tenantId: string, afterSeq: number, limit: number): Promise<DomainEvent[]> {
+  const stored = await EventModel.find({ tenant_id: tenantId, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).lean<StoredEvent[]>().exec();
+  return stored.map(toDomainEvent);
+}
+
+/** The tenant's events with these ids (those already appended). */
+export async function findEventsByIds(tenantId: string, ids: string[]): Promise<DomainEvent[]> {
+  if (ids.length === 0) return [];
+  const stored = await EventModel.find({ tenant_id: tenantId, _id: { $in: ids } }).lean<StoredEvent[]>().exec();
+  return stored.map(toDomainEvent);
+}
+
+/** Inserts events in order; a duplicate `_id` or seq rejects with code 11000 (those before it are stored). */
+export async function insertEvents(events: StoredEvent[]): Promise<void> {
+  await EventModel.insertMany(events, { ordered: true, lean: true });
+}
+
+/** A stored event as delivered. */
+export function toDomainEvent(e: StoredEvent): DomainEvent {
+  return { id: e._id, event: e.event, seq: e.seq, tenant_id: e.tenant_id, data: e.data, audience: e.audience, created_at: new Date(e.created_at).toISOString() };
 }

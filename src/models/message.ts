@@ -7,6 +7,8 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
+import { isDuplicateKey } from '../errors.js';
+import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
 
@@ -69,6 +71,25 @@ export const MessageModel = model<Message>('Message', schema);
 /** Tenant-scoped access to messages. */
 export const messages = tenantRepo(MessageModel, 'Message');
 
+/** The message with this id in any tenant (its conversation's actor checks the owner). */
+export const findMessageById = (id: string) => MessageModel.findById(id).lean<Message>().exec();
+
+/**
+ * Sets fields of a message only if its delivery status is still `from` (the status the actor
+ * read), so an advance is judged and written on the same state; false when it moved.
+ */
+export async function setMessageFields(id: string, from: DeliveryStatus, set: Partial<Message>): Promise<boolean> {
+  const res = await MessageModel.updateOne({ _id: id, status: from }, { $set: set }).exec();
+  return res.matchedCount === 1;
+}
+
+/** A conversation's outbound messages in one of `statuses`, sent up to `until`, oldest first (Messenger's watermark receipts). */
+export const outboundSentUntil = (tenantId: string, conversationId: string, until: Date, statuses: readonly DeliveryStatus[]) =>
+  MessageModel.find({ tenant_id: tenantId, conversation_id: conversationId, sent_at: { $lte: until }, direction: 'outbound', status: { $in: statuses } })
+    .sort({ sent_at: 1, _id: 1 })
+    .lean<Message[]>()
+    .exec();
+
 /** A provider message id -> our message: `_id` = naturalId('message-ref', tenant, channel, provider id). */
 export interface MessageRef {
   _id: string;
@@ -89,3 +110,19 @@ const refSchema = new Schema<MessageRef>(
 
 /** The message_refs collection. */
 export const MessageRefModel = model<MessageRef>('MessageRef', refSchema);
+
+/** The `_id` of the ref of a provider message id. */
+export const messageRefId = (tenantId: string, channel: ChannelName, externalId: string) => naturalId('message-ref', tenantId, channel, externalId);
+
+/** Claims a provider message id for our message; a second claim is a no-op. */
+export async function claimMessageRef(ref: MessageRef): Promise<void> {
+  try {
+    await MessageRefModel.create(ref);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+/** Our message behind a provider message id, or null. */
+export const findMessageRef = (tenantId: string, channel: ChannelName, externalId: string) =>
+  MessageRefModel.findById(messageRefId(tenantId, channel, externalId)).lean<MessageRef>().exec();

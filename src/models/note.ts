@@ -42,3 +42,8 @@ export const NoteModel = model<Note>('Note', schema);
 
 /** Tenant-scoped access to notes. */
 export const notes = tenantRepo(NoteModel, 'Note');
+
+/** Sets fields of a note (its conversation's actor is the only writer). */
+export async function updateNoteFields(id: string, set: Partial<Note>): Promise<void> {
+  await NoteModel.updateOne({ _id: id }, { $set: set }, { timestamps: false }).exec();
+}

@@ -1,10 +1,12 @@
 /**
  * Raw webhook deliveries, stored before they are acknowledged (ARCHITECTURE invariant 6).
  * `_id` is the SHA-256 of channel and raw body, so Meta's retry of the same payload is stored
- * once. Processing marks them done; a recovery pass picks up any left pending by a crash.
+ * once. Processing marks them done; a recovery pass takes up any still pending at
+ * `next_attempt_at` (a crash, or a failed try waiting for its backoff).
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
+import { isDuplicateKey } from '../errors.js';
 
 /** Where a delivery is in its life. */
 export type WebhookEventStatus = 'pending' | 'processed' | 'ignored' | 'failed';
@@ -20,6 +22,8 @@ export interface WebhookEvent {
   tenant_id: string | null;
   status: WebhookEventStatus;
   attempts: number;
+  /** When the recovery pass may take it up if it is still pending. */
+  next_attempt_at: Date;
   /** Why it was ignored or failed. */
   note: string | null;
   received_at: Date;
@@ -35,14 +39,50 @@ const schema = new Schema<WebhookEvent>(
     tenant_id: { type: String, default: null },
     status: { type: String, required: true },
     attempts: { type: Number, default: 0 },
+    next_attempt_at: { type: Date, required: true },
     note: { type: String, default: null },
     received_at: { type: Date, required: true },
     processed_at: { type: Date, default: null },
   },
   { collection: 'webhook_events', versionKey: false },
 );
-// Serves the recovery pass: pending deliveries, oldest first.
-schema.index({ status: 1, received_at: 1 });
+// Serves the recovery pass: pending deliveries due for another try, oldest first.
+schema.index({ status: 1, next_attempt_at: 1 });
 
 /** The webhook_events collection. */
 export const WebhookEventModel = model<WebhookEvent>('WebhookEvent', schema);
+
+/** Stores a delivery; false when the same channel and body were stored before (a provider retry). */
+export async function insertWebhookEvent(doc: WebhookEvent): Promise<boolean> {
+  try {
+    await WebhookEventModel.create(doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** The stored delivery, or null. */
+export const findWebhookEvent = (id: string) => WebhookEventModel.findById(id).lean<WebhookEvent>().exec();
+
+/** Up to `limit` pending deliveries due for another try at `now`, oldest due first. */
+export const dueWebhookEvents = (now: Date, limit: number) =>
+  WebhookEventModel.find({ status: 'pending', next_attempt_at: { $lte: now } }).sort({ next_attempt_at: 1 }).limit(limit).lean<WebhookEvent[]>().exec();
+
+/**
+ * Records the outcome of one try, only if the delivery is still pending at the attempt count it
+ * was tried with: a second process (the worker and a recovery pass racing) cannot count twice.
+ */
+export async function recordWebhookAttempt(id: string, attempts: number, set: Pick<WebhookEvent, 'status' | 'note' | 'tenant_id' | 'next_attempt_at' | 'processed_at'>): Promise<void> {
+  await WebhookEventModel.updateOne({ _id: id, status: 'pending', attempts }, { $set: { ...set, attempts: attempts + 1 } }).exec();
+}
+
+/**
+ * Takes a pending delivery for one try: moves `next_attempt_at` past the retry delay, only if no
+ * other process did since it was read, so one recovery pass owns each try.
+ */
+export async function leaseWebhookEvent(e: WebhookEvent, until: Date): Promise<boolean> {
+  const res = await WebhookEventModel.updateOne({ _id: e._id, status: 'pending', attempts: e.attempts, next_attempt_at: e.next_attempt_at }, { $set: { next_attempt_at: until } }).exec();
+  return res.matchedCount === 1;
+}

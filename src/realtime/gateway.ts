@@ -3,12 +3,14 @@
  * they are joined to `tenant:<id>`, `agent:<id>` and `division:<id>` rooms, and receive every
  * domain event they may see as `{ event, seq, tenant_id, data }`, in seq order, exactly once.
  *
- * Delivery: each process subscribes once to every tenant's committed events on Redis and hands
- * them to its own sockets. A socket that resumes with `since_seq` first gets what it missed
- * (from a per-process cache of recent events, else the event log by `_id`), while live events
- * wait in its buffer; then the buffer drains, skipping any seq already sent. Rooms and the
- * Redis adapter carry the ephemeral traffic between processes (typing indicators in
- * `conversation:<id>` rooms, which a client joins for a conversation it may see).
+ * Delivery: each process subscribes once to every tenant's committed events on Redis; a
+ * TenantStream per tenant puts them in seq order (filling gaps from the log) and hands each to
+ * this process's sockets of that tenant, one encoded packet for all its recipients. A socket that
+ * resumes with `since_seq` first gets what it missed — from the recent events this process
+ * keeps, else one indexed range read of the log shared by every socket resuming from the same
+ * seq — while live events wait in its buffer; then the buffer drains, skipping seqs already sent.
+ * Rooms and the Redis adapter carry the ephemeral traffic between processes (typing indicators
+ * in `conversation:<id>` rooms, which a client joins for a conversation it may see).
  */
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -17,11 +19,12 @@ import { Server, type Socket } from 'socket.io';
 import type { Principal } from '../auth/principal.js';
 import { NOTICES, type DomainEvent } from '../events/types.js';
 import { logger } from '../logger.js';
-import { findEvent, readHead } from '../models/event.js';
+import { readEventsAfter, readHead } from '../models/event.js';
 import { findVisibleConversation } from '../services/conversation-access.js';
 import { divisionIdsOf } from '../services/division-members.js';
 import { authenticateToken } from '../services/tokens.js';
 import { RecentEvents } from './recent-events.js';
+import { TenantStream } from './tenant-stream.js';
 import { canReceive, type Viewer } from './visibility.js';
 
 interface Connection extends Viewer {
@@ -29,6 +32,12 @@ interface Connection extends Viewer {
   lastSeq: number;
   replaying: boolean;
   buffer: DomainEvent[];
+}
+
+/** This process's sockets of one tenant and the ordered stream of its events. */
+interface TenantRoom {
+  connections: Set<Connection>;
+  stream: TenantStream;
 }
 
 /** The running gateway. */
@@ -45,8 +54,10 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   const sub = pub.duplicate();
   const events = pub.duplicate();
   const io = new Server(server, { serveClient: false, adapter: createAdapter(pub, sub) });
-  const byTenant = new Map<string, Set<Connection>>();
+  const rooms = new Map<string, TenantRoom>();
   const recent = new RecentEvents(replayLimit);
+  /** Log reads in flight, by tenant and the seq they start after, shared by sockets resuming together. */
+  const replays = new Map<string, Promise<DomainEvent[]>>();
 
   const send = (c: Connection, e: DomainEvent) => {
     if (e.seq <= c.lastSeq) return;
@@ -54,14 +65,11 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     if (canReceive(c, e.audience)) c.socket.emit(e.event, wirePayload(e));
   };
 
-  await events.psubscribe('events:*');
-  events.on('pmessage', (_pattern: string, _channel: string, text: string) => {
-    const e = JSON.parse(text) as DomainEvent;
-    recent.add(e);
-    // Live fan-out encodes the packet once for every recipient in this process (a room per
-    // socket id), as a Socket.IO broadcast does, instead of once per socket.
+  // Live fan-out encodes the packet once for every recipient in this process (a room per
+  // socket id), as a Socket.IO broadcast does, instead of once per socket.
+  const fanOut = (room: TenantRoom, e: DomainEvent) => {
     const recipients: string[] = [];
-    for (const c of byTenant.get(e.tenant_id) ?? []) {
+    for (const c of room.connections) {
       if (c.replaying) c.buffer.push(e);
       else if (e.seq > c.lastSeq) {
         c.lastSeq = e.seq;
@@ -69,7 +77,25 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       }
     }
     if (recipients.length) io.local.to(recipients).emit(e.event, wirePayload(e));
+  };
+
+  await events.psubscribe('events:*');
+  events.on('pmessage', (_pattern: string, _channel: string, text: string) => {
+    const batch = JSON.parse(text) as DomainEvent[];
+    for (const e of batch) recent.add(e);
+    const tenantId = batch[0]?.tenant_id;
+    if (tenantId) rooms.get(tenantId)?.stream.push(batch);
   });
+
+  const roomOf = (tenantId: string): TenantRoom => {
+    let room = rooms.get(tenantId);
+    if (!room) {
+      const created: TenantRoom = { connections: new Set(), stream: new TenantStream(tenantId, (e) => fanOut(created, e)) };
+      rooms.set(tenantId, created);
+      room = created;
+    }
+    return room;
+  };
 
   io.use(async (socket, next) => {
     try {
@@ -84,19 +110,22 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
 
   io.on('connection', async (socket) => {
     const principal = socket.data.principal as Principal;
-    const divisionIds = new Set(await divisionIdsOf(principal.tenantId, principal.userId));
-    const conn: Connection = { socket, principal, divisionIds, lastSeq: 0, replaying: true, buffer: [] };
-    const peers = byTenant.get(principal.tenantId) ?? new Set<Connection>();
-    peers.add(conn);
-    byTenant.set(principal.tenantId, peers);
-    socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`, ...[...divisionIds].map((d) => `division:${d}`)]);
+    const room = roomOf(principal.tenantId);
+    const conn: Connection = { socket, principal, divisionIds: new Set(), lastSeq: 0, replaying: true, buffer: [] };
+    // In the room before anything is read: every event handed on from now is buffered.
+    room.connections.add(conn);
     socket.on('disconnect', () => {
-      peers.delete(conn);
-      if (peers.size === 0) byTenant.delete(principal.tenantId);
+      room.connections.delete(conn);
+      if (room.connections.size === 0 && rooms.get(principal.tenantId) === room) {
+        room.stream.close();
+        rooms.delete(principal.tenantId);
+      }
     });
     watchConversations(socket, principal);
     try {
-      await catchUp(conn, sinceOf(socket), recent);
+      conn.divisionIds = new Set(await divisionIdsOf(principal.tenantId, principal.userId));
+      await socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`, ...[...conn.divisionIds].map((d) => `division:${d}`)]);
+      await catchUp(conn, room, sinceOf(socket));
     } catch (err) {
       logger.error({ err }, 'realtime replay failed');
       socket.emit(NOTICES.syncRequired, { reason: 'replay failed' });
@@ -107,37 +136,47 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     socket.emit(NOTICES.replayDone, { seq: conn.lastSeq });
   });
 
-  async function catchUp(conn: Connection, since: number | null, cache: RecentEvents) {
+  async function catchUp(conn: Connection, room: TenantRoom, since: number | null) {
     const tenantId = conn.principal.tenantId;
-    // The stored head may trail the log by the appends still being recorded: the log, read by
-    // `_id` until the first missing seq, is the truth.
-    const head = await readHead(tenantId);
     if (since === null) {
-      conn.lastSeq = await logEnd(tenantId, head, cache);
-      return;
-    }
-    if (head - since > replayLimit) {
-      conn.lastSeq = await logEnd(tenantId, head, cache);
-      conn.socket.emit(NOTICES.syncRequired, { since_seq: since, head_seq: conn.lastSeq });
+      // A fresh client starts at the present: what this process has handed on, else the log's end.
+      conn.lastSeq = room.stream.position ?? (await readHead(tenantId));
       return;
     }
     conn.lastSeq = since;
-    for (let seq = since + 1; ; seq++) {
-      const e = cache.get(tenantId, seq) ?? (await loadEvent(tenantId, seq));
-      if (!e) break;
-      send(conn, e);
+    const missed = await missedSince(tenantId, since, room.stream.position);
+    if (missed.length > replayLimit) {
+      const head = Math.max(room.stream.position ?? 0, missed[missed.length - 1]?.seq ?? since);
+      conn.lastSeq = head;
+      conn.socket.emit(NOTICES.syncRequired, { since_seq: since, head_seq: head });
+      return;
     }
+    for (const e of missed) send(conn, e);
   }
 
-  async function logEnd(tenantId: string, from: number, cache: RecentEvents): Promise<number> {
-    let seq = from;
-    while (cache.get(tenantId, seq + 1) ?? (await findEvent(tenantId, seq + 1))) seq++;
-    return seq;
+  /**
+   * Every event after `since` up to replayLimit + 1 of them (one more tells "too far behind"):
+   * from memory when this process has them all, else from one log read shared by every socket
+   * resuming from the same seq at the same time.
+   */
+  async function missedSince(tenantId: string, since: number, position: number | null): Promise<DomainEvent[]> {
+    const cached = position === null || position - since > replayLimit ? null : recent.range(tenantId, since, position);
+    if (cached) return cached;
+    const key = `${tenantId}:${since}`;
+    let read = replays.get(key);
+    if (!read) {
+      read = readEventsAfter(tenantId, since, replayLimit + 1).finally(() => replays.delete(key));
+      replays.set(key, read);
+    }
+    const events = await read;
+    for (const e of events) recent.add(e);
+    return events;
   }
 
   return {
     io,
     async close() {
+      for (const room of rooms.values()) room.stream.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       events.disconnect();
@@ -183,12 +222,6 @@ function watchConversations(socket: Socket, principal: Principal) {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-async function loadEvent(tenantId: string, seq: number): Promise<DomainEvent | null> {
-  const stored = await findEvent(tenantId, seq);
-  if (!stored) return null;
-  return { event: stored.event, seq: stored.seq, tenant_id: stored.tenant_id, data: stored.data, audience: stored.audience, created_at: stored.created_at.toISOString() };
-}
 
 function tokenOf(socket: Socket): string | null {
   const auth = socket.handshake.auth as { token?: unknown };

@@ -1,5 +1,5 @@
 /**
- * The last events each tenant published, kept in this process so that a reconnect storm
+ * The last events of each tenant this process has seen, kept so that a reconnect storm
  * replays from memory instead of reading the log once per socket.
  */
 import type { DomainEvent } from '../events/types.js';
@@ -12,17 +12,30 @@ export class RecentEvents {
 
   /** Remembers an event, forgetting the tenant's oldest beyond the window. */
   add(e: DomainEvent): void {
-    const window = this.byTenant.get(e.tenant_id) ?? new Map<number, DomainEvent>();
+    let window = this.byTenant.get(e.tenant_id);
+    if (!window) {
+      window = new Map<number, DomainEvent>();
+      this.byTenant.set(e.tenant_id, window);
+    }
+    if (window.has(e.seq)) return;
     window.set(e.seq, e);
-    this.byTenant.set(e.tenant_id, window);
     if (window.size > this.perTenant) {
-      const oldest = window.keys().next().value;
-      if (oldest !== undefined) window.delete(oldest);
+      // Evict the smallest seq, which is not always the first inserted (gap fills arrive late).
+      let oldest = Infinity;
+      for (const seq of window.keys()) if (seq < oldest) oldest = seq;
+      window.delete(oldest);
     }
   }
 
-  /** The event with this seq, if still remembered. */
-  get(tenantId: string, seq: number): DomainEvent | undefined {
-    return this.byTenant.get(tenantId)?.get(seq);
+  /** Every event after `after` up to `upTo`, if all of them are remembered; otherwise null. */
+  range(tenantId: string, after: number, upTo: number): DomainEvent[] | null {
+    const window = this.byTenant.get(tenantId);
+    const out: DomainEvent[] = [];
+    for (let seq = after + 1; seq <= upTo; seq++) {
+      const e = window?.get(seq);
+      if (!e) return null;
+      out.push(e);
+    }
+    return out;
   }
 }

@@ -7,9 +7,7 @@
 import type { ChannelName, InboundSender } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
-import { ContactIdentityModel, ContactModel, contacts, type Contact, type ContactIdentity } from '../models/contact.js';
-
-const identityId = (tenantId: string, channel: ChannelName, identity: string) => naturalId('contact-identity', tenantId, channel, identity);
+import { claimIdentities, contacts, contactsOfIdentities, enrichContact, type Contact } from '../models/contact.js';
 
 /** Every identity a sender is known by, most specific first. */
 function identitiesOf(sender: InboundSender): string[] {
@@ -19,22 +17,15 @@ function identitiesOf(sender: InboundSender): string[] {
 /** The contact for this sender, created on first contact; profile fields are refreshed. */
 export async function resolveContact(tenantId: string, channel: ChannelName, sender: InboundSender): Promise<Contact> {
   const identities = identitiesOf(sender);
-  const claims = await Promise.all(identities.map((i) => ContactIdentityModel.findById(identityId(tenantId, channel, i)).lean<ContactIdentity>().exec()));
-  const known = claims.find((c): c is ContactIdentity => c !== null);
-  const contactId = known?.contact_id ?? naturalId('contact', tenantId, channel, identities[0] ?? sender.externalId);
+  const claims = await contactsOfIdentities(tenantId, channel, identities);
+  const known = claims.find((c): c is string => c !== null);
+  const contactId = known ?? naturalId('contact', tenantId, channel, identities[0] ?? sender.externalId);
 
   let contact = await contacts.findOwnedOrNull(tenantId, contactId);
   if (!contact) contact = await createContact(tenantId, channel, contactId, sender, identities);
 
   // Claim the identities this contact is not yet known by (a phone arriving after a BSUID).
-  const missing = identities.filter((_, i) => !claims[i]);
-  for (const identity of missing) {
-    try {
-      await ContactIdentityModel.create({ _id: identityId(tenantId, channel, identity), tenant_id: tenantId, contact_id: contact._id });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-  }
+  await claimIdentities(tenantId, channel, contact._id, identities.filter((_, i) => !claims[i]));
   // Only empty fields are filled: what an agent typed into the contact wins over a profile name.
   const set: Partial<Contact> = {};
   if (sender.name && !contact.name) set.name = sender.name;
@@ -43,7 +34,7 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
   if (sender.email && !contact.email) set.email = sender.email.toLowerCase();
   const newIdentities = identities.filter((i) => !contact.identities.includes(i));
   if (Object.keys(set).length === 0 && newIdentities.length === 0) return contact;
-  await ContactModel.updateOne({ _id: contact._id }, { $set: set, ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}) }).exec();
+  await enrichContact(contact._id, set, newIdentities);
   return { ...contact, ...set, identities: [...contact.identities, ...newIdentities] };
 }
 

@@ -8,16 +8,23 @@ import { createHash } from 'node:crypto';
 import { adapterFor } from '../../channels/index.js';
 import type { ChannelName, InboundEvent, InboundMessage, InboundStatus, WebhookHeaders } from '../../channels/types.js';
 import { askConversation } from '../../actors/conversation/index.js';
-import { AppError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
+import { AppError, UnauthorizedError, ValidationError } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { logger } from '../logger.js';
-import { ContactIdentityModel, type ContactIdentity } from '../models/contact.js';
-import { ConversationSlotModel, type ConversationSlot } from '../models/conversation.js';
-import { MessageRefModel, type MessageRef } from '../models/message.js';
-import { WebhookEventModel, type WebhookEvent, type WebhookEventStatus } from '../models/webhook-event.js';
+import { contactOfIdentity } from '../models/contact.js';
+import { slotConversationId } from '../models/conversation.js';
+import { findMessageRef } from '../models/message.js';
+import {
+  dueWebhookEvents,
+  insertWebhookEvent,
+  leaseWebhookEvent,
+  recordWebhookAttempt,
+  type WebhookEvent,
+  type WebhookEventStatus,
+} from '../models/webhook-event.js';
 import { resolveContact } from './contact-resolution.js';
 import { requestAutoAssignment } from './auto-assignment.js';
-import { openConversation, slotId } from './conversation-opening.js';
+import { liveConversationId, slotId } from './conversation-opening.js';
 import { mediaUrlForProviderMedia } from './media.js';
 import { appSecretFor, resolveAccount, type ResolvedAccount } from './integration-accounts.js';
 import { appContext } from '../context.js';
@@ -26,6 +33,8 @@ import { appContext } from '../context.js';
 export interface Received {
   id: string;
   duplicate: boolean;
+  /** The stored delivery, for the caller to hand to the worker (absent for a duplicate). */
+  stored?: WebhookEvent;
 }
 
 /**
@@ -50,13 +59,23 @@ export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers:
     throw UnauthorizedError(`Webhook signature rejected: ${reason}`);
   }
   const id = createHash('sha256').update(channel).update('\0').update(raw).digest('hex');
-  try {
-    await WebhookEventModel.create({ _id: id, channel, raw, content_type: headers['content-type'] ?? null, tenant_id: null, status: 'pending', attempts: 0, note: null, received_at: new Date(), processed_at: null });
-  } catch (err) {
-    if (isDuplicateKey(err)) return { id, duplicate: true };
-    throw err;
-  }
-  return { id, duplicate: false };
+  const now = new Date();
+  const stored: WebhookEvent = {
+    _id: id,
+    channel,
+    raw,
+    content_type: headers['content-type'] ?? null,
+    tenant_id: null,
+    status: 'pending',
+    attempts: 0,
+    // The recovery pass leaves it to this process's worker until then.
+    next_attempt_at: new Date(now.getTime() + appContext().config.webhooks.retryAfterMs),
+    note: null,
+    received_at: now,
+    processed_at: null,
+  };
+  if (!(await insertWebhookEvent(stored))) return { id, duplicate: true };
+  return { id, duplicate: false, stored };
 }
 
 async function candidateSecrets(channel: ChannelName, events: InboundEvent[]): Promise<string[]> {
@@ -70,10 +89,12 @@ async function candidateSecrets(channel: ChannelName, events: InboundEvent[]): P
   return [...new Set([...tenantSecrets, platform].filter((s): s is string => Boolean(s)))];
 }
 
-/** Processes a stored delivery; safe to run more than once. */
-export async function processWebhookEvent(id: string): Promise<WebhookEventStatus> {
-  const stored = await WebhookEventModel.findById(id).lean<WebhookEvent>().exec();
-  if (!stored || stored.status !== 'pending') return stored?.status ?? 'ignored';
+// Waits between tries of a delivery that failed: long enough, summed (about an hour), to cover
+// a delivery status that overtakes the record of its send and provider outages of minutes.
+const BACKOFF_MS = [5_000, 15_000, 45_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000];
+
+/** Processes a stored delivery once and records the outcome; safe to run more than once. */
+export async function processWebhook(stored: WebhookEvent): Promise<WebhookEventStatus> {
   let status: WebhookEventStatus = 'processed';
   const notes: string[] = [];
   let tenantId: string | null = null;
@@ -84,7 +105,7 @@ export async function processWebhookEvent(id: string): Promise<WebhookEventStatu
       if (!account) {
         // Meta keeps retrying anything but a 2xx; an account nobody connected is kept and skipped.
         notes.push(`unknown ${stored.channel} account ${event.accountExternalId}`);
-        logger.warn({ channel: stored.channel, account: event.accountExternalId, webhook: id }, 'webhook for an unknown account ignored');
+        logger.warn({ channel: stored.channel, account: event.accountExternalId, webhook: stored._id }, 'webhook for an unknown account ignored');
         continue;
       }
       if (!account.enabled) {
@@ -99,12 +120,16 @@ export async function processWebhookEvent(id: string): Promise<WebhookEventStatu
   } catch (err) {
     status = 'failed';
     notes.push((err as AppError).message);
-    logger.error({ err, webhook: id }, 'webhook processing failed');
+    logger.error({ err, webhook: stored._id }, 'webhook processing failed');
   }
-  await WebhookEventModel.updateOne(
-    { _id: id },
-    { $set: { status: status === 'failed' && stored.attempts + 1 < 5 ? 'pending' : status, note: notes.join('; ') || null, tenant_id: tenantId, processed_at: new Date() }, $inc: { attempts: 1 } },
-  ).exec();
+  const retry = status === 'failed' ? BACKOFF_MS[stored.attempts] : undefined;
+  await recordWebhookAttempt(stored._id, stored.attempts, {
+    status: retry === undefined ? status : 'pending',
+    note: notes.join('; ') || null,
+    tenant_id: tenantId,
+    next_attempt_at: new Date(Date.now() + (retry ?? 0)),
+    processed_at: new Date(),
+  });
   return status;
 }
 
@@ -118,9 +143,8 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
   // An echo is the business writing (from us or another tool): the customer is its recipient.
   const customer = m.isEcho ? { externalId: m.recipientExternalId ?? m.sender.externalId } : m.sender;
   const contact = await resolveContact(tenantId, m.channel, customer);
-  const opened = await openConversation({ tenantId, contact, channel: m.channel, accountId: account.account._id, divisionId: null });
-  const conversationId = opened.id;
-  await askConversation(conversationId, 'inbound', {
+  const conversationId = await liveConversationId(tenantId, contact._id);
+  const { created } = await askConversation(conversationId, 'inbound', {
     message: {
       _id: naturalId('message', tenantId, m.channel, m.externalId),
       tenant_id: tenantId,
@@ -139,11 +163,11 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
       reply_to_external_id: m.replyToExternalId ?? null,
       sent_at: m.timestamp,
     },
+    start: { contact_id: contact._id, channel: m.channel, account_id: account.account._id, division_id: null },
   });
   // A new customer conversation asks the tenant's auto-assigner for an agent (or waits in line).
-  if (opened.created && !m.isEcho) await requestAutoAssignment(tenantId, conversationId, null);
+  if (created && !m.isEcho) await requestAutoAssignment(tenantId, conversationId, null);
 }
-
 /** What the message carries besides text; provider media ids become our own /api/media URLs. */
 async function contentOf(tenantId: string, accountId: string, m: InboundMessage): Promise<Record<string, unknown>> {
   const { location, contacts, choice, reaction, email, unsupportedReason } = m;
@@ -173,7 +197,7 @@ async function processStatus(account: ResolvedAccount, s: InboundStatus): Promis
     }
     return;
   }
-  const ref = await MessageRefModel.findById(naturalId('message-ref', account.tenantId, s.channel, s.messageExternalId)).lean<MessageRef>().exec();
+  const ref = await findMessageRef(account.tenantId, s.channel, s.messageExternalId);
   if (!ref) {
     if (Date.now() - Date.parse(s.timestamp) < STATUS_RETRY_WINDOW_MS) throw new Error(`status for message ${s.messageExternalId} arrived before its send was recorded; will retry`);
     return; // a status for a message sent from elsewhere
@@ -183,20 +207,26 @@ async function processStatus(account: ResolvedAccount, s: InboundStatus): Promis
 
 /** The live conversation of the customer with this channel identity, if any. */
 async function liveConversationOf(tenantId: string, channel: ChannelName, identity: string): Promise<string | null> {
-  const claim = await ContactIdentityModel.findById(naturalId('contact-identity', tenantId, channel, identity)).lean<ContactIdentity>().exec();
-  if (!claim) return null;
-  const slot = await ConversationSlotModel.findById(slotId(tenantId, claim.contact_id)).lean<ConversationSlot>().exec();
-  return slot?.conversation_id ?? null;
+  const contactId = await contactOfIdentity(tenantId, channel, identity);
+  return contactId ? slotConversationId(slotId(tenantId, contactId)) : null;
 }
 
-/** Processes deliveries left pending (a crash between store and process, or a failed try). */
-export async function recoverPendingWebhooks(olderThanMs: number): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanMs);
-  const pending = await WebhookEventModel.find({ status: 'pending', received_at: { $lte: cutoff } }, { _id: 1 })
-    .sort({ received_at: 1 })
-    .limit(200)
-    .lean<{ _id: string }[]>()
-    .exec();
-  for (const { _id } of pending) await processWebhookEvent(_id);
-  return pending.length;
+/**
+ * Hands deliveries still pending at their `next_attempt_at` (a crash between store and
+ * process, or a failed try whose backoff is over) to `run`, each taken for one try first so
+ * that processes running the pass at once never try the same delivery twice. Answers how many.
+ */
+export async function recoverDueWebhooks(run: (stored: WebhookEvent) => Promise<unknown>, limit = 200): Promise<number> {
+  const now = new Date();
+  const due = await dueWebhookEvents(now, limit);
+  const retryAfterMs = appContext().config.webhooks.retryAfterMs;
+  let taken = 0;
+  await Promise.all(
+    due.map(async (stored) => {
+      if (!(await leaseWebhookEvent(stored, new Date(now.getTime() + retryAfterMs)))) return;
+      taken++;
+      await run(stored);
+    }),
+  );
+  return taken;
 }

@@ -7,6 +7,7 @@
  * trail and hidden from every list. A note on a conversation the caller may not see, of another
  * conversation, or already deleted is a 404.
  */
+import { v7 as orderedId } from 'uuid';
 import { askConversation } from '../../actors/conversation/index.js';
 import type { Principal } from '../auth/principal.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
@@ -101,7 +102,8 @@ export async function listNotes(q: ListNotes): Promise<Page<NoteView>> {
 export async function createNote(cmd: CreateNote): Promise<NoteView> {
   await findVisibleConversation(cmd.principal, cmd.conversationId);
   const mentions = await checkMentions(cmd.tenantId, cmd.mentions);
-  const { noteId } = await askConversation(cmd.conversationId, 'note_create', { authorId: cmd.principal.userId, body: cmd.body, mentions });
+  // Time-ordered id: notes written in the same millisecond still list in the order written.
+  const { noteId } = await askConversation(cmd.conversationId, 'note_create', { noteId: orderedId(), authorId: cmd.principal.userId, body: cmd.body, mentions });
   return viewOf(cmd.tenantId, await notes.findOwned(cmd.tenantId, noteId));
 }
 

@@ -7,6 +7,7 @@
  * expired, or a transfer that would change nothing: 422), moves it and records the history in
  * one step; auto-assignment's answer (a free agent of the new division) is applied after.
  */
+import { v7 as orderedId } from 'uuid';
 import { askConversation } from '../../actors/conversation/index.js';
 import type { Principal } from '../auth/principal.js';
 import { BodyFieldError } from '../errors.js';
@@ -81,6 +82,8 @@ export async function transferConversation(cmd: TransferConversation): Promise<T
   if (cmd.toDivisionId) await checkDivision(cmd.tenantId, cmd.toDivisionId);
   if (cmd.toAgentId) await checkAgent(cmd.tenantId, cmd.toAgentId, cmd.toDivisionId);
   const { transferId, decisions } = await askConversation(cmd.conversationId, 'transfer', {
+    // Time-ordered: the history lists in the order transfers happened.
+    transferId: orderedId(),
     toAgentId: cmd.toAgentId,
     toDivisionId: cmd.toDivisionId,
     reason: cmd.reason,

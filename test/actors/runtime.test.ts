@@ -11,8 +11,8 @@ import { Redis } from 'ioredis';
 import { ActorSystem, ActorTimeoutError } from '../../actors/runtime.js';
 import { leaseKey } from '../../actors/lease.js';
 import { AppError } from '../../src/errors.js';
-import { COUNTER_KIND, buildCounterBehaviour, counterModel, spansKey } from '../support/actor-worker.js';
-import type { CounterReply, HandlerSpan, WorkerAnswer, WorkerAsk } from '../support/actor-worker.js';
+import { COUNTER_KIND, buildCounterBehaviour, counterModel, readsKey, spansKey } from '../support/actor-worker.js';
+import type { CounterReply, FencedRead, HandlerSpan, WorkerAnswer, WorkerAsk } from '../support/actor-worker.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const LEASE_MS = 1000;
@@ -23,6 +23,8 @@ interface WorkerHandle {
   processId: string;
   ask<R>(id: string, msg: unknown): Promise<R>;
   kill(): Promise<void>;
+  /** Sends a signal (SIGSTOP/SIGCONT pause and resume the whole process, timers included). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 function requireEnv(name: string): string {
@@ -88,6 +90,7 @@ describe('ActorSystem', function () {
         child.kill('SIGKILL');
         await exited;
       },
+      signal: (sig) => void child.kill(sig),
     };
   }
 
@@ -178,6 +181,36 @@ describe('ActorSystem', function () {
       expect(after.fence).to.be.greaterThan(before.fence);
       expect(after.loaded, 'state reloaded from MongoDB').to.equal(before.count);
       expect(after.count).to.equal(before.count + 1);
+    });
+
+    it('refuses the write of a process whose lease was taken over while its handler was paused', async function () {
+      this.timeout(15000);
+      const worker = await spawnWorker({ leaseMs: LEASE_MS, idleMs: 60_000 });
+      const id = randomUUID();
+      await counterModel(conn).create({ _id: id, count: 0, version: 0 });
+      const reads = async () => (await redis.lrange(readsKey(id), 0, -1)).map((r) => JSON.parse(r) as FencedRead);
+
+      // The worker reads version 0, then stalls for longer than its lease lives.
+      const stale = worker.ask<CounterReply>(id, { type: 'fenced-inc', pauseMs: 1500 });
+      await waitFor(async () => (await reads()).length === 1, 5000, 'the worker to read the counter');
+      worker.signal('SIGSTOP');
+      await waitFor(async () => (await redis.exists(leaseKey(COUNTER_KIND, id))) === 0, 3000, 'the paused worker’s lease to expire');
+
+      // This process takes the actor over and writes version 1.
+      const owner = await system.ask<CounterReply>(COUNTER_KIND, id, { type: 'fenced-inc', pauseMs: 0 });
+      expect(owner).to.include({ processId: system.processId, count: 1 });
+
+      // Resumed, the worker writes what it computed from version 0: the database refuses it, and
+      // its message runs again on the current state, under whichever process holds the lease now.
+      worker.signal('SIGCONT');
+      const retried = await stale;
+      const log = await reads();
+      expect(log.filter((r) => r.refused), 'the stale write was attempted and refused').to.deep.equal([{ processId: worker.processId, version: 0, refused: true }]);
+      expect(retried.count, 'handled again on the current state').to.equal(2);
+      expect(retried.fence, 'under the new owner’s lease or a later one').to.be.at.least(owner.fence);
+      const doc = await counterModel(conn).findById(id).lean<{ count: number; version: number }>();
+      expect(doc, 'no increment lost, none applied twice').to.include({ count: 2, version: 2 });
+      await redis.del(readsKey(id));
     });
 
     it('delivers an AppError thrown by the owner to an asker in the other process', async function () {

@@ -5,7 +5,7 @@ import { signMetaBody } from '../../channels/meta-signature.js';
 import { ContactModel } from '../../src/models/contact.js';
 import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
 import { MessageModel, type Message } from '../../src/models/message.js';
-import { WebhookEventModel } from '../../src/models/webhook-event.js';
+import { insertWebhookEvent, WebhookEventModel } from '../../src/models/webhook-event.js';
 import { baseUrl, testServerEnv } from '../setup.js';
 import { api } from '../support/http.js';
 import { startServerProcess } from '../support/server-process.js';
@@ -168,7 +168,8 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     const wamid = `wamid.crash.${digits(10)}`;
     const raw = Buffer.from(textWebhook(wa.phoneNumberId, from, wamid, 'stored before the crash'));
     // Exactly what receiveWebhook leaves behind when the process dies right after storing.
-    await WebhookEventModel.create({ _id: `crash-${digits(12)}`, channel: 'whatsapp', raw, content_type: 'application/json', tenant_id: null, status: 'pending', attempts: 0, note: null, received_at: new Date(Date.now() - 60_000), processed_at: null });
+    const receivedAt = new Date(Date.now() - 60_000);
+    await insertWebhookEvent({ _id: `crash-${digits(12)}`, channel: 'whatsapp', raw, content_type: 'application/json', tenant_id: null, status: 'pending', attempts: 0, next_attempt_at: receivedAt, note: null, received_at: receivedAt, processed_at: null });
     const restarted = await startServerProcess(testServerEnv());
     try {
       const m = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, external_id: wamid }).lean<Message>().exec(), 'the recovered message', 20000);

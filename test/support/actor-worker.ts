@@ -11,13 +11,18 @@ import type { Connection } from 'mongoose';
 import { Redis } from 'ioredis';
 import { ActorSystem } from '../../actors/runtime.js';
 import type { ActorBehaviour } from '../../actors/runtime.js';
-import { AppError } from '../../src/errors.js';
+import { AppError, StaleWriteError } from '../../src/errors.js';
+import { writeVersioned } from '../../src/models/versioned.js';
 
 /** The actor kind of the test counter. */
 export const COUNTER_KIND = 'test-counter';
 
-/** Messages the counter understands: `fail` throws an AppError, `crash` a plain Error. */
-export type CounterMsg = { type: 'inc' } | { type: 'fail' } | { type: 'crash' };
+/**
+ * Messages the counter understands: `fail` throws an AppError, `crash` a plain Error;
+ * `fenced-inc` reads count and version, says so on Redis (`readsKey`), waits `pauseMs`, and
+ * writes both back with the database-side version fence (src/models/versioned.ts).
+ */
+export type CounterMsg = { type: 'inc' } | { type: 'fail' } | { type: 'crash' } | { type: 'fenced-inc'; pauseMs: number };
 /** The counter's state: the count it found in MongoDB at init, and messages handled since. */
 export type CounterState = { loaded: number; handled: number };
 /** What an `inc` answers: the new count, the loaded count, and who handled it with which fence. */
@@ -35,7 +40,13 @@ export type WorkerAnswer =
 /** The Redis list a counter's handler spans go to. */
 export const spansKey = (id: string): string => `test:actor-spans:${id}`;
 
-const counterSchema = new mongoose.Schema({ _id: String, count: Number }, { versionKey: false });
+/** The Redis list of `fenced-inc` reads and refused writes: `{ processId, version, refused? }`. */
+export const readsKey = (id: string): string => `test:actor-reads:${id}`;
+
+/** One entry of readsKey: a fenced handler read `version`, or (refused) had its write refused. */
+export type FencedRead = { processId: string; version: number; refused?: true };
+
+const counterSchema = new mongoose.Schema({ _id: String, count: Number, version: Number }, { versionKey: false });
 
 /** The counter document model on the given connection (mongoose returns the existing one for the same schema). */
 export function counterModel(conn: Connection) {
@@ -59,6 +70,21 @@ export function buildCounterBehaviour(conn: Connection, redis: Redis): ActorBeha
     async receive(state, msg, ctx) {
       if (msg.type === 'fail') throw new AppError(409, 'counter_refused', 'the counter refused', [{ id: ctx.id }]);
       if (msg.type === 'crash') throw new Error('the counter broke');
+      if (msg.type === 'fenced-inc') {
+        const doc = await Counter.findById(ctx.id).lean<{ count: number; version: number }>();
+        const version = doc?.version ?? 0;
+        const processId = ctx.system.processId;
+        await redis.rpush(readsKey(ctx.id), JSON.stringify({ processId, version } satisfies FencedRead));
+        await sleep(msg.pauseMs);
+        const count = (doc?.count ?? 0) + 1;
+        try {
+          await writeVersioned(Counter, 'counter', ctx.id, version, { $set: { count, version: version + 1 } });
+        } catch (err) {
+          if (err instanceof StaleWriteError) await redis.rpush(readsKey(ctx.id), JSON.stringify({ processId, version, refused: true } satisfies FencedRead));
+          throw err;
+        }
+        return { state: { ...state, handled: state.handled + 1 }, reply: { count, loaded: state.loaded, fence: ctx.fence, processId } };
+      }
       const start = micros();
       const doc = await Counter.findById(ctx.id).lean();
       const count = (doc?.count ?? 0) + 1;

@@ -15,6 +15,8 @@ export interface ApiOptions {
   /** Sent as-is instead of JSON.stringify(body). */
   raw?: string;
   headers?: Record<string, string>;
+  /** Another server process to call instead of the run's test server. */
+  baseUrl?: string;
 }
 
 /** Calls the API and parses a JSON answer. */
@@ -25,7 +27,7 @@ export async function api<T = any>(method: string, path: string, opts: ApiOption
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const res = await fetch(`${baseUrl()}${path}`, { method, headers, body });
+  const res = await fetch(`${opts.baseUrl ?? baseUrl()}${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -68,9 +68,9 @@ export function textWebhook(phoneNumberId: string, from: string, id: string, tex
     .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Posts raw webhook bytes, signed with `secret` (unsigned when null). */
-export const postSigned = (raw: string, secret: string | null, path = '/api/webhooks/meta') =>
-  api('POST', path, { raw, headers: secret ? { 'x-hub-signature-256': signMetaBody(raw, secret) } : {} });
+/** Posts raw webhook bytes, signed with `secret` (unsigned when null), to the run's server or `baseUrl`. */
+export const postSigned = (raw: string, secret: string | null, path = '/api/webhooks/meta', baseUrl?: string) =>
+  api('POST', path, { raw, headers: secret ? { 'x-hub-signature-256': signMetaBody(raw, secret) } : {}, ...(baseUrl ? { baseUrl } : {}) });
 
 /** Polls `read` until it answers something truthy, or fails after `ms`. */
 export async function until<T>(read: () => Promise<T | null | undefined | false>, what: string, ms = 8000): Promise<T> {

@@ -7,8 +7,8 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { ChannelName, WebhookHeaders } from '../../../channels/types.js';
 import { ValidationError } from '../../errors.js';
-import { logger } from '../../logger.js';
-import { processWebhookEvent, receiveWebhook } from '../../services/inbound.js';
+import { appContext } from '../../context.js';
+import { receiveWebhook } from '../../services/inbound.js';
 import { answerSubscription } from '../../services/webhook-subscription.js';
 import type { RouteGroup } from '../mount.js';
 import type { RouteDef } from '../route.js';
@@ -40,11 +40,7 @@ async function receive(ctx: Context, channel: ChannelName) {
   const raw = ctx.state.rawBody as Buffer;
   if (raw.length === 0) throw ValidationError('Webhook body is empty');
   const received = await receiveWebhook(channel, raw, ctx.headers as WebhookHeaders);
-  if (!received.duplicate) {
-    setImmediate(() => {
-      processWebhookEvent(received.id).catch((err: unknown) => logger.error({ err, webhook: received.id }, 'webhook processing crashed'));
-    });
-  }
+  if (received.stored) appContext().webhooks.enqueue(received.stored);
   return { received: true as const, id: received.id, duplicate: received.duplicate };
 }
 

@@ -1,0 +1,65 @@
+/**
+ * Processes stored webhook deliveries in this process (ARCHITECTURE invariant 6): at most
+ * `concurrency` at once, oldest first. The HTTP route answers as soon as a delivery is stored
+ * and hands it here; under a burst the queue absorbs it instead of one unbounded promise per
+ * request. A delivery beyond `maxQueued`, or in a process that dies, is not lost: it is stored,
+ * and the recovery pass takes it up at its `next_attempt_at`.
+ */
+import { logger } from '../logger.js';
+import type { WebhookEvent } from '../models/webhook-event.js';
+import { processWebhook } from './inbound.js';
+
+/** A bounded in-process queue of stored deliveries. */
+export class WebhookWorker {
+  private readonly queue: WebhookEvent[] = [];
+  private running = 0;
+  private drainedWaiters: (() => void)[] = [];
+  /** Callers of run(), by delivery id. */
+  private readonly onDone = new Map<string, () => void>();
+  private stopped = false;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly maxQueued = 10_000,
+  ) {}
+
+  /** Queues a stored delivery; false when the queue is full (the recovery pass will take it). */
+  enqueue(stored: WebhookEvent): boolean {
+    if (this.stopped || this.queue.length >= this.maxQueued) return false;
+    this.queue.push(stored);
+    this.pump();
+    return true;
+  }
+
+  /** Processes a delivery now, counted against the same concurrency; resolves when done. */
+  run(stored: WebhookEvent): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.enqueue(stored)) return resolve();
+      this.onDone.set(stored._id, resolve);
+    });
+  }
+
+  /** Stops taking deliveries and resolves once the ones under way are done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    if (this.running === 0) return;
+    await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const next = this.queue.shift() as WebhookEvent;
+      this.running++;
+      processWebhook(next)
+        .catch((err: unknown) => logger.error({ err, webhook: next._id }, 'webhook processing crashed'))
+        .finally(() => {
+          this.running--;
+          this.onDone.get(next._id)?.();
+          this.onDone.delete(next._id);
+          if (this.running === 0 && this.queue.length === 0) for (const w of this.drainedWaiters.splice(0)) w();
+          this.pump();
+        });
+    }
+  }
+}
