@@ -13,6 +13,7 @@ import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
 import { attachRealtime } from './realtime/gateway.js';
+import { watchAccountChanges } from './services/account-cache.js';
 import { recoverDueWebhooks } from './services/inbound.js';
 import { WebhookWorker } from './services/webhook-worker.js';
 import { createStorage } from './storage/index.js';
@@ -42,13 +43,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(config);
   const server = http.createServer(app.callback());
   const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit);
+  const stopWatchingAccounts = await watchAccountChanges(config.redisUrl);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
 
   // Deliveries stored but not processed (a crash, a failed try) are picked up again.
   const recover = () =>
-    recoverDueWebhooks((stored) => webhooks.run(stored)).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
+    recoverDueWebhooks((stored) => webhooks.run({ stored })).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
   void recover();
   const recovery = setInterval(recover, Math.min(15_000, config.webhooks.retryAfterMs)).unref();
 
@@ -58,6 +60,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       clearInterval(recovery);
       await realtime.close();
+      stopWatchingAccounts();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

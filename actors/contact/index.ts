@@ -1,17 +1,14 @@
 /**
- * The contact actor: the one writer of an agent's edits to a contact. A `$set` of given fields
- * looks safe without it, but the embedded engine applies every update as read, change in Go,
- * write back (ARCHITECTURE "Storage engine facts"): two concurrent `$set`s of *different* fields
- * of one contact lost one of them in our tests. One mailbox per contact makes the edits one at a
- * time, so each keeps every field the others set, and their `contact.updated` events go out in
- * the order the edits were written.
+ * The contact actor: the one writer of an agent's edits to a contact. One mailbox per contact
+ * makes the edits one at a time, so their `contact.updated` events, each carrying the contact as
+ * that edit left it, go out in the order the edits were written (two concurrent requests could
+ * otherwise announce their states in the opposite order).
  */
 import { appContext } from '../../src/context.js';
-import { NotFoundError } from '../../src/errors.js';
 import { draftEvent, emitEvent } from '../../src/events/publish.js';
 import { newId } from '../../src/ids.js';
 import { EVENTS } from '../../src/events/types.js';
-import { ContactModel, type Contact } from '../../src/models/contact.js';
+import { contacts, type Contact } from '../../src/models/contact.js';
 import { presentContact, type ContactJson } from '../../src/presenters/contact.js';
 import type { ActorBehaviour } from '../runtime.js';
 
@@ -32,11 +29,8 @@ interface ContactMessage {
 }
 
 async function applyEdit(id: string, msg: ContactMessage): Promise<ContactJson> {
-  const found = await ContactModel.findById(id).lean<Contact>().exec();
-  if (!found || found.tenant_id !== msg.tenantId) throw NotFoundError('Contact');
-  // Only the fields sent; filtered by `_id` alone, the one lookup the embedded engine indexes.
-  const updated = await ContactModel.findByIdAndUpdate(id, { $set: msg.set }, { returnDocument: 'after', runValidators: true }).lean<Contact>().exec();
-  if (!updated) throw NotFoundError('Contact');
+  // Only the fields sent; another tenant's contact is a 404.
+  const updated = await contacts.update(msg.tenantId, id, msg.set as Partial<Contact>);
   const json = presentContact(updated);
   // Durable first, then announced; a contact is tenant-wide, not one conversation's.
   await emitEvent(msg.tenantId, draftEvent(msg.tenantId, `contact:${id}:edit:${newId()}`, EVENTS.contactUpdated, json, { scope: 'tenant' }));

@@ -11,7 +11,6 @@ import { EVENTS } from '../../src/events/types.js';
 import { emitEvents } from '../../src/events/publish.js';
 import { StaleWriteError } from '../../src/errors.js';
 import { findEventsByIds } from '../../src/models/event.js';
-import { recordContactInbound } from '../../src/models/contact.js';
 import type { Conversation } from '../../src/models/conversation.js';
 import {
   claimMessageRef,
@@ -31,8 +30,10 @@ import { changeEvent, commitConversation, commitNewConversation, insertOnce, typ
 /** A message as the inbound pipeline hands it over (dates as ISO strings: asks cross processes). */
 export interface InboundMessagePayload {
   message: Omit<Message, 'created_at' | 'updated_at' | 'sent_at' | 'conversation_id'> & { sent_at: string };
-  /** Where the conversation starts if this message is its first (its slot was just claimed). */
+  /** Where the conversation starts if this message is its first. */
   start: Pick<Conversation, 'contact_id' | 'channel' | 'account_id' | 'division_id'>;
+  /** True when the sender just claimed the contact's slot for this new conversation id: nothing is stored under it yet. */
+  fresh: boolean;
 }
 
 /** The inbound handler's answer. */
@@ -54,11 +55,10 @@ export async function receiveInbound(c: Conversation | null, p: InboundMessagePa
   );
   // Meta's retry of a message already threaded (here, or into an earlier conversation) changes nothing.
   if (committed || stored.conversation_id !== conversationId) return { state: c, reply: duplicate };
-  const fromCustomer = stored.direction === 'inbound';
-  await Promise.all([
-    stored.external_id ? claimMessageRef({ _id: messageRefId(stored.tenant_id, stored.channel, stored.external_id), tenant_id: stored.tenant_id, message_id: stored._id, conversation_id: conversationId }) : null,
-    fromCustomer ? recordContactInbound(stored.contact_id, stored.sent_at) : null,
-  ]);
+  // Delivery statuses name messages the business sent: an echo's provider id is claimed for them.
+  if (stored.direction === 'outbound' && stored.external_id) {
+    await claimMessageRef({ _id: messageRefId(stored.tenant_id, stored.channel, stored.external_id), tenant_id: stored.tenant_id, message_id: stored._id, conversation_id: conversationId });
+  }
   if (!c) {
     const first = firstConversation(conversationId, p, stored);
     if (await commitNewConversation(first, (created) => [changeEvent(created, EVENTS.conversationCreated, presentConversation(created)), messageCreatedEvent(created, stored)])) {

@@ -41,11 +41,17 @@ interface ConversationMessage {
   payload: unknown;
 }
 
+/** State not read yet: the first message decides whether it needs reading. */
+const UNLOADED = Symbol('unloaded');
+
 /** The behaviour registered with the ActorSystem; state null until the document exists. */
-export const conversationActor: ActorBehaviour<Conversation | null, ConversationMessage, unknown> = {
+export const conversationActor: ActorBehaviour<Conversation | null | typeof UNLOADED, ConversationMessage, unknown> = {
   kind: 'conversation',
-  init: (id) => loadConversation(id),
-  async receive(state, msg, ctx) {
+  init: async () => UNLOADED,
+  async receive(loaded, msg, ctx) {
+    // The first message of a conversation whose slot its sender just claimed finds nothing to read.
+    const fresh = msg.type === 'inbound' && (msg.payload as InboundMessagePayload).fresh;
+    const state = loaded === UNLOADED ? (fresh ? null : await loadConversation(ctx.id)) : loaded;
     // Only an inbound message creates a conversation, here; anything else needs one to exist.
     if (!state && msg.type === 'inbound') return receiveInbound(null, msg.payload as InboundMessagePayload, ctx.id);
     const current = state ?? (await loadConversation(ctx.id));

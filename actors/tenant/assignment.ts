@@ -3,11 +3,25 @@
  * concurrency limit, first-in-first-out queue when nobody is free). They only decide and book;
  * the caller applies each decision through the conversation's actor, because the tenant actor
  * must never wait on a conversation actor (which itself waits on the tenant actor for events).
+ *
+ * The book lives in the actor's memory, loaded once when the actor starts, and every change is
+ * written as it is made: one small document per holding or waiting conversation
+ * (src/models/assignment-state.ts), so a booking costs one or two single-document writes.
  */
+import {
+  clearQueue,
+  deleteHolding,
+  deleteWaiting,
+  loadBook,
+  saveCursor,
+  saveEnabled,
+  saveHolding,
+  saveWaiting,
+} from '../../src/models/assignment-state.js';
 import { divisionMembers } from '../../src/models/division.js';
 import { roles } from '../../src/models/role.js';
 import { users, type User } from '../../src/models/user.js';
-import { loadAssignmentState, saveAssignmentState, type AssignmentState } from '../../src/models/assignment-state.js';
+import type { AssignmentBook, TenantState } from './state.js';
 
 /** One decision for the caller to apply. */
 export interface AssignmentDecision {
@@ -17,50 +31,95 @@ export interface AssignmentDecision {
 
 const NO_DIVISION = '_none';
 
-/** Online, active agents who may answer conversations of this division, in a stable order. */
-async function candidates(tenantId: string, divisionId: string | null): Promise<User[]> {
-  const online = await users.find({ tenant_id: tenantId, status: 'online', is_active: true, deleted_at: null }, { _id: 1 });
-  const members = divisionId ? new Set((await divisionMembers.find({ tenant_id: tenantId, division_id: divisionId })).map((m) => m.user_id)) : null;
-  const roleIds = [...new Set(online.map((u) => u.role_id))];
-  const roleList = await Promise.all(roleIds.map((id) => roles.findOwnedOrNull(tenantId, id)));
-  const answering = new Set(roleList.filter((r) => r?.permissions.includes('conversations.view')).map((r) => r?._id));
-  return online.filter((u) => answering.has(u.role_id) && (!members || members.has(u._id)));
+/** The book in memory, read from the database the first time this actor needs it. */
+async function bookOf(tenantId: string, state: TenantState): Promise<AssignmentBook> {
+  if (state.assignment) return state.assignment;
+  const stored = await loadBook(tenantId);
+  const book: AssignmentBook = {
+    enabled: stored.settings.enabled,
+    cursors: new Map(Object.entries(stored.settings.cursors)),
+    holderOf: new Map(stored.holdings.map((h) => [h.conversation_id, h.agent_id])),
+    load: new Map(),
+    queue: stored.queue.map((q) => ({ conversationId: q.conversation_id, divisionId: q.division_id })),
+    saturated: new Set(),
+  };
+  for (const agent of book.holderOf.values()) book.load.set(agent, (book.load.get(agent) ?? 0) + 1);
+  state.assignment = book;
+  return book;
 }
 
-const load = (state: AssignmentState, agentId: string) => state.holdings[agentId]?.length ?? 0;
+/** Online, active agents who may answer conversations of this division, in a stable order. */
+async function candidates(tenantId: string, divisionId: string | null): Promise<User[]> {
+  const [online, members] = await Promise.all([
+    users.find({ tenant_id: tenantId, status: 'online', is_active: true, deleted_at: null }, { _id: 1 }),
+    divisionId ? divisionMembers.find({ tenant_id: tenantId, division_id: divisionId }) : null,
+  ]);
+  const memberIds = members ? new Set(members.map((m) => m.user_id)) : null;
+  const answering = new Set((await roles.findMany(tenantId, online.map((u) => u.role_id))).filter((r) => r.permissions.includes('conversations.view')).map((r) => r._id));
+  return online.filter((u) => answering.has(u.role_id) && (!memberIds || memberIds.has(u._id)));
+}
 
 /** The next agent after the division's cursor with room for one more conversation. */
-function pick(state: AssignmentState, divisionId: string | null, agents: User[]): User | null {
-  const free = agents.filter((a) => load(state, a._id) < a.max_concurrent_conversations);
+function pick(book: AssignmentBook, divisionId: string | null, agents: User[]): User | null {
+  const free = agents.filter((a) => (book.load.get(a._id) ?? 0) < a.max_concurrent_conversations);
   if (free.length === 0) return null;
-  const cursor = state.cursors[divisionId ?? NO_DIVISION];
+  const cursor = book.cursors.get(divisionId ?? NO_DIVISION);
   return free.find((a) => cursor !== undefined && a._id > cursor) ?? free[0] ?? null;
 }
 
-function book(state: AssignmentState, conversationId: string, agentId: string | null) {
-  for (const [agent, held] of Object.entries(state.holdings)) {
-    const rest = held.filter((id) => id !== conversationId);
-    if (rest.length) state.holdings[agent] = rest;
-    else delete state.holdings[agent];
+/** Books the conversation to `agentId` (or to nobody), in memory and in the database. */
+async function book(tenantId: string, b: AssignmentBook, conversationId: string, agentId: string | null): Promise<void> {
+  const holder = b.holderOf.get(conversationId);
+  if (holder === agentId) return;
+  if (holder) {
+    b.load.set(holder, (b.load.get(holder) ?? 1) - 1);
+    // Room freed for an agent who may serve any of their divisions.
+    b.saturated.clear();
   }
-  if (agentId) state.holdings[agentId] = [...(state.holdings[agentId] ?? []), conversationId];
-  state.queue = state.queue.filter((q) => q.conversation_id !== conversationId);
+  if (agentId) {
+    b.holderOf.set(conversationId, agentId);
+    b.load.set(agentId, (b.load.get(agentId) ?? 0) + 1);
+    await saveHolding(tenantId, conversationId, agentId);
+  } else {
+    b.holderOf.delete(conversationId);
+    await deleteHolding(tenantId, conversationId);
+  }
+}
+
+async function enqueue(tenantId: string, b: AssignmentBook, conversationId: string, divisionId: string | null): Promise<void> {
+  if (b.queue.some((q) => q.conversationId === conversationId)) return;
+  b.queue.push({ conversationId, divisionId });
+  await saveWaiting({ tenant_id: tenantId, conversation_id: conversationId, division_id: divisionId, queued_at: new Date() });
+}
+
+async function dequeue(tenantId: string, b: AssignmentBook, conversationIds: string[]): Promise<void> {
+  const leaving = new Set(conversationIds);
+  const before = b.queue.length;
+  b.queue = b.queue.filter((q) => !leaving.has(q.conversationId));
+  if (b.queue.length !== before) await deleteWaiting(tenantId, conversationIds);
 }
 
 /** Serves waiting conversations, oldest first, while someone has room. */
-async function drain(tenantId: string, state: AssignmentState): Promise<AssignmentDecision[]> {
+async function drain(tenantId: string, b: AssignmentBook): Promise<AssignmentDecision[]> {
   const decisions: AssignmentDecision[] = [];
-  if (!state.enabled) return decisions;
+  if (!b.enabled || b.queue.length === 0) return decisions;
   const byDivision = new Map<string, User[]>();
-  for (const waiting of [...state.queue]) {
-    const key = waiting.division_id ?? NO_DIVISION;
-    if (!byDivision.has(key)) byDivision.set(key, await candidates(tenantId, waiting.division_id));
-    const agent = pick(state, waiting.division_id, byDivision.get(key) ?? []);
-    if (!agent) continue;
-    book(state, waiting.conversation_id, agent._id);
-    state.cursors[key] = agent._id;
-    decisions.push({ conversationId: waiting.conversation_id, agentId: agent._id });
+  const movedCursors = new Set<string>();
+  for (const waiting of [...b.queue]) {
+    const key = waiting.divisionId ?? NO_DIVISION;
+    if (b.saturated.has(key)) continue;
+    if (!byDivision.has(key)) byDivision.set(key, await candidates(tenantId, waiting.divisionId));
+    const agent = pick(b, waiting.divisionId, byDivision.get(key) ?? []);
+    if (!agent) {
+      b.saturated.add(key);
+      continue;
+    }
+    await book(tenantId, b, waiting.conversationId, agent._id);
+    b.cursors.set(key, agent._id);
+    movedCursors.add(key);
+    decisions.push({ conversationId: waiting.conversationId, agentId: agent._id });
   }
+  await Promise.all([dequeue(tenantId, b, decisions.map((d) => d.conversationId)), ...[...movedCursors].map((key) => saveCursor(tenantId, key, b.cursors.get(key) ?? ''))]);
   return decisions;
 }
 
@@ -70,16 +129,12 @@ export interface RequestAssignmentMessage {
   divisionId: string | null;
 }
 
-async function requestAssignment(tenantId: string, msg: RequestAssignmentMessage): Promise<{ decisions: AssignmentDecision[]; queued: boolean }> {
-  const state = await loadAssignmentState(tenantId);
-  if (!state.enabled) return { decisions: [], queued: false };
-  const alreadyHeld = Object.values(state.holdings).some((held) => held.includes(msg.conversationId));
-  if (!alreadyHeld && !state.queue.some((q) => q.conversation_id === msg.conversationId)) {
-    state.queue.push({ conversation_id: msg.conversationId, division_id: msg.divisionId, queued_at: new Date() });
-  }
-  const decisions = await drain(tenantId, state);
-  await saveAssignmentState(state);
-  return { decisions, queued: state.queue.some((q) => q.conversation_id === msg.conversationId) };
+async function requestAssignment(tenantId: string, msg: RequestAssignmentMessage, state: TenantState): Promise<{ decisions: AssignmentDecision[]; queued: boolean }> {
+  const b = await bookOf(tenantId, state);
+  if (!b.enabled) return { decisions: [], queued: false };
+  if (!b.holderOf.has(msg.conversationId)) await enqueue(tenantId, b, msg.conversationId, msg.divisionId);
+  const decisions = await drain(tenantId, b);
+  return { decisions, queued: b.queue.some((q) => q.conversationId === msg.conversationId) };
 }
 
 /** A conversation's assignee changed, or it stopped being open: book it, serve the queue. */
@@ -92,33 +147,33 @@ export interface TrackAssignmentMessage {
   divisionId: string | null;
 }
 
-async function trackAssignment(tenantId: string, msg: TrackAssignmentMessage): Promise<{ decisions: AssignmentDecision[] }> {
-  const state = await loadAssignmentState(tenantId);
-  book(state, msg.conversationId, msg.open ? msg.agentId : null);
+async function trackAssignment(tenantId: string, msg: TrackAssignmentMessage, state: TenantState): Promise<{ decisions: AssignmentDecision[] }> {
+  const b = await bookOf(tenantId, state);
+  await book(tenantId, b, msg.conversationId, msg.open ? msg.agentId : null);
+  await dequeue(tenantId, b, [msg.conversationId]);
   // Unassigned but still open: it waits for the next free agent.
-  if (msg.open && !msg.agentId && state.enabled) {
-    state.queue.push({ conversation_id: msg.conversationId, division_id: msg.divisionId, queued_at: new Date() });
+  if (msg.open && !msg.agentId && b.enabled) await enqueue(tenantId, b, msg.conversationId, msg.divisionId);
+  return { decisions: await drain(tenantId, b) };
+}
+
+/** An agent came online, got more capacity or joined a division: serve the queue. */
+async function serveQueue(tenantId: string, _msg: Record<string, never>, state: TenantState): Promise<{ decisions: AssignmentDecision[] }> {
+  const b = await bookOf(tenantId, state);
+  b.saturated.clear();
+  return { decisions: await drain(tenantId, b) };
+}
+
+/** Turns auto-assignment on or off for the tenant; off empties the queue. */
+async function setAutoAssignment(tenantId: string, msg: { enabled: boolean }, state: TenantState): Promise<{ enabled: boolean; queued: number }> {
+  const b = await bookOf(tenantId, state);
+  b.enabled = msg.enabled;
+  b.saturated.clear();
+  await saveEnabled(tenantId, msg.enabled);
+  if (!msg.enabled) {
+    b.queue = [];
+    await clearQueue(tenantId);
   }
-  const decisions = await drain(tenantId, state);
-  await saveAssignmentState(state);
-  return { decisions };
-}
-
-/** An agent came online or got more capacity: serve the queue. */
-async function serveQueue(tenantId: string, _msg: Record<string, never>): Promise<{ decisions: AssignmentDecision[] }> {
-  const state = await loadAssignmentState(tenantId);
-  const decisions = await drain(tenantId, state);
-  if (decisions.length) await saveAssignmentState(state);
-  return { decisions };
-}
-
-/** Turns auto-assignment on or off for the tenant. */
-async function setAutoAssignment(tenantId: string, msg: { enabled: boolean }): Promise<{ enabled: boolean; queued: number }> {
-  const state = await loadAssignmentState(tenantId);
-  state.enabled = msg.enabled;
-  if (!msg.enabled) state.queue = [];
-  await saveAssignmentState(state);
-  return { enabled: state.enabled, queued: state.queue.length };
+  return { enabled: b.enabled, queued: b.queue.length };
 }
 
 /** The auto-assignment message types of the tenant actor. */

@@ -1,8 +1,8 @@
 /**
  * Tenant-actor handlers for integrations and their accounts. An integration document carries
  * settings, secrets and the channel's `default_account_id`; changing any of them is a read,
- * merge and write that FerretDB does not make atomic, so every write to these documents runs
- * here, one message at a time per tenant (ARCHITECTURE invariant 4). Because the default is one
+ * merge and write (secrets re-encrypted, the default settled against the accounts), so every
+ * write to these documents runs here, one message at a time per tenant (ARCHITECTURE invariant 4). Because the default is one
  * field of one document, there is never a moment with two defaults.
  *
  * Which tenant owns a provider account is decided across tenants by the `account_routes` `_id`
@@ -12,6 +12,7 @@
  * Payloads arrive validated, with secrets already encrypted by the service (so plaintext never
  * crosses Redis when an ask is forwarded); replies are presented JSON.
  */
+import { forgetAccounts } from '../../src/services/account-cache.js';
 import type { ChannelName } from '../../channels/types.js';
 import { ConflictError, NotFoundError, StateError } from '../../src/errors.js';
 import {
@@ -295,12 +296,23 @@ async function setDefaultAccount(tenantId: string, msg: AccountMessage): Promise
   return viewAccount(account, account._id);
 }
 
+/** A handler whose every run, finished or failed half way, clears the webhook path's account cache. */
+function changing<M, R>(handler: (tenantId: string, msg: M) => Promise<R>): (tenantId: string, msg: M) => Promise<R> {
+  return async (tenantId, msg) => {
+    try {
+      return await handler(tenantId, msg);
+    } finally {
+      await forgetAccounts();
+    }
+  };
+}
+
 /** The integration message types of the tenant actor. */
 export const integrationHandlers = {
-  'integrations.upsert': upsertIntegration,
-  'integrations.remove': removeIntegration,
-  'integration_accounts.create': createAccount,
-  'integration_accounts.update': updateAccount,
-  'integration_accounts.remove': removeAccount,
-  'integration_accounts.set_default': setDefaultAccount,
+  'integrations.upsert': changing(upsertIntegration),
+  'integrations.remove': changing(removeIntegration),
+  'integration_accounts.create': changing(createAccount),
+  'integration_accounts.update': changing(updateAccount),
+  'integration_accounts.remove': changing(removeAccount),
+  'integration_accounts.set_default': changing(setDefaultAccount),
 };

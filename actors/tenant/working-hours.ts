@@ -1,7 +1,7 @@
 /**
  * Tenant-actor handlers for working hours, holidays and the time zone. Each one reads the stored
- * document, changes it and writes it back; FerretDB does not make that atomic, so they run only
- * here, one at a time per tenant (ARCHITECTURE invariant 4). Payloads arrive already validated
+ * document, judges the change against it (overlaps, holidays, the zone) and writes it back, so
+ * they run only here, one at a time per tenant (ARCHITECTURE invariant 4). Payloads arrive already validated
  * by the service; replies are presented JSON, because an ask may cross processes.
  */
 import type { z } from 'zod';

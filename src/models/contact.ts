@@ -10,6 +10,7 @@ import type { ChannelName } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
+import { insertDocs } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** A stored contact. */
@@ -56,10 +57,6 @@ export const ContactModel = model<Contact>('Contact', schema);
 /** Tenant-scoped access to contacts. */
 export const contacts = tenantRepo(ContactModel, 'Contact');
 
-/** Moves the contact's last customer message time forward (never back: messages arrive out of order). */
-export async function recordContactInbound(contactId: string, at: Date): Promise<void> {
-  await ContactModel.updateOne({ _id: contactId }, { $max: { last_inbound_at: at } }).exec();
-}
 
 /** One identity claimed by one contact: `_id` = naturalId('contact-identity', tenant, channel, identity). */
 export interface ContactIdentity {
@@ -102,14 +99,24 @@ export async function claimIdentities(tenantId: string, channel: ChannelName, co
   if (identities.length === 0) return;
   const docs = identities.map((i) => ({ _id: identityId(tenantId, channel, i), tenant_id: tenantId, contact_id: contactId }));
   try {
-    await ContactIdentityModel.insertMany(docs, { ordered: false });
+    await insertDocs(ContactIdentityModel, docs, false);
   } catch (err) {
     const errors = (err as { writeErrors?: { code?: number }[] }).writeErrors;
     if (!isDuplicateKey(err) && !(errors?.length && errors.every((e) => e.code === 11000))) throw err;
   }
 }
 
-/** Fills profile fields and adds identities the contact was not yet known by. */
-export async function enrichContact(contactId: string, set: Partial<Contact>, newIdentities: string[]): Promise<void> {
-  await ContactModel.updateOne({ _id: contactId }, { $set: set, ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}) }).exec();
+/**
+ * Fills profile fields, adds identities the contact was not yet known by, and moves its last
+ * customer message time forward to `wroteAt` (never back: messages arrive out of order).
+ */
+export async function enrichContact(contactId: string, set: Partial<Contact>, newIdentities: string[], wroteAt: Date | null): Promise<void> {
+  await ContactModel.updateOne(
+    { _id: contactId },
+    {
+      ...(Object.keys(set).length ? { $set: set } : {}),
+      ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}),
+      ...(wroteAt ? { $max: { last_inbound_at: wroteAt } } : {}),
+    },
+  ).exec();
 }

@@ -9,6 +9,7 @@ import type { ChannelName } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
 import type { EventDraft } from '../events/types.js';
 import { baseSchema, type TenantDoc } from './base.js';
+import { insertDoc } from './driver.js';
 import { tenantRepo } from './repo.js';
 import { writeVersioned } from './versioned.js';
 
@@ -84,7 +85,7 @@ export const findConversationById = (id: string) => ConversationModel.findById(i
 /** Inserts a new conversation; false when one with this id exists. */
 export async function insertConversation(doc: Conversation): Promise<boolean> {
   try {
-    await ConversationModel.create(doc);
+    await insertDoc(ConversationModel, doc);
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;
@@ -124,7 +125,7 @@ export async function slotConversationId(slotId: string): Promise<string | null>
 /** Claims a free slot for a conversation; false when it is taken. */
 export async function claimSlot(slot: ConversationSlot): Promise<boolean> {
   try {
-    await ConversationSlotModel.create(slot);
+    await insertDoc(ConversationSlotModel, slot);
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;

@@ -7,6 +7,7 @@
  */
 import { model, Schema } from 'mongoose';
 import { naturalId } from '../ids.js';
+import { insertDocs } from './driver.js';
 import type { Audience, DomainEvent, EventType } from '../events/types.js';
 
 /** A stored event. */
@@ -64,10 +65,16 @@ export async function findEventsByIds(tenantId: string, ids: string[]): Promise<
 
 /** Inserts events in order; a duplicate `_id` or seq rejects with code 11000 (those before it are stored). */
 export async function insertEvents(events: StoredEvent[]): Promise<void> {
-  await EventModel.insertMany(events, { ordered: true, lean: true });
+  await insertDocs(EventModel, events);
 }
 
 /** A stored event as delivered. */
 export function toDomainEvent(e: StoredEvent): DomainEvent {
   return { id: e._id, event: e.event, seq: e.seq, tenant_id: e.tenant_id, data: e.data, audience: e.audience, created_at: new Date(e.created_at).toISOString() };
+}
+
+/** The tenant's events of one type about the resource with this id (`data.id`), in seq order; a scan within the tenant (audits, tests). */
+export async function findEventsAbout(tenantId: string, event: EventType, resourceId: string): Promise<DomainEvent[]> {
+  const stored = await EventModel.find({ tenant_id: tenantId, event, 'data.id': resourceId }).sort({ seq: 1 }).lean<StoredEvent[]>().exec();
+  return stored.map(toDomainEvent);
 }

@@ -4,7 +4,7 @@
  *
  * A route's `_id` is naturalId('account-route', channel, external id): inserting it is the
  * exactly-once claim of that provider account across every tenant, and resolving a webhook is
- * an `_id` lookup, the one query FerretDB answers without scanning (ARCHITECTURE invariant 10).
+ * an `_id` lookup (ARCHITECTURE invariant 10).
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
@@ -147,7 +147,5 @@ export async function reassignAccountRoute(route: NewAccountRoute): Promise<void
 
 /** Releases a provider account, only if its route still points at this account. */
 export async function deleteAccountRoute(channel: ChannelName, externalId: string, accountId: string): Promise<void> {
-  const route = await findAccountRoute(channel, externalId);
-  // Read then delete by `_id`: a lone `_id` filter is the one FerretDB does not scan for.
-  if (route && route.account_id === accountId) await AccountRouteModel.deleteOne({ _id: route._id }).exec();
+  await AccountRouteModel.deleteOne({ _id: accountRouteId(channel, externalId), account_id: accountId }).exec();
 }

@@ -85,7 +85,6 @@ export async function saveIntegration(doc: Omit<Integration, 'updated_at'>, now:
 
 /** Whether any integration of `channel` (any tenant) uses the verify token with this digest. */
 export async function verifyDigestInUse(channel: ChannelName, digest: string): Promise<boolean> {
-  // A scan on FerretDB, acceptable: it serves Meta's one-off subscription handshake only.
   const found = await IntegrationModel.findOne({ channel, verify_token_digest: digest }, { _id: 1 }).lean().exec();
   return found !== null;
 }

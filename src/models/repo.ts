@@ -1,11 +1,12 @@
 /**
  * Tenant-scoped data access. Every filter must name `tenant_id`, so a query that forgets the
- * tenant does not compile; single documents are read by `_id` (the one lookup FerretDB answers
- * from an index) and then checked for ownership, so another tenant's id is a 404.
+ * tenant does not compile; single documents are read by `_id` and then checked for ownership,
+ * so another tenant's id is a 404.
  */
 import type { Model } from 'mongoose';
 import { NotFoundError } from '../errors.js';
 import type { TenantDoc } from './base.js';
+import { insertDoc } from './driver.js';
 
 /** A filter that always names the tenant. */
 export type Scoped = { tenant_id: string } & Record<string, unknown>;
@@ -32,6 +33,8 @@ export interface TenantRepo<T extends TenantDoc> {
   findOwnedOrNull(tenantId: string, id: string): Promise<T | null>;
   /** Documents matching the scoped filter. */
   find(filter: Scoped, sort?: Sort, limit?: number): Promise<T[]>;
+  /** The tenant's documents with these ids (any order; missing and other tenants' ids left out). */
+  findMany(tenantId: string, ids: string[]): Promise<T[]>;
   /** One page of documents matching the scoped filter. */
   page(filter: Scoped, sort: Sort, page: number, limit: number): Promise<Page<T>>;
   /** How many documents match. */
@@ -62,6 +65,8 @@ export function tenantRepo<T extends TenantDoc>(model: Model<T>, resource: strin
     findOwnedOrNull,
     find: (filter, sort = { created_at: 1, _id: 1 }, limit = 0) =>
       model.find(filter).sort(sort).limit(limit).lean<T[]>().exec(),
+    findMany: async (tenantId, ids) =>
+      ids.length === 0 ? [] : model.find({ _id: { $in: [...new Set(ids)] }, tenant_id: tenantId }).lean<T[]>().exec(),
     async page(filter, sort, page, limit) {
       const [items, total] = await Promise.all([
         model
@@ -76,10 +81,7 @@ export function tenantRepo<T extends TenantDoc>(model: Model<T>, resource: strin
       return { items, total, page, limit };
     },
     count: (filter) => model.countDocuments(filter).exec(),
-    async insert(doc) {
-      const [created] = await model.insertMany([doc]);
-      return (created as unknown as { toObject(): T }).toObject();
-    },
+    insert: (doc) => insertDoc(model, doc),
     async update(tenantId, id, set) {
       await findOwned(tenantId, id);
       const updated = await model

@@ -101,6 +101,14 @@ async function isDangling(kind: UniqueKind, claim: UniqueClaim): Promise<boolean
   return !(await kind.holds(claim.scope_id, claim.owner_id, claim.key));
 }
 
+/**
+ * Stores a claim of the normalized `key` for `ownerId`, dated `claimedAt`, without the checks
+ * claimUnique makes: for restoring claims, or reproducing what a crash leaves behind.
+ */
+export async function insertUniqueClaim(kind: string, scopeId: string, key: string, ownerId: string, claimedAt: Date): Promise<void> {
+  await UniqueClaimModel.create({ _id: claimId(kind, scopeId, key), kind, scope_id: scopeId, key, owner_id: ownerId, claimed_at: claimedAt });
+}
+
 /** Frees `value` if `ownerId` holds its claim; a claim someone else took over stays theirs. */
 export async function releaseUnique(kind: UniqueKind, scopeId: string, value: string, ownerId: string): Promise<void> {
   await UniqueClaimModel.deleteOne({ _id: claimId(kind.name, scopeId, kind.normalize(value)), owner_id: ownerId }).exec();

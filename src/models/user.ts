@@ -42,6 +42,8 @@ const schema = baseSchema<User>(
 schema.index({ email_key: 1 });
 // Serves "agents with this role" (role deletion guard).
 schema.index({ tenant_id: 1, role_id: 1 });
+// Serves auto-assignment's online agents of a tenant.
+schema.index({ tenant_id: 1, status: 1 });
 
 /** The users collection. */
 export const UserModel = model<User>('User', schema);

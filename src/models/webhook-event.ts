@@ -7,6 +7,7 @@
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
+import { collectionOf, insertDoc } from './driver.js';
 
 /** Where a delivery is in its life. */
 export type WebhookEventStatus = 'pending' | 'processed' | 'ignored' | 'failed';
@@ -55,7 +56,7 @@ export const WebhookEventModel = model<WebhookEvent>('WebhookEvent', schema);
 /** Stores a delivery; false when the same channel and body were stored before (a provider retry). */
 export async function insertWebhookEvent(doc: WebhookEvent): Promise<boolean> {
   try {
-    await WebhookEventModel.create(doc);
+    await insertDoc(WebhookEventModel, doc);
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;
@@ -70,12 +71,24 @@ export const findWebhookEvent = (id: string) => WebhookEventModel.findById(id).l
 export const dueWebhookEvents = (now: Date, limit: number) =>
   WebhookEventModel.find({ status: 'pending', next_attempt_at: { $lte: now } }).sort({ next_attempt_at: 1 }).limit(limit).lean<WebhookEvent[]>().exec();
 
+/** The outcome of one try of a delivery. */
+export interface WebhookAttempt {
+  id: string;
+  /** The attempt count the delivery was tried with. */
+  attempts: number;
+  set: Pick<WebhookEvent, 'status' | 'note' | 'tenant_id' | 'next_attempt_at' | 'processed_at'>;
+}
+
 /**
- * Records the outcome of one try, only if the delivery is still pending at the attempt count it
- * was tried with: a second process (the worker and a recovery pass racing) cannot count twice.
+ * Records outcomes of tries in one command, each only if its delivery is still pending at the
+ * attempt count it was tried with: a second process (the worker and a recovery pass racing)
+ * cannot count twice.
  */
-export async function recordWebhookAttempt(id: string, attempts: number, set: Pick<WebhookEvent, 'status' | 'note' | 'tenant_id' | 'next_attempt_at' | 'processed_at'>): Promise<void> {
-  await WebhookEventModel.updateOne({ _id: id, status: 'pending', attempts }, { $set: { ...set, attempts: attempts + 1 } }).exec();
+export async function recordWebhookAttempts(outcomes: WebhookAttempt[]): Promise<void> {
+  await collectionOf(WebhookEventModel).bulkWrite(
+    outcomes.map((o) => ({ updateOne: { filter: { _id: o.id, status: 'pending', attempts: o.attempts }, update: { $set: { ...o.set, attempts: o.attempts + 1 } } } })),
+    { ordered: false },
+  );
 }
 
 /**
@@ -86,3 +99,6 @@ export async function leaseWebhookEvent(e: WebhookEvent, until: Date): Promise<b
   const res = await WebhookEventModel.updateOne({ _id: e._id, status: 'pending', attempts: e.attempts, next_attempt_at: e.next_attempt_at }, { $set: { next_attempt_at: until } }).exec();
   return res.matchedCount === 1;
 }
+
+/** How many deliveries are stored, of one channel or (without one) of every channel. */
+export const countWebhookEvents = (channel?: ChannelName) => WebhookEventModel.countDocuments(channel ? { channel } : {}).exec();

@@ -8,16 +8,11 @@ import type { AgentExtras } from '../presenters/agent.js';
 /** Role and division ids for each user, keyed by user id. */
 export async function agentExtras(tenantId: string, list: User[]): Promise<Map<string, AgentExtras>> {
   const ids = list.map((u) => u._id);
-  // Roles by `_id`, one lookup per distinct role: on FerretDB any other filter scans every
-  // tenant's roles.
-  const roleIds = [...new Set(list.map((u) => u.role_id))];
   const [roleList, memberships] = await Promise.all([
-    Promise.all(roleIds.map((id) => roles.findOwnedOrNull(tenantId, id))),
-    list.length === 1
-      ? divisionMembers.find({ tenant_id: tenantId, user_id: ids[0] })
-      : divisionMembers.find({ tenant_id: tenantId, user_id: { $in: ids } }),
+    roles.findMany(tenantId, list.map((u) => u.role_id)),
+    divisionMembers.find({ tenant_id: tenantId, user_id: { $in: ids } }),
   ]);
-  const roleById = new Map<string, Role>(roleList.filter((r): r is Role => r !== null).map((r) => [r._id, r]));
+  const roleById = new Map<string, Role>(roleList.map((r) => [r._id, r]));
   const divisionsOf = new Map<string, string[]>();
   for (const m of memberships) divisionsOf.set(m.user_id, [...(divisionsOf.get(m.user_id) ?? []), m.division_id]);
   return new Map(

@@ -79,15 +79,15 @@ export async function getAgent(tenantId: string, id: string): Promise<AgentView>
 
 /** Several live agents of the tenant by id, or 400 listing the ids that are not. */
 export async function requireLiveAgents(tenantId: string, ids: string[], field: string): Promise<User[]> {
-  const found = await Promise.all(ids.map((id) => users.findOwnedOrNull(tenantId, id)));
-  const missing = ids.filter((_, i) => !found[i] || found[i]?.deleted_at);
+  const live = new Map((await users.findMany(tenantId, ids)).filter((u) => !u.deleted_at).map((u) => [u._id, u]));
+  const missing = ids.filter((id) => !live.has(id));
   if (missing.length > 0) {
     throw ValidationError(
       `Unknown or deleted agent${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
       missing.map((id) => ({ in: 'body', field, message: 'No such agent in this organization', value: id })),
     );
   }
-  return found.filter((u): u is User => u !== null);
+  return ids.flatMap((id) => live.get(id) ?? []);
 }
 
 async function requireRole(tenantId: string, roleId: string): Promise<Role> {
@@ -101,8 +101,8 @@ async function requireRole(tenantId: string, roleId: string): Promise<Role> {
 }
 
 async function requireDivisions(tenantId: string, ids: string[]): Promise<void> {
-  const found = await Promise.all(ids.map((id) => divisions.findOwnedOrNull(tenantId, id)));
-  const missing = ids.filter((_, i) => !found[i]);
+  const found = new Set((await divisions.findMany(tenantId, ids)).map((d) => d._id));
+  const missing = ids.filter((id) => !found.has(id));
   if (missing.length > 0) {
     throw ValidationError(
       `Invalid request body.division_ids: unknown division${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
@@ -221,6 +221,8 @@ export async function updateAgent(cmd: UpdateAgent): Promise<AgentView> {
     }
   }
   if (divisionIds) await replaceDivisions(cmd.tenantId, cmd.id, divisionIds);
+  // More room, another role or new divisions may let this agent take waiting conversations.
+  if (cmd.maxConcurrentConversations !== undefined || role || cmd.isActive || divisionIds) await serveAssignmentQueue(cmd.tenantId);
   return getAgent(cmd.tenantId, cmd.id);
 }
 

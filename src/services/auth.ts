@@ -7,7 +7,7 @@ import { naturalId, newId } from '../ids.js';
 import { roles, type Role } from '../models/role.js';
 import { deleteTenant, findTenant, findTenantByIdOrSlug, insertTenant, type Tenant } from '../models/tenant.js';
 import { findUsersByEmail, users, type User } from '../models/user.js';
-import { WorkingHoursModel } from '../models/working-hours.js';
+import { workingHours } from '../models/working-hours.js';
 import { recordActivity } from './activity-log.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { issueToken, revokeToken, type IssuedToken } from './tokens.js';
@@ -102,7 +102,7 @@ export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
     await Promise.all([
       roles.removeMany({ tenant_id: tenant._id }),
       users.removeMany({ tenant_id: tenant._id }),
-      WorkingHoursModel.deleteMany({ tenant_id: tenant._id }),
+      workingHours.removeMany({ tenant_id: tenant._id }),
     ]);
     await deleteTenant(tenant._id);
     throw err;

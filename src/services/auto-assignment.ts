@@ -5,7 +5,7 @@
  * actor here, outside the tenant actor.
  */
 import { askTenant } from '../../actors/tenant/index.js';
-import { loadAssignmentState } from '../models/assignment-state.js';
+import { assignmentSummary } from '../models/assignment-state.js';
 import { applyAssignmentDecisions } from './conversations.js';
 
 /** Asks for an agent for a new conversation and applies the answer. */
@@ -27,6 +27,5 @@ export async function setAutoAssignment(tenantId: string, enabled: boolean): Pro
 
 /** The tenant's switch and how many conversations wait. */
 export async function getAutoAssignment(tenantId: string): Promise<{ enabled: boolean; queued: number }> {
-  const state = await loadAssignmentState(tenantId);
-  return { enabled: state.enabled, queued: state.queue.length };
+  return assignmentSummary(tenantId);
 }

@@ -14,15 +14,27 @@ function identitiesOf(sender: InboundSender): string[] {
   return [...new Set([sender.externalId, sender.phone, sender.bsuid, sender.email?.toLowerCase()].filter((v): v is string => Boolean(v)))];
 }
 
-/** The contact for this sender, created on first contact; profile fields are refreshed. */
-export async function resolveContact(tenantId: string, channel: ChannelName, sender: InboundSender): Promise<Contact> {
+/** The contact behind a sender, and whether this call created it. */
+export interface ResolvedContact {
+  contact: Contact;
+  created: boolean;
+}
+
+/**
+ * The contact for this sender, created on first contact; profile fields are refreshed, and
+ * `wroteAt` (the time of a message the customer wrote, null for the business's own echoes)
+ * moves the contact's last customer message time forward, which WhatsApp's 24-hour window
+ * runs from.
+ */
+export async function resolveContact(tenantId: string, channel: ChannelName, sender: InboundSender, wroteAt: Date | null): Promise<ResolvedContact> {
   const identities = identitiesOf(sender);
   const claims = await contactsOfIdentities(tenantId, channel, identities);
   const known = claims.find((c): c is string => c !== null);
   const contactId = known ?? naturalId('contact', tenantId, channel, identities[0] ?? sender.externalId);
 
-  let contact = await contacts.findOwnedOrNull(tenantId, contactId);
-  if (!contact) contact = await createContact(tenantId, channel, contactId, sender, identities);
+  // No identity claimed: a new customer, inserted at once (a contact left by a crash before its claims is found by the duplicate).
+  const existing = known ? await contacts.findOwnedOrNull(tenantId, contactId) : null;
+  const { contact, created } = existing ? { contact: existing, created: false } : await createContact(tenantId, channel, contactId, sender, identities, wroteAt);
 
   // Claim the identities this contact is not yet known by (a phone arriving after a BSUID).
   await claimIdentities(tenantId, channel, contact._id, identities.filter((_, i) => !claims[i]));
@@ -33,14 +45,18 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
   if (sender.username && !contact.username) set.username = sender.username;
   if (sender.email && !contact.email) set.email = sender.email.toLowerCase();
   const newIdentities = identities.filter((i) => !contact.identities.includes(i));
-  if (Object.keys(set).length === 0 && newIdentities.length === 0) return contact;
-  await enrichContact(contact._id, set, newIdentities);
-  return { ...contact, ...set, identities: [...contact.identities, ...newIdentities] };
+  const later = wroteAt && (!contact.last_inbound_at || contact.last_inbound_at < wroteAt) ? wroteAt : null;
+  if (Object.keys(set).length === 0 && newIdentities.length === 0 && !later) return { contact, created };
+  await enrichContact(contact._id, set, newIdentities, later);
+  return {
+    contact: { ...contact, ...set, identities: [...contact.identities, ...newIdentities], ...(later ? { last_inbound_at: later } : {}) },
+    created,
+  };
 }
 
-async function createContact(tenantId: string, channel: ChannelName, id: string, sender: InboundSender, identities: string[]): Promise<Contact> {
+async function createContact(tenantId: string, channel: ChannelName, id: string, sender: InboundSender, identities: string[], wroteAt: Date | null): Promise<ResolvedContact> {
   try {
-    return await contacts.insert({
+    const contact = await contacts.insert({
       _id: id,
       tenant_id: tenantId,
       channel,
@@ -52,11 +68,12 @@ async function createContact(tenantId: string, channel: ChannelName, id: string,
       username: sender.username ?? null,
       attributes: {},
       tags: [],
-      last_inbound_at: null,
+      last_inbound_at: wroteAt,
     });
+    return { contact, created: true };
   } catch (err) {
     // Another webhook for the same new customer created it first.
     if (!isDuplicateKey(err)) throw err;
-    return contacts.findOwned(tenantId, id);
+    return { contact: await contacts.findOwned(tenantId, id), created: false };
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Division memberships, shared by the agent and division use cases. A membership's `_id` is
  * naturalId('division-member', tenant, division, user): adding the same member twice is a lost
- * duplicate-key claim (a no-op) and removing one is a lone `_id` delete, the two operations every
- * engine does atomically and FerretDB answers from an index (ARCHITECTURE invariant 10).
+ * duplicate-key claim (a no-op) and removing one is a lone `_id` delete, both atomic on every
+ * engine (ARCHITECTURE invariant 10).
  */
 import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
@@ -42,12 +42,11 @@ export async function addMemberships(tenantId: string, pairs: Membership[]): Pro
   );
   const divisionIds = [...new Set(pairs.map((p) => p.divisionId))];
   const userIds = [...new Set(pairs.map((p) => p.userId))];
-  const [liveDivisions, liveUsers] = await Promise.all([
-    Promise.all(divisionIds.map((id) => divisions.findOwnedOrNull(tenantId, id))),
-    Promise.all(userIds.map((id) => users.findOwnedOrNull(tenantId, id))),
-  ]);
-  const goneDivisions = new Set(divisionIds.filter((_, i) => !liveDivisions[i]));
-  const goneUsers = new Set(userIds.filter((_, i) => !liveUsers[i] || liveUsers[i]?.deleted_at));
+  const [liveDivisions, liveUsers] = await Promise.all([divisions.findMany(tenantId, divisionIds), users.findMany(tenantId, userIds)]);
+  const divisionLive = new Set(liveDivisions.map((d) => d._id));
+  const userLive = new Set(liveUsers.filter((u) => !u.deleted_at).map((u) => u._id));
+  const goneDivisions = new Set(divisionIds.filter((id) => !divisionLive.has(id)));
+  const goneUsers = new Set(userIds.filter((id) => !userLive.has(id)));
   const orphans = pairs.filter((p) => goneDivisions.has(p.divisionId) || goneUsers.has(p.userId));
   if (orphans.length > 0) await removeMemberships(tenantId, orphans);
 }

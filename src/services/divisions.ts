@@ -10,6 +10,7 @@ import { divisions, type Division } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { users } from '../models/user.js';
 import { agentViews, listAgents, requireLiveAgents, type Acting, type AgentView } from './agents.js';
+import { serveAssignmentQueue } from './auto-assignment.js';
 import { containsText } from './text-match.js';
 import { addMemberships, memberCounts, memberIdsOf, removeAllOfDivision, removeMemberships } from './division-members.js';
 
@@ -165,6 +166,8 @@ export async function addDivisionAgents(cmd: ChangeDivisionAgents): Promise<Divi
   const ids = [...new Set(cmd.agentIds)];
   await requireLiveAgents(cmd.tenantId, ids, 'agent_ids');
   await addMemberships(cmd.tenantId, ids.map((userId) => ({ divisionId: division._id, userId })));
+  // New members may take conversations waiting in this division.
+  await serveAssignmentQueue(cmd.tenantId);
   // A division deleted meanwhile had its new memberships taken back; this then answers 404.
   return getDivision(cmd.tenantId, division._id);
 }

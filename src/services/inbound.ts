@@ -9,6 +9,7 @@ import { adapterFor } from '../../channels/index.js';
 import type { ChannelName, InboundEvent, InboundMessage, InboundStatus, WebhookHeaders } from '../../channels/types.js';
 import { askConversation } from '../../actors/conversation/index.js';
 import { AppError, UnauthorizedError, ValidationError } from '../errors.js';
+import { GroupCommit } from '../group-commit.js';
 import { naturalId } from '../ids.js';
 import { logger } from '../logger.js';
 import { contactOfIdentity } from '../models/contact.js';
@@ -18,7 +19,8 @@ import {
   dueWebhookEvents,
   insertWebhookEvent,
   leaseWebhookEvent,
-  recordWebhookAttempt,
+  recordWebhookAttempts,
+  type WebhookAttempt,
   type WebhookEvent,
   type WebhookEventStatus,
 } from '../models/webhook-event.js';
@@ -26,15 +28,23 @@ import { resolveContact } from './contact-resolution.js';
 import { requestAutoAssignment } from './auto-assignment.js';
 import { liveConversationId, slotId } from './conversation-opening.js';
 import { mediaUrlForProviderMedia } from './media.js';
-import { appSecretFor, resolveAccount, type ResolvedAccount } from './integration-accounts.js';
+import { resolveAccountCached } from './account-cache.js';
+import { appSecretOf, type ResolvedAccount } from './integration-accounts.js';
 import { appContext } from '../context.js';
 
 /** What the webhook route answers once the delivery is durable. */
 export interface Received {
   id: string;
   duplicate: boolean;
-  /** The stored delivery, for the caller to hand to the worker (absent for a duplicate). */
-  stored?: WebhookEvent;
+  /** The stored delivery and its accounts, for the caller to hand to the worker (absent for a duplicate). */
+  delivery?: Delivery;
+}
+
+/** A stored delivery on its way to processing, with the accounts its verification already resolved. */
+export interface Delivery {
+  stored: WebhookEvent;
+  /** By provider account id; absent when processing starts from the database (recovery). */
+  accounts?: Map<string, ResolvedAccount | null>;
 }
 
 /**
@@ -51,7 +61,8 @@ export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers:
   } catch (err) {
     throw ValidationError(`Invalid ${channel} webhook body: ${(err as Error).message}`);
   }
-  const secrets = await candidateSecrets(channel, events);
+  const accounts = await resolveAccounts(channel, events);
+  const secrets = candidateSecrets(channel, accounts);
   if (secrets.length === 0) throw UnauthorizedError(`No webhook secret is configured for this ${channel} account`);
   const results = secrets.map((s) => adapter.verify(raw, headers, s));
   if (!results.some((r) => r.ok)) {
@@ -75,15 +86,18 @@ export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers:
     processed_at: null,
   };
   if (!(await insertWebhookEvent(stored))) return { id, duplicate: true };
-  return { id, duplicate: false, stored };
+  return { id, duplicate: false, delivery: { stored, accounts } };
 }
 
-async function candidateSecrets(channel: ChannelName, events: InboundEvent[]): Promise<string[]> {
-  const accounts = [...new Set(events.map((e) => e.accountExternalId))];
-  const resolved = await Promise.all(accounts.map((a) => resolveAccount(channel, a)));
-  const tenantSecrets = await Promise.all(
-    resolved.filter((r): r is ResolvedAccount => r !== null).map((r) => appSecretFor(r.tenantId, channel)),
-  );
+/** The tenant and account of each provider account the events name (null for an unknown one). */
+async function resolveAccounts(channel: ChannelName, events: InboundEvent[]): Promise<Map<string, ResolvedAccount | null>> {
+  const ids = [...new Set(events.map((e) => e.accountExternalId))];
+  const resolved = await Promise.all(ids.map((a) => resolveAccountCached(channel, a)));
+  return new Map(ids.map((id, i) => [id, resolved[i] ?? null]));
+}
+
+function candidateSecrets(channel: ChannelName, accounts: Map<string, ResolvedAccount | null>): string[] {
+  const tenantSecrets = [...accounts.values()].map((r) => (r ? appSecretOf(r.tenantId, channel, r.integration) : null));
   const { config } = appContext();
   const platform = channel === 'email' ? config.email.webhookSecret : config.meta.appSecret;
   return [...new Set([...tenantSecrets, platform].filter((s): s is string => Boolean(s)))];
@@ -94,14 +108,14 @@ async function candidateSecrets(channel: ChannelName, events: InboundEvent[]): P
 const BACKOFF_MS = [5_000, 15_000, 45_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000];
 
 /** Processes a stored delivery once and records the outcome; safe to run more than once. */
-export async function processWebhook(stored: WebhookEvent): Promise<WebhookEventStatus> {
+export async function processWebhook({ stored, accounts }: Delivery): Promise<WebhookEventStatus> {
   let status: WebhookEventStatus = 'processed';
   const notes: string[] = [];
   let tenantId: string | null = null;
   try {
     const events = await adapterFor(stored.channel).parse(bytesOf(stored.raw), { 'content-type': stored.content_type ?? undefined });
     for (const event of events) {
-      const account = await resolveAccount(stored.channel, event.accountExternalId);
+      const account = accounts?.has(event.accountExternalId) ? (accounts.get(event.accountExternalId) ?? null) : await resolveAccountCached(stored.channel, event.accountExternalId);
       if (!account) {
         // Meta keeps retrying anything but a 2xx; an account nobody connected is kept and skipped.
         notes.push(`unknown ${stored.channel} account ${event.accountExternalId}`);
@@ -123,15 +137,27 @@ export async function processWebhook(stored: WebhookEvent): Promise<WebhookEvent
     logger.error({ err, webhook: stored._id }, 'webhook processing failed');
   }
   const retry = status === 'failed' ? BACKOFF_MS[stored.attempts] : undefined;
-  await recordWebhookAttempt(stored._id, stored.attempts, {
-    status: retry === undefined ? status : 'pending',
-    note: notes.join('; ') || null,
-    tenant_id: tenantId,
-    next_attempt_at: new Date(Date.now() + (retry ?? 0)),
-    processed_at: new Date(),
-  });
+  await attemptRecords.add('', [
+    {
+      id: stored._id,
+      attempts: stored.attempts,
+      set: {
+        status: retry === undefined ? status : 'pending',
+        note: notes.join('; ') || null,
+        tenant_id: tenantId,
+        next_attempt_at: new Date(Date.now() + (retry ?? 0)),
+        processed_at: new Date(),
+      },
+    },
+  ]);
   return status;
 }
+
+// Outcomes finished while one write of them is under way go together in the next.
+const attemptRecords = new GroupCommit<WebhookAttempt, void>(async (_key, outcomes) => {
+  await recordWebhookAttempts(outcomes);
+  return outcomes.map(() => undefined);
+});
 
 /** The stored body as a Buffer (a lean read hands back BSON Binary). */
 function bytesOf(raw: Buffer | { buffer: Uint8Array }): Buffer {
@@ -142,8 +168,8 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
   const { tenantId } = account;
   // An echo is the business writing (from us or another tool): the customer is its recipient.
   const customer = m.isEcho ? { externalId: m.recipientExternalId ?? m.sender.externalId } : m.sender;
-  const contact = await resolveContact(tenantId, m.channel, customer);
-  const conversationId = await liveConversationId(tenantId, contact._id);
+  const { contact, created: newContact } = await resolveContact(tenantId, m.channel, customer, m.isEcho ? null : new Date(m.timestamp));
+  const { id: conversationId, claimed } = await liveConversationId(tenantId, contact._id, newContact);
   const { created } = await askConversation(conversationId, 'inbound', {
     message: {
       _id: naturalId('message', tenantId, m.channel, m.externalId),
@@ -164,6 +190,7 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
       sent_at: m.timestamp,
     },
     start: { contact_id: contact._id, channel: m.channel, account_id: account.account._id, division_id: null },
+    fresh: claimed,
   });
   // A new customer conversation asks the tenant's auto-assigner for an agent (or waits in line).
   if (created && !m.isEcho) await requestAutoAssignment(tenantId, conversationId, null);

@@ -266,7 +266,11 @@ export function credentialsFor(account: IntegrationAccount, integration: Integra
  * EMAIL_WEBHOOK_SECRET, else null (refuse the webhook).
  */
 export async function appSecretFor(tenantId: string, channel: ChannelName): Promise<string | null> {
-  const integration = await findIntegration(tenantId, channel);
+  return appSecretOf(tenantId, channel, await findIntegration(tenantId, channel));
+}
+
+/** The same, from an integration already read (the webhook path resolved it with the account). */
+export function appSecretOf(tenantId: string, channel: ChannelName, integration: Integration | null): string | null {
   const name = channel === 'email' ? 'webhook_signing_secret' : 'app_secret';
   const stored = integration?.secrets[name];
   if (stored) return decryptSecret(stored, { context: integrationSecretContext(tenantId, channel, name) });

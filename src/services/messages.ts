@@ -123,9 +123,10 @@ export interface SearchMessages extends TenantCommand {
 
 
 /**
- * Messages whose text contains `q`, newest first, limited to conversations the caller may see.
- * Within the MongoDB subset FerretDB answers: a case-insensitive `$regex`, no text index, no
- * `$lookup`; callers without conversations.view_all are limited to their visible conversation ids.
+ * Messages whose text contains `q`, newest first, limited to conversations the caller may see:
+ * a case-insensitive, escaped `$regex` (substring search, which a text index cannot do) over the
+ * tenant's messages in sent_at order; callers without conversations.view_all are limited to
+ * their visible conversation ids.
  */
 export async function searchMessages(q: SearchMessages) {
   const filter: Scoped = { tenant_id: q.tenantId, text: containsText(q.q) };

@@ -63,9 +63,8 @@ export interface DeleteNote extends OnConversation {
 }
 
 async function authorsOf(tenantId: string, list: Note[]): Promise<Map<string, NoteAuthor>> {
-  const ids = [...new Set(list.map((n) => n.author_id))];
-  const found = await Promise.all(ids.map((id) => users.findOwnedOrNull(tenantId, id)));
-  return new Map(found.filter((u) => u !== null).map((u) => [u._id, { _id: u._id, name: u.name }]));
+  const found = await users.findMany(tenantId, list.map((n) => n.author_id));
+  return new Map(found.map((u) => [u._id, { _id: u._id, name: u.name }]));
 }
 
 async function viewOf(tenantId: string, note: Note): Promise<NoteView> {

@@ -10,7 +10,7 @@ import { appContext } from '../context.js';
 import { UnauthorizedError } from '../errors.js';
 import { findApiKeyById, touchApiKey } from '../models/api-key.js';
 import { roles } from '../models/role.js';
-import { UserModel, type User } from '../models/user.js';
+import { users, type User } from '../models/user.js';
 import { findTenant } from '../models/tenant.js';
 
 const API_KEY_PREFIX = 'osk_';
@@ -97,8 +97,8 @@ async function authenticateApiKey(token: string): Promise<Principal> {
 
 /** Loads the user and role behind a credential; a deleted or deactivated user is 401. */
 async function principalFor(tenantId: string, userId: string, via: Principal['via']): Promise<Principal> {
-  const [user, tenant] = await Promise.all([UserModel.findById(userId).lean<User>().exec(), findTenant(tenantId)]);
-  if (!user || user.tenant_id !== tenantId || user.deleted_at || !user.is_active) {
+  const [user, tenant] = await Promise.all([users.findOwnedOrNull(tenantId, userId), findTenant(tenantId)]);
+  if (!user || user.deleted_at || !user.is_active) {
     throw UnauthorizedError('Account is no longer active');
   }
   if (!tenant || tenant.status !== 'active') throw UnauthorizedError('Organization is suspended');

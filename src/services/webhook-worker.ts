@@ -6,12 +6,11 @@
  * and the recovery pass takes it up at its `next_attempt_at`.
  */
 import { logger } from '../logger.js';
-import type { WebhookEvent } from '../models/webhook-event.js';
-import { processWebhook } from './inbound.js';
+import { processWebhook, type Delivery } from './inbound.js';
 
 /** A bounded in-process queue of stored deliveries. */
 export class WebhookWorker {
-  private readonly queue: WebhookEvent[] = [];
+  private readonly queue: Delivery[] = [];
   private running = 0;
   private drainedWaiters: (() => void)[] = [];
   /** Callers of run(), by delivery id. */
@@ -24,18 +23,18 @@ export class WebhookWorker {
   ) {}
 
   /** Queues a stored delivery; false when the queue is full (the recovery pass will take it). */
-  enqueue(stored: WebhookEvent): boolean {
+  enqueue(delivery: Delivery): boolean {
     if (this.stopped || this.queue.length >= this.maxQueued) return false;
-    this.queue.push(stored);
+    this.queue.push(delivery);
     this.pump();
     return true;
   }
 
   /** Processes a delivery now, counted against the same concurrency; resolves when done. */
-  run(stored: WebhookEvent): Promise<void> {
+  run(delivery: Delivery): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.enqueue(stored)) return resolve();
-      this.onDone.set(stored._id, resolve);
+      if (!this.enqueue(delivery)) return resolve();
+      this.onDone.set(delivery.stored._id, resolve);
     });
   }
 
@@ -49,14 +48,15 @@ export class WebhookWorker {
 
   private pump(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const next = this.queue.shift() as WebhookEvent;
+      const next = this.queue.shift() as Delivery;
+      const id = next.stored._id;
       this.running++;
       processWebhook(next)
-        .catch((err: unknown) => logger.error({ err, webhook: next._id }, 'webhook processing crashed'))
+        .catch((err: unknown) => logger.error({ err, webhook: id }, 'webhook processing crashed'))
         .finally(() => {
           this.running--;
-          this.onDone.get(next._id)?.();
-          this.onDone.delete(next._id);
+          this.onDone.get(id)?.();
+          this.onDone.delete(id);
           if (this.running === 0 && this.queue.length === 0) for (const w of this.drainedWaiters.splice(0)) w();
           this.pump();
         });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
+import { conversations } from '../../src/models/conversation.js';
 import { api } from '../support/http.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, type TestSession } from '../support/session.js';
@@ -18,7 +18,7 @@ async function onlineAgent(s: TestSession, name: string): Promise<{ id: string; 
   return { id: created.body.id, token: login.body.token };
 }
 
-const assigneeOf = async (id: string) => (await ConversationModel.findById(id).lean<Conversation>().exec())?.assignee_id ?? null;
+const assigneeOf = async (tenantId: string, id: string) => (await conversations.findOwned(tenantId, id)).assignee_id;
 
 describe('auto-assignment', () => {
   let s: TestSession;
@@ -33,24 +33,24 @@ describe('auto-assignment', () => {
     const ani = await onlineAgent(s, 'Ani');
     const budi = await onlineAgent(s, 'Budi');
     const first = await startConversation(s, wa);
-    const a1 = await until(() => assigneeOf(first.conversationId), 'first assignment');
+    const a1 = await until(() => assigneeOf(s.tenantId, first.conversationId), 'first assignment');
     const second = await startConversation(s, wa);
-    const a2 = await until(() => assigneeOf(second.conversationId), 'second assignment');
+    const a2 = await until(() => assigneeOf(s.tenantId, second.conversationId), 'second assignment');
     expect([a1, a2].sort()).to.deep.equal([ani.id, budi.id].sort());
 
     // Both are at their limit of one: the next two wait, in order.
     const third = await startConversation(s, wa);
     const fourth = await startConversation(s, wa);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await assigneeOf(third.conversationId)).to.equal(null);
-    expect(await assigneeOf(fourth.conversationId)).to.equal(null);
+    expect(await assigneeOf(s.tenantId, third.conversationId)).to.equal(null);
+    expect(await assigneeOf(s.tenantId, fourth.conversationId)).to.equal(null);
     expect((await s.call('GET', '/api/settings/auto-assignment')).body).to.deep.equal({ enabled: true, queued: 2 });
 
     // Resolving the first frees its agent, who gets the oldest waiting conversation.
     const resolved = await s.call('PATCH', `/api/conversations/${first.conversationId}/status`, { body: { status: 'resolved' } });
     expect(resolved.status, JSON.stringify(resolved.body)).to.equal(200);
-    expect(await until(() => assigneeOf(third.conversationId), 'the oldest waiting conversation')).to.equal(a1);
-    expect(await assigneeOf(fourth.conversationId)).to.equal(null);
+    expect(await until(() => assigneeOf(s.tenantId, third.conversationId), 'the oldest waiting conversation')).to.equal(a1);
+    expect(await assigneeOf(s.tenantId, fourth.conversationId)).to.equal(null);
   });
 
   it('leaves new conversations unassigned when switched off', async () => {
@@ -60,7 +60,7 @@ describe('auto-assignment', () => {
     await onlineAgent(s, 'Citra');
     const c = await startConversation(s, wa);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await assigneeOf(c.conversationId)).to.equal(null);
+    expect(await assigneeOf(s.tenantId, c.conversationId)).to.equal(null);
   });
 
   describe('GET/PUT /api/settings/auto-assignment', () => {

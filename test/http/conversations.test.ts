@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
-import { ConversationSlotModel } from '../../src/models/conversation.js';
+import { slotConversationId } from '../../src/models/conversation.js';
 import { slotId } from '../../src/services/conversation-opening.js';
 import { baseUrl, testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
@@ -276,7 +276,7 @@ describe('Conversations API', () => {
       const closed = await setStatus(c.conversationId, 'closed');
       expect(closed.status).to.equal(200);
       expect(closed.body.closed_at).to.be.a('string');
-      expect(await ConversationSlotModel.findById(slotId(s.tenantId, c.contactId)).lean().exec()).to.equal(null);
+      expect(await slotConversationId(slotId(s.tenantId, c.contactId))).to.equal(null);
       for (const status of ['open', 'resolved']) expect((await setStatus(c.conversationId, status)).status).to.equal(422);
       const next = await startConversation(s, wa, { from: c.from, text: 'Halo lagi' });
       expect(next.conversationId).to.not.equal(c.conversationId);

@@ -4,8 +4,8 @@ import { appContext } from '../../src/context.js';
 import { decryptSecret } from '../../src/crypto/secrets.js';
 import { newId } from '../../src/ids.js';
 import { activityLogs } from '../../src/models/activity-log.js';
-import { IntegrationModel, integrationId } from '../../src/models/integration.js';
-import { AccountRouteModel, accountRouteId, IntegrationAccountModel } from '../../src/models/integration-account.js';
+import { integrationId, integrations } from '../../src/models/integration.js';
+import { findAccountRoute, insertAccountRoute, integrationAccounts } from '../../src/models/integration-account.js';
 import { appSecretFor, credentialsFor, resolveAccount, verifyTokenMatches } from '../../src/services/integration-accounts.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
@@ -161,7 +161,7 @@ describe('PUT /api/integrations/{channel}', () => {
     const verify = `vt-${newId()}`;
     const res = await s.call('PUT', '/api/integrations/instagram', { body: { app_secret: secret, verify_token: verify } });
     expect(res.status).to.equal(201);
-    const raw = await IntegrationModel.findById(integrationId(s.tenantId, 'instagram')).lean().exec();
+    const raw = await integrations.findOwnedOrNull(s.tenantId, integrationId(s.tenantId, 'instagram'));
     expect(raw?.secrets.app_secret).to.match(/^v1:/);
     expectNoneOf(JSON.stringify(raw), [secret, verify]);
     expectNoneOf(JSON.stringify(res.body), [secret, verify]);
@@ -236,7 +236,7 @@ describe('DELETE /api/integrations/{channel}', () => {
     expect((await s.call('GET', '/api/integrations/whatsapp')).status).to.equal(404);
     expect((await s.call('GET', `/api/integration-accounts/${a.id}`)).status).to.equal(404);
     expect(await resolveAccount('whatsapp', b.external_id)).to.equal(null);
-    expect(await AccountRouteModel.findById(accountRouteId('whatsapp', a.external_id)).lean().exec()).to.equal(null);
+    expect(await findAccountRoute('whatsapp', a.external_id)).to.equal(null);
     // Released: another organization can now connect the same number.
     await configure(other, 'whatsapp');
     const taken = await addAccount(other, { external_id: a.external_id });
@@ -335,7 +335,7 @@ describe('POST /api/integration-accounts', () => {
     expect(res.body).to.include({ channel: 'whatsapp', external_id: phoneId, name: 'Main', display: '+62 811 1234 567', status: 'active', has_access_token: true });
     expect(res.body.settings).to.deep.equal({ waba_id: '102290129340398' });
     expectNoneOf(JSON.stringify(res.body), [plain]);
-    const raw = await IntegrationAccountModel.findById(res.body.id).lean().exec();
+    const raw = await integrationAccounts.findOwnedOrNull(s.tenantId, res.body.id);
     expect(raw?.access_token).to.be.a('string').and.match(/^v1:/);
     expect(raw?.access_token).not.to.equal(plain);
     expectNoneOf(JSON.stringify(raw), [plain]);
@@ -430,10 +430,8 @@ describe('POST /api/integration-accounts', () => {
     const mineLeft = metaId();
     const theirsLeft = metaId();
     // What a crash between claiming a number and storing its account leaves behind.
-    await AccountRouteModel.insertMany([
-      { _id: accountRouteId('whatsapp', mineLeft), channel: 'whatsapp', external_id: mineLeft, tenant_id: s.tenantId, account_id: newId() },
-      { _id: accountRouteId('whatsapp', theirsLeft), channel: 'whatsapp', external_id: theirsLeft, tenant_id: other.tenantId, account_id: newId() },
-    ]);
+    expect(await insertAccountRoute({ channel: 'whatsapp', external_id: mineLeft, tenant_id: s.tenantId, account_id: newId() })).to.equal(true);
+    expect(await insertAccountRoute({ channel: 'whatsapp', external_id: theirsLeft, tenant_id: other.tenantId, account_id: newId() })).to.equal(true);
     expect(await resolveAccount('whatsapp', mineLeft)).to.equal(null);
     const taken = await addAccount(s, { external_id: mineLeft });
     expect((await resolveAccount('whatsapp', mineLeft))?.account._id).to.equal(taken.id);
@@ -556,7 +554,7 @@ describe('PATCH /api/integration-accounts/{id}', () => {
     expect(res.body.external_id).to.equal(newPhone);
     expect((await resolveAccount('whatsapp', newPhone))?.account._id).to.equal(account.id);
     expect(await resolveAccount('whatsapp', account.external_id)).to.equal(null);
-    expect(await AccountRouteModel.findById(accountRouteId('whatsapp', account.external_id)).lean().exec()).to.equal(null);
+    expect(await findAccountRoute('whatsapp', account.external_id)).to.equal(null);
     const reused = await addAccount(other, { external_id: account.external_id });
     expect((await resolveAccount('whatsapp', account.external_id))?.account._id).to.equal(reused.id);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { expect } from 'chai';
 import { Client } from 'minio';
 import { appContext } from '../../src/context.js';
-import { MediaModel } from '../../src/models/media.js';
+import { media } from '../../src/models/media.js';
 import { mediaUrlForProviderMedia, providerMediaId } from '../../src/services/media.js';
 import { baseUrl, fakeGraph, testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
@@ -72,7 +72,7 @@ describe('POST /api/media/upload', () => {
       storage: 'local',
       uploaded_by: s.userId,
     });
-    const stored = await MediaModel.findById(res.body.id).lean().exec();
+    const stored = await media.findOwnedOrNull(s.tenantId, res.body.id);
     expect(stored?.tenant_id).to.equal(s.tenantId);
     expect(stored?.storage_key).to.equal(`${s.tenantId}/${res.body.id}/Bukti_Transfer.png`);
 
@@ -98,7 +98,7 @@ describe('POST /api/media/upload', () => {
   });
 
   it('answers 415 for files whose bytes are not an accepted type, storing nothing', async () => {
-    const before = await MediaModel.countDocuments({ tenant_id: s.tenantId }).exec();
+    const before = await media.count({ tenant_id: s.tenantId });
     const cases: FilePart[] = [
       { bytes: EXE, type: 'image/jpeg', filename: 'photo.jpg' },
       { bytes: Buffer.from('<html><script>alert(1)</script></html>'), type: 'text/html', filename: 'page.html' },
@@ -112,13 +112,13 @@ describe('POST /api/media/upload', () => {
       expect(res.body.message).to.match(/^Unsupported file type/).and.to.include('Accepted: images');
     }
     expect((await uploadAs(s, [{ bytes: EXE, type: 'image/jpeg', filename: 'photo.jpg' }])).body.message).to.include('application/x-msdownload');
-    expect(await MediaModel.countDocuments({ tenant_id: s.tenantId }).exec()).to.equal(before);
+    expect(await media.count({ tenant_id: s.tenantId })).to.equal(before);
     expect(await until(async () => (await leftovers()).length === 0, 'temporary files removed')).to.equal(true);
   });
 
   it('answers 413 for a file over MEDIA_MAX_BYTES (16 MB), whether announced or found while streaming', async function () {
     this.timeout(30000);
-    const before = await MediaModel.countDocuments({ tenant_id: s.tenantId }).exec();
+    const before = await media.count({ tenant_id: s.tenantId });
     // Just over the limit: the Content-Length fits the form allowance, the limit trips mid-stream.
     const justOver = Buffer.concat([PNG, Buffer.alloc(16 * MB + 1 - PNG.length)]);
     const streamed = await uploadAs(s, [{ bytes: justOver, type: 'image/png', filename: 'big.png' }]);
@@ -128,14 +128,14 @@ describe('POST /api/media/upload', () => {
     const announced = await uploadAs(s, [{ bytes: Buffer.alloc(20 * MB), type: 'image/png', filename: 'bigger.png' }]);
     expect(announced.status).to.equal(413);
     expect(announced.body.code).to.equal('payload_too_large');
-    expect(await MediaModel.countDocuments({ tenant_id: s.tenantId }).exec()).to.equal(before);
+    expect(await media.count({ tenant_id: s.tenantId })).to.equal(before);
     expect(await until(async () => (await leftovers()).length === 0, 'temporary files removed')).to.equal(true);
     // Exactly at the limit is fine.
     const atLimit = await uploadAs(s, [{ bytes: Buffer.concat([PNG, Buffer.alloc(16 * MB - PNG.length)]), type: 'image/png', filename: 'limit.png' }]);
     expect(atLimit.status).to.equal(201);
     expect(atLimit.body.size).to.equal(16 * MB);
     // Keep the test server's media folder small across runs.
-    const stored = await MediaModel.findById(atLimit.body.id).lean().exec();
+    const stored = await media.findOwnedOrNull(s.tenantId, atLimit.body.id);
     await appContext().storage.delete(stored?.storage_key as string);
   });
 
@@ -247,7 +247,7 @@ describe('GET /api/media/{id} for provider media (WhatsApp media id)', () => {
     const urls = await Promise.all([1, 2, 3].map(() => mediaUrlForProviderMedia(s.tenantId, 'whatsapp', mediaId, wa.accountId, { mimeType: 'image/png' })));
     const id = providerMediaId(s.tenantId, 'whatsapp', mediaId);
     expect(new Set(urls)).to.deep.equal(new Set([`/api/media/${id}`]));
-    const doc = await MediaModel.findById(id).lean().exec();
+    const doc = await media.findOwnedOrNull(s.tenantId, id);
     expect(doc).to.include({ tenant_id: s.tenantId, source: 'provider', storage_key: null });
     expect(doc?.provider).to.deep.equal({ channel: 'whatsapp', media_id: mediaId, account_id: wa.accountId });
   });
@@ -270,7 +270,7 @@ describe('GET /api/media/{id} for provider media (WhatsApp media id)', () => {
     expect(lookups[0]?.headers.authorization).to.match(/^Bearer EAAG/);
     expect(downloads[0]?.headers.authorization).to.equal(lookups[0]?.headers.authorization);
     expect(lookups[0]?.query.get('phone_number_id')).to.equal(wa.phoneNumberId);
-    const doc = await MediaModel.findById(url.split('/').pop()).lean().exec();
+    const doc = await media.findOwnedOrNull(s.tenantId, url.split('/').pop() as string);
     expect(doc).to.include({ size: image.length, sha256: sha256(image), content_type: 'image/png', storage: 'local' });
   });
 

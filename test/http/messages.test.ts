@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { EventModel, type StoredEvent } from '../../src/models/event.js';
-import type { EventType } from '../../src/events/types.js';
-import { ContactModel } from '../../src/models/contact.js';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
+import { contacts } from '../../src/models/contact.js';
+import { conversations } from '../../src/models/conversation.js';
+import { findEventsAbout } from '../../src/models/event.js';
+import { messages } from '../../src/models/message.js';
 import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import type { RecordedRequest } from '../support/fake-graph.js';
+import { findFirst } from '../support/repos.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { connectWhatsapp, digits, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
 
@@ -61,9 +61,7 @@ function acceptSends(wa: WhatsappAccount, delayMs = 0): string[] {
 }
 
 const sendsTo = (wa: WhatsappAccount) => fakeGraph().requests.filter((r) => r.method === 'POST' && r.path === `/v21.0/${wa.phoneNumberId}/messages`);
-const conversationOf = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec();
-const eventsFor = (tenantId: string, event: EventType, messageId: string) =>
-  EventModel.find({ tenant_id: tenantId, event, 'data.id': messageId }).sort({ seq: 1 }).lean<StoredEvent[]>().exec();
+const conversationOf = (tenantId: string, id: string) => conversations.findOwnedOrNull(tenantId, id);
 
 /** A division the conversation moves to, so agents outside it no longer see it. */
 async function moveToNewDivision(s: TestSession, conversationId: string): Promise<string> {
@@ -90,7 +88,7 @@ describe('POST /api/conversations/{id}/messages', () => {
 
   it('sends a text through the conversation’s number with its token and answers the sent message', async () => {
     const issued = acceptSends(wa);
-    const before = await conversationOf(conv.conversationId);
+    const before = await conversationOf(s.tenantId, conv.conversationId);
     const res = await s.call('POST', path(), { body: { type: 'text', text: 'Halo Budi, paket Anda dikirim hari ini / besok', idempotency_key: key() } });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body).to.include({ conversation_id: conv.conversationId, contact_id: conv.contactId, channel: 'whatsapp', direction: 'outbound', sender_type: 'agent', sender_id: s.userId, type: 'text', status: 'sent' });
@@ -110,12 +108,12 @@ describe('POST /api/conversations/{id}/messages', () => {
       text: { body: 'Halo Budi, paket Anda dikirim hari ini / besok', preview_url: false },
     });
 
-    const after = await conversationOf(conv.conversationId);
+    const after = await conversationOf(s.tenantId, conv.conversationId);
     expect(after?.message_count).to.equal((before?.message_count ?? 0) + 1);
     expect(after?.last_message_preview).to.equal('Halo Budi, paket Anda dikirim hari ini / besok');
     expect(after?.last_message_at?.toISOString()).to.equal(res.body.sent_at);
-    expect((await eventsFor(s.tenantId, 'message.created', res.body.id)).map((e) => (e.data as { status: string }).status)).to.deep.equal(['pending']);
-    expect((await eventsFor(s.tenantId, 'message.updated', res.body.id)).map((e) => (e.data as { status: string }).status)).to.deep.equal(['sent']);
+    expect((await findEventsAbout(s.tenantId, 'message.created', res.body.id)).map((e) => (e.data as { status: string }).status)).to.deep.equal(['pending']);
+    expect((await findEventsAbout(s.tenantId, 'message.updated', res.body.id)).map((e) => (e.data as { status: string }).status)).to.deep.equal(['sent']);
 
     const list = await s.call('GET', path());
     expect(list.body.data.at(-1).id).to.equal(res.body.id);
@@ -136,7 +134,7 @@ describe('POST /api/conversations/{id}/messages', () => {
     const buttons = await s.call('POST', path(), { body: { type: 'interactive', interactive, idempotency_key: key() } });
     expect(buttons.status, JSON.stringify(buttons.body)).to.equal(201);
     expect(buttons.body.text).to.equal('Sudah diterima?');
-    const customerMessageId = (await MessageModel.findOne({ tenant_id: s.tenantId, external_id: conv.wamid }).lean<Message>().exec())?._id;
+    const customerMessageId = (await findFirst(messages, { tenant_id: s.tenantId, external_id: conv.wamid }))?._id;
     const reply = await s.call('POST', path(), { body: { type: 'text', text: 'Kami cek dulu', reply_to_message_id: customerMessageId, idempotency_key: key() } });
     expect(reply.status, JSON.stringify(reply.body)).to.equal(201);
     expect(reply.body.reply_to_external_id).to.equal(conv.wamid);
@@ -165,7 +163,7 @@ describe('POST /api/conversations/{id}/messages', () => {
     expect(second.headers.get('idempotent-replayed')).to.equal('true');
     expect(second.body).to.deep.equal(first.body);
     expect(sendsTo(wa)).to.have.length(1);
-    expect(await MessageModel.countDocuments({ tenant_id: s.tenantId, idempotency_key: body.idempotency_key }).exec()).to.equal(1);
+    expect(await messages.count({ tenant_id: s.tenantId, idempotency_key: body.idempotency_key })).to.equal(1);
   });
 
   it('sends once when five identical requests arrive at the same time', async () => {
@@ -178,7 +176,7 @@ describe('POST /api/conversations/{id}/messages', () => {
     expect(ids.size).to.equal(1);
     // The retries waited for the first request's send, so every answer shows the sent message.
     expect(answers.every((a) => a.body.status === 'sent' && a.body.external_id === answers[0]?.body.external_id)).to.equal(true);
-    expect(await MessageModel.countDocuments({ tenant_id: s.tenantId, idempotency_key: body.idempotency_key }).exec()).to.equal(1);
+    expect(await messages.count({ tenant_id: s.tenantId, idempotency_key: body.idempotency_key })).to.equal(1);
   });
 
   it('answers 409 when the idempotency key was used in another conversation, sending nothing', async () => {
@@ -205,7 +203,7 @@ describe('POST /api/conversations/{id}/messages', () => {
         },
       },
     });
-    const before = await conversationOf(conv.conversationId);
+    const before = await conversationOf(s.tenantId, conv.conversationId);
     const res = await s.call('POST', path(), { body: { type: 'text', text: 'Masih ada pertanyaan?', idempotency_key: key() } });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body.status).to.equal('failed');
@@ -213,10 +211,10 @@ describe('POST /api/conversations/{id}/messages', () => {
     expect(res.body.errors).to.have.length(1);
     expect(res.body.errors[0]).to.include({ code: 131047, retryable: false, http_status: 400 });
     expect(res.body.errors[0].message).to.include('Re-engagement message').and.include('more than 24 hours');
-    const updated = await eventsFor(s.tenantId, 'message.updated', res.body.id);
+    const updated = await findEventsAbout(s.tenantId, 'message.updated', res.body.id);
     expect(updated.map((e) => (e.data as { status: string }).status)).to.deep.equal(['failed']);
     // A failed message stays in the thread but does not count as the conversation's last message.
-    const after = await conversationOf(conv.conversationId);
+    const after = await conversationOf(s.tenantId, conv.conversationId);
     expect(after?.message_count).to.equal(before?.message_count);
     const list = await s.call('GET', path());
     expect(list.body.data.find((m: { id: string }) => m.id === res.body.id)?.status).to.equal('failed');
@@ -228,10 +226,10 @@ describe('POST /api/conversations/{id}/messages', () => {
     expect(res.status).to.equal(201);
     const wamid = issued[0] as string;
     expect((await postSigned(statusWebhook(wa.phoneNumberId, wamid, 'delivered', conv.from), wa.appSecret)).status).to.equal(200);
-    await until(async () => (await MessageModel.findById(res.body.id).lean<Message>().exec())?.status === 'delivered', 'delivered');
+    await until(async () => (await messages.findOwnedOrNull(s.tenantId, res.body.id))?.status === 'delivered', 'delivered');
     expect((await postSigned(statusWebhook(wa.phoneNumberId, wamid, 'read', conv.from), wa.appSecret)).status).to.equal(200);
-    await until(async () => (await MessageModel.findById(res.body.id).lean<Message>().exec())?.status === 'read', 'read');
-    const statuses = (await eventsFor(s.tenantId, 'message.updated', res.body.id)).map((e) => (e.data as { status: string }).status);
+    await until(async () => (await messages.findOwnedOrNull(s.tenantId, res.body.id))?.status === 'read', 'read');
+    const statuses = (await findEventsAbout(s.tenantId, 'message.updated', res.body.id)).map((e) => (e.data as { status: string }).status);
     expect(statuses).to.deep.equal(['sent', 'delivered', 'read']);
     const list = await s.call('GET', path());
     expect(list.body.data.find((m: { id: string }) => m.id === res.body.id)?.status).to.equal('read');
@@ -240,7 +238,7 @@ describe('POST /api/conversations/{id}/messages', () => {
   it('refuses free-form messages outside WhatsApp’s 24-hour window with 422, but sends templates', async () => {
     acceptSends(wa);
     const old = await startConversation(s, wa, { at: now() - 25 * HOUR, text: 'Pesan kemarin' });
-    const contact = await ContactModel.findById(old.contactId).lean().exec();
+    const contact = await contacts.findOwnedOrNull(s.tenantId, old.contactId);
     expect(contact?.last_inbound_at?.getTime()).to.be.below(Date.now() - 24 * HOUR * 1000);
     const oldPath = `/api/conversations/${old.conversationId}/messages`;
     const refused = await s.call('POST', oldPath, { body: { type: 'text', text: 'Halo lagi', idempotency_key: key() } });
@@ -250,7 +248,7 @@ describe('POST /api/conversations/{id}/messages', () => {
     const media = await s.call('POST', oldPath, { body: { type: 'media', media: { type: 'image', media_id: '1234567890' }, idempotency_key: key() } });
     expect(media.status).to.equal(422);
     expect(sendsTo(wa)).to.have.length(0);
-    expect(await MessageModel.countDocuments({ tenant_id: s.tenantId, conversation_id: old.conversationId, direction: 'outbound' }).exec()).to.equal(0);
+    expect(await messages.count({ tenant_id: s.tenantId, conversation_id: old.conversationId, direction: 'outbound' })).to.equal(0);
 
     const template = await s.call('POST', oldPath, { body: { type: 'template', template: { name: 'follow_up', language: 'en_US' }, idempotency_key: key() } });
     expect(template.status, JSON.stringify(template.body)).to.equal(201);
@@ -259,7 +257,7 @@ describe('POST /api/conversations/{id}/messages', () => {
 
     // The customer writes again: the window reopens.
     await postSigned(textWebhook(wa.phoneNumberId, old.from, `wamid.${digits(12)}`, 'Saya masih di sini'), wa.appSecret);
-    await until(async () => ((await ContactModel.findById(old.contactId).lean().exec())?.last_inbound_at?.getTime() ?? 0) > Date.now() - 60_000, 'the new inbound');
+    await until(async () => ((await contacts.findOwnedOrNull(s.tenantId, old.contactId))?.last_inbound_at?.getTime() ?? 0) > Date.now() - 60_000, 'the new inbound');
     expect((await s.call('POST', oldPath, { body: { type: 'text', text: 'Halo lagi', idempotency_key: key() } })).status).to.equal(201);
   });
 
@@ -303,7 +301,7 @@ describe('POST /api/conversations/{id}/messages', () => {
 
   it('answers 400 for a reply or reaction to a message outside the conversation', async () => {
     const other = await startConversation(s, wa);
-    const foreign = (await MessageModel.findOne({ tenant_id: s.tenantId, external_id: other.wamid }).lean<Message>().exec())?._id;
+    const foreign = (await findFirst(messages, { tenant_id: s.tenantId, external_id: other.wamid }))?._id;
     const reply = await s.call('POST', path(), { body: { type: 'text', text: 'x', reply_to_message_id: foreign, idempotency_key: key() } });
     expect(reply.status).to.equal(400);
     expect(reply.body.details[0].field).to.equal('reply_to_message_id');
@@ -347,8 +345,8 @@ describe('GET /api/conversations/{id}/messages', () => {
     for (let i = 4; i >= 1; i--) {
       expect((await postSigned(textWebhook(wa.phoneNumberId, conv.from, `wamid.list.${conv.from}.${i}`, `pesan ${i}`, t0 + i * 10), wa.appSecret)).status).to.equal(200);
     }
-    await until(async () => (await conversationOf(conv.conversationId))?.message_count === 5, 'five messages');
-    ids = (await MessageModel.find({ tenant_id: s.tenantId, conversation_id: conv.conversationId }).sort({ sent_at: 1, _id: 1 }).lean<Message[]>().exec()).map((m) => m._id);
+    await until(async () => (await conversationOf(s.tenantId, conv.conversationId))?.message_count === 5, 'five messages');
+    ids = (await messages.find({ tenant_id: s.tenantId, conversation_id: conv.conversationId }, { sent_at: 1, _id: 1 })).map((m) => m._id);
   });
 
   const path = () => `/api/conversations/${conv.conversationId}/messages`;
@@ -391,7 +389,7 @@ describe('GET /api/conversations/{id}/messages', () => {
 
   it('answers 400 for invalid queries', async () => {
     const other = await startConversation(s, wa);
-    const foreign = (await MessageModel.findOne({ tenant_id: s.tenantId, external_id: other.wamid }).lean<Message>().exec())?._id;
+    const foreign = (await findFirst(messages, { tenant_id: s.tenantId, external_id: other.wamid }))?._id;
     for (const query of ['limit=0', 'limit=101', 'limit=abc', 'page=0', 'before=nope', `before=${ids[2]}&after=${ids[1]}`, `page=2&before=${ids[2]}`, 'sort=desc', `before=${foreign}`, `after=${randomUUID()}`]) {
       const res = await s.call('GET', `${path()}?${query}`);
       expect(res.status, query).to.equal(400);

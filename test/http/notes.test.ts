@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { io as connect, type Socket } from 'socket.io-client';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
-import { NoteModel, type Note } from '../../src/models/note.js';
+import { conversations } from '../../src/models/conversation.js';
+import { messages } from '../../src/models/message.js';
+import { notes } from '../../src/models/note.js';
 import { baseUrl, fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
@@ -28,8 +28,8 @@ async function listen(token: string): Promise<Listener> {
   return { events, close: () => socket.close() };
 }
 
-const conversation = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec() as Promise<Conversation>;
-const storedNote = (id: string) => NoteModel.findById(id).lean<Note>().exec();
+const conversation = (tenantId: string, id: string) => conversations.findOwned(tenantId, id);
+const storedNote = (tenantId: string, id: string) => notes.findOwnedOrNull(tenantId, id);
 const notesPath = (conversationId: string) => `/api/conversations/${conversationId}/notes`;
 
 describe('Notes', () => {
@@ -72,14 +72,14 @@ describe('Notes', () => {
     it('creates a private note, counts it on the conversation and announces it', async () => {
       const listener = await listen(s.token);
       try {
-        const before = await conversation(open);
+        const before = await conversation(s.tenantId, open);
         const res = await s.call('POST', notesPath(open), { body: { body: '  Customer is a VIP, handle with care  ', mentions: [outsider.userId, outsider.userId] } });
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
         expect(res.body).to.include({ conversation_id: open, author_id: s.userId, body: 'Customer is a VIP, handle with care', private: true, edited_at: null });
         expect(res.body.author).to.deep.equal({ id: s.userId, name: 'Admin' });
         expect(res.body.mentions).to.deep.equal([outsider.userId]);
         expect(res.body.created_at).to.match(/Z$/);
-        expect((await conversation(open)).note_count).to.equal(before.note_count + 1);
+        expect((await conversation(s.tenantId, open)).note_count).to.equal(before.note_count + 1);
         const event = await until(async () => listener.events.find((e) => e.event === 'note.created' && e.data.id === res.body.id), 'note.created');
         expect(event.data.body).to.equal('Customer is a VIP, handle with care');
         // One committed change, one event: no message.created for a note.
@@ -91,13 +91,13 @@ describe('Notes', () => {
 
     it('never threads a note into the messages nor sends it on the channel', async () => {
       const text = `Internal only ${randomUUID()}`;
-      const before = await conversation(open);
+      const before = await conversation(s.tenantId, open);
       const res = await s.call('POST', notesPath(open), { body: { body: text } });
       expect(res.status).to.equal(201);
-      const after = await conversation(open);
+      const after = await conversation(s.tenantId, open);
       expect(after.message_count).to.equal(before.message_count);
       expect(after.last_message_preview).to.equal(before.last_message_preview);
-      const stored = await MessageModel.find({ tenant_id: s.tenantId, conversation_id: open }).lean<Message[]>().exec();
+      const stored = await messages.find({ tenant_id: s.tenantId, conversation_id: open });
       expect(stored).to.have.length(before.message_count);
       expect(stored.some((m) => (m.text ?? '').includes(text))).to.equal(false);
       const list = await s.call('GET', `/api/conversations/${open}/messages?limit=100`);
@@ -125,7 +125,7 @@ describe('Notes', () => {
     });
 
     it('answers 400 for a bad body and stores nothing', async () => {
-      const before = (await conversation(open)).note_count;
+      const before = (await conversation(s.tenantId, open)).note_count;
       const bad = [
         {},
         { body: '' },
@@ -142,7 +142,7 @@ describe('Notes', () => {
         expect(res.body.code).to.equal('validation_error');
       }
       expect((await s.call('POST', '/api/conversations/not-a-uuid/notes', { body: { body: 'ok' } })).status).to.equal(400);
-      expect((await conversation(open)).note_count).to.equal(before);
+      expect((await conversation(s.tenantId, open)).note_count).to.equal(before);
     });
 
     it('accepts exactly 5000 characters', async () => {
@@ -162,11 +162,11 @@ describe('Notes', () => {
     });
 
     it('answers 404 for another tenant’s conversation, without writing to it', async () => {
-      const before = (await conversation(otherConversation)).note_count;
+      const before = (await conversation(other.tenantId, otherConversation)).note_count;
       const res = await s.call('POST', notesPath(otherConversation), { body: { body: 'sneaky' } });
       expect(res.status).to.equal(404);
       expect(res.body.code).to.equal('not_found');
-      expect((await conversation(otherConversation)).note_count).to.equal(before);
+      expect((await conversation(other.tenantId, otherConversation)).note_count).to.equal(before);
       expect((await s.call('POST', notesPath(randomUUID()), { body: { body: 'nobody' } })).status).to.equal(404);
     });
 
@@ -263,7 +263,7 @@ describe('Notes', () => {
       const res = await s.call('PATCH', `${notesPath(open)}/${noteId}`, { body: { body: 'Rewritten by the admin' } });
       expect(res.status).to.equal(403);
       expect(res.body.code).to.equal('forbidden');
-      expect((await storedNote(noteId))?.body).to.equal('Final remark');
+      expect((await storedNote(s.tenantId, noteId))?.body).to.equal('Final remark');
     });
 
     it('answers 400 for a bad body or ids', async () => {
@@ -278,7 +278,7 @@ describe('Notes', () => {
     it('answers 404 for another tenant’s note or conversation', async () => {
       expect((await s.call('PATCH', `${notesPath(open)}/${otherNoteId}`, { body: { body: 'x' } })).status).to.equal(404);
       expect((await s.call('PATCH', `${notesPath(otherConversation)}/${otherNoteId}`, { body: { body: 'x' } })).status).to.equal(404);
-      expect((await storedNote(otherNoteId))?.body).to.equal('Their secret remark');
+      expect((await storedNote(other.tenantId, otherNoteId))?.body).to.equal('Their secret remark');
     });
 
     it('answers 404 for a note of another conversation, an unknown note, or a conversation the caller may not see', async () => {
@@ -298,14 +298,14 @@ describe('Notes', () => {
       const listener = await listen(s.token);
       try {
         const noteId = await write(outsider);
-        const before = (await conversation(open)).note_count;
+        const before = (await conversation(s.tenantId, open)).note_count;
         const res = await outsider.call('DELETE', `${notesPath(open)}/${noteId}`);
         expect(res.status, JSON.stringify(res.body)).to.equal(200);
         expect(res.body.message).to.be.a('string');
-        expect((await conversation(open)).note_count).to.equal(before - 1);
+        expect((await conversation(s.tenantId, open)).note_count).to.equal(before - 1);
         const list = await s.call('GET', `${notesPath(open)}?limit=100`);
         expect(list.body.data.map((n: any) => n.id)).to.not.include(noteId);
-        const kept = await storedNote(noteId);
+        const kept = await storedNote(s.tenantId, noteId);
         expect(kept?.deleted_by).to.equal(outsider.userId);
         expect(kept?.deleted_at).to.be.instanceOf(Date);
         const event = await until(async () => listener.events.find((e) => e.event === 'note.deleted' && e.data.id === noteId), 'note.deleted');
@@ -313,7 +313,7 @@ describe('Notes', () => {
         // Deleted once: a second delete or an edit finds nothing.
         expect((await outsider.call('DELETE', `${notesPath(open)}/${noteId}`)).status).to.equal(404);
         expect((await outsider.call('PATCH', `${notesPath(open)}/${noteId}`, { body: { body: 'back' } })).status).to.equal(404);
-        expect((await conversation(open)).note_count).to.equal(before - 1);
+        expect((await conversation(s.tenantId, open)).note_count).to.equal(before - 1);
       } finally {
         listener.close();
       }
@@ -324,10 +324,10 @@ describe('Notes', () => {
       const res = await outsider.call('DELETE', `${notesPath(open)}/${noteId}`);
       expect(res.status).to.equal(403);
       expect(res.body.message).to.include('conversations.manage');
-      expect((await storedNote(noteId))?.deleted_at).to.equal(null);
+      expect((await storedNote(s.tenantId, noteId))?.deleted_at).to.equal(null);
       const manager = await userWithPermissions(s, ['conversations.view', 'conversations.manage', 'notes.manage']);
       expect((await manager.call('DELETE', `${notesPath(open)}/${noteId}`)).status).to.equal(200);
-      expect((await storedNote(noteId))?.deleted_by).to.equal(manager.userId);
+      expect((await storedNote(s.tenantId, noteId))?.deleted_by).to.equal(manager.userId);
     });
 
     it('answers 400 for malformed ids', async () => {
@@ -338,14 +338,14 @@ describe('Notes', () => {
     it('answers 404 for another tenant’s note or conversation and leaves it alone', async () => {
       expect((await s.call('DELETE', `${notesPath(open)}/${otherNoteId}`)).status).to.equal(404);
       expect((await s.call('DELETE', `${notesPath(otherConversation)}/${otherNoteId}`)).status).to.equal(404);
-      expect((await storedNote(otherNoteId))?.deleted_at).to.equal(null);
+      expect((await storedNote(other.tenantId, otherNoteId))?.deleted_at).to.equal(null);
     });
 
     it('answers 404 for a note on a conversation the caller may not see', async () => {
       const noteId = await write(s, hidden);
       expect((await outsider.call('DELETE', `${notesPath(hidden)}/${noteId}`)).status).to.equal(404);
       expect((await outsider.call('DELETE', `${notesPath(open)}/${noteId}`)).status).to.equal(404);
-      expect((await storedNote(noteId))?.deleted_at).to.equal(null);
+      expect((await storedNote(s.tenantId, noteId))?.deleted_at).to.equal(null);
     });
   });
 });

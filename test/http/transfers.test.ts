@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { io as connect, type Socket } from 'socket.io-client';
 import { askConversation } from '../../actors/conversation/index.js';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
-import { TransferModel, type Transfer } from '../../src/models/transfer.js';
+import { conversations } from '../../src/models/conversation.js';
+import { transfers } from '../../src/models/transfer.js';
 import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
@@ -26,8 +26,8 @@ async function listen(token: string): Promise<Listener> {
   return { transfers, close: () => socket.close() };
 }
 
-const conversation = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec() as Promise<Conversation>;
-const historyOf = (id: string) => TransferModel.find({ conversation_id: id }).lean<Transfer[]>().exec();
+const conversation = (tenantId: string, id: string) => conversations.findOwned(tenantId, id);
+const historyOf = (tenantId: string, id: string) => transfers.find({ tenant_id: tenantId, conversation_id: id });
 const transferPath = (id: string) => `/api/conversations/${id}/transfer`;
 const historyPath = (id: string) => `/api/conversations/${id}/transfers`;
 
@@ -104,7 +104,7 @@ describe('Transfers', () => {
           transferred_by: s.userId,
         });
         expect(toSales.body.transfer).to.include({ from_division_id: null, to_division_id: sales, transferred_by: transferrer.userId });
-        expect(await conversation(id)).to.include({ division_id: support, assignee_id: null });
+        expect(await conversation(s.tenantId, id)).to.include({ division_id: support, assignee_id: null });
 
         expect(await sees(supportAgent, id)).to.equal(true);
         expect(await sees(salesAgent, id)).to.equal(false);
@@ -168,7 +168,7 @@ describe('Transfers', () => {
       expect(again.body.code).to.equal('state_not_allowed');
       expect((await s.call('POST', transferPath(id), { body: { to_division_id: sales, reason: 'to the pool' } })).status).to.equal(200);
       expect((await s.call('POST', transferPath(id), { body: { to_division_id: sales, reason: 'still the pool' } })).status).to.equal(422);
-      expect(await historyOf(id)).to.have.length(2);
+      expect(await historyOf(s.tenantId, id)).to.have.length(2);
     });
 
     it('answers 422 for a closed or expired conversation', async () => {
@@ -178,8 +178,8 @@ describe('Transfers', () => {
         const res = await s.call('POST', transferPath(id), { body: { to_agent_id: loneAgent.userId, reason: 'too late' } });
         expect(res.status, status).to.equal(422);
         expect(res.body.message).to.include(status);
-        expect(await conversation(id)).to.include({ assignee_id: null, status });
-        expect(await historyOf(id)).to.have.length(0);
+        expect(await conversation(s.tenantId, id)).to.include({ assignee_id: null, status });
+        expect(await historyOf(s.tenantId, id)).to.have.length(0);
       }
     });
 
@@ -201,7 +201,7 @@ describe('Transfers', () => {
         expect(res.status, JSON.stringify(target)).to.equal(400);
         expect(res.body.details[0].field).to.equal(Object.keys(target)[0]);
       }
-      expect(await historyOf(id)).to.have.length(0);
+      expect(await historyOf(s.tenantId, id)).to.have.length(0);
     });
 
     it('answers 400 for a bad body, an unknown or deleted agent, or an unknown division', async () => {
@@ -230,7 +230,7 @@ describe('Transfers', () => {
         expect(res.body.code).to.equal('validation_error');
       }
       expect((await s.call('POST', transferPath('nope'), { body: { to_agent_id: loneAgent.userId, reason: 'r' } })).status).to.equal(400);
-      expect(await historyOf(id)).to.have.length(0);
+      expect(await historyOf(s.tenantId, id)).to.have.length(0);
       expect((await s.call('POST', transferPath(id), { body: { to_agent_id: loneAgent.userId, reason: 'x'.repeat(500) } })).status).to.equal(200);
     });
 
@@ -246,14 +246,14 @@ describe('Transfers', () => {
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.transfer).to.include({ to_division_id: desk.body.id, to_agent_id: null });
       expect(res.body).to.include({ division_id: desk.body.id, assignee_id: agent.userId });
-      expect(await conversation(id)).to.include({ division_id: desk.body.id, assignee_id: agent.userId });
+      expect(await conversation(own.tenantId, id)).to.include({ division_id: desk.body.id, assignee_id: agent.userId });
     });
 
     it('answers 404 for another tenant’s conversation and leaves it where it was', async () => {
       const res = await s.call('POST', transferPath(otherConversation), { body: { to_agent_id: loneAgent.userId, reason: 'mine now' } });
       expect(res.status).to.equal(404);
       expect(res.body.code).to.equal('not_found');
-      expect(await conversation(otherConversation)).to.include({ assignee_id: null, division_id: null });
+      expect(await conversation(other.tenantId, otherConversation)).to.include({ assignee_id: null, division_id: null });
       expect((await s.call('POST', transferPath(randomUUID()), { body: { to_agent_id: loneAgent.userId, reason: 'r' } })).status).to.equal(404);
     });
 
@@ -262,7 +262,7 @@ describe('Transfers', () => {
       expect((await s.call('POST', transferPath(id), { body: { to_division_id: sales, reason: 'sales' } })).status).to.equal(200);
       const res = await transferrer.call('POST', transferPath(id), { body: { to_agent_id: transferrer.userId, reason: 'grab' } });
       expect(res.status).to.equal(404);
-      expect(await conversation(id)).to.include({ division_id: sales, assignee_id: null });
+      expect(await conversation(s.tenantId, id)).to.include({ division_id: sales, assignee_id: null });
     });
   });
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { signMailgunFields } from '../../channels/email/verify.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
-import { WebhookEventModel } from '../../src/models/webhook-event.js';
+import { messages } from '../../src/models/message.js';
+import { countWebhookEvents } from '../../src/models/webhook-event.js';
 import { api } from '../support/http.js';
+import { findFirst } from '../support/repos.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { until } from '../support/whatsapp.js';
 
@@ -46,7 +47,7 @@ describe('POST /api/webhooks/email (Mailgun routes)', () => {
     const form = mailgunForm(address.toUpperCase(), signingKey);
     const res = await post(form);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    const m = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, channel: 'email' }).lean<Message>().exec(), 'the e-mail message');
+    const m = await until(() => findFirst(messages, { tenant_id: s.tenantId, channel: 'email' }), 'the e-mail message');
     expect(m.text).to.equal('Halo, paket saya belum sampai. Café – “quotes” € ok.');
     expect((m.content.email as { subject: string }).subject).to.equal('Pesanan #881 belum sampai');
     const contact = await s.call('GET', `/api/contacts/${m.contact_id}`);
@@ -55,9 +56,9 @@ describe('POST /api/webhooks/email (Mailgun routes)', () => {
   });
 
   it('answers 401 for a wrong signature and 400 for a body that is not a form', async () => {
-    const before = await WebhookEventModel.countDocuments({ channel: 'email' }).exec();
+    const before = await countWebhookEvents('email');
     expect((await post(mailgunForm(address, 'key-wrong'))).status).to.equal(401);
     expect((await api('POST', '/api/webhooks/email', { raw: '{"json":true}', headers: { 'content-type': 'application/json' } })).status).to.equal(400);
-    expect(await WebhookEventModel.countDocuments({ channel: 'email' }).exec()).to.equal(before);
+    expect(await countWebhookEvents('email')).to.equal(before);
   });
 });

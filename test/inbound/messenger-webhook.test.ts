@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { signMetaBody } from '../../channels/meta-signature.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
+import { messages } from '../../src/models/message.js';
 import { testServerEnv } from '../setup.js';
 import { api } from '../support/http.js';
+import { findFirst } from '../support/repos.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { digits, until } from '../support/whatsapp.js';
 
@@ -35,16 +36,30 @@ describe('POST /api/webhooks/messenger', () => {
     const t0 = Date.now() - 60_000;
     const raw = envelope(pageId, [textEvent(pageId, psid, `m_${digits(12)}`, 'Halo kak', t0)]);
     expect((await post(raw)).status).to.equal(200);
-    const inbound = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, channel: 'messenger', text: 'Halo kak' }).lean<Message>().exec(), 'the inbound message');
+    const inbound = await until(() => findFirst(messages, { tenant_id: s.tenantId, channel: 'messenger', text: 'Halo kak' }), 'the inbound message');
     const contact = await s.call('GET', `/api/contacts/${inbound.contact_id}`);
     expect(contact.body.external_id).to.equal(psid);
 
     // Two replies we sent, one after the watermark.
-    const base = { tenant_id: s.tenantId, conversation_id: inbound.conversation_id, contact_id: inbound.contact_id, channel: 'messenger' as const, direction: 'outbound' as const, sender_type: 'agent' as const, type: 'text', status: 'sent' as const };
-    const before = await MessageModel.create({ ...base, _id: crypto.randomUUID(), text: 'before', sent_at: new Date(t0 + 1000), external_id: `m_${digits(10)}` });
-    const after = await MessageModel.create({ ...base, _id: crypto.randomUUID(), text: 'after', sent_at: new Date(t0 + 30_000), external_id: `m_${digits(10)}` });
+    const base = {
+      tenant_id: s.tenantId,
+      conversation_id: inbound.conversation_id,
+      contact_id: inbound.contact_id,
+      channel: 'messenger' as const,
+      direction: 'outbound' as const,
+      sender_type: 'agent' as const,
+      sender_id: null,
+      idempotency_key: null,
+      type: 'text',
+      content: {},
+      status: 'sent' as const,
+      delivery_errors: [],
+      reply_to_external_id: null,
+    };
+    const before = await messages.insert({ ...base, _id: crypto.randomUUID(), text: 'before', sent_at: new Date(t0 + 1000), external_id: `m_${digits(10)}` });
+    const after = await messages.insert({ ...base, _id: crypto.randomUUID(), text: 'after', sent_at: new Date(t0 + 30_000), external_id: `m_${digits(10)}` });
     expect((await post(envelope(pageId, [readEvent(pageId, psid, t0 + 2000)]))).status).to.equal(200);
-    await until(async () => (await MessageModel.findById(before._id).lean<Message>().exec())?.status === 'read', 'the read receipt');
-    expect((await MessageModel.findById(after._id).lean<Message>().exec())?.status).to.equal('sent');
+    await until(async () => (await messages.findOwnedOrNull(s.tenantId, before._id))?.status === 'read', 'the read receipt');
+    expect((await messages.findOwnedOrNull(s.tenantId, after._id))?.status).to.equal('sent');
   });
 });

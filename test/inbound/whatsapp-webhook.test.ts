@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { io as connect, type Socket } from 'socket.io-client';
 import { signMetaBody } from '../../channels/meta-signature.js';
-import { ContactModel } from '../../src/models/contact.js';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
-import { insertWebhookEvent, WebhookEventModel } from '../../src/models/webhook-event.js';
+import { contacts } from '../../src/models/contact.js';
+import { conversations } from '../../src/models/conversation.js';
+import { claimMessageRef, messageRefId, messages, setMessageFields } from '../../src/models/message.js';
+import { countWebhookEvents, findWebhookEvent, insertWebhookEvent } from '../../src/models/webhook-event.js';
 import { baseUrl, testServerEnv } from '../setup.js';
 import { api } from '../support/http.js';
+import { findFirst } from '../support/repos.js';
 import { startServerProcess } from '../support/server-process.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { connectWhatsapp, digits, postSigned as post, textWebhook, until, type WhatsappAccount } from '../support/whatsapp.js';
@@ -19,9 +20,8 @@ function statusWebhook(phoneNumberId: string, messageId: string, status: string,
   });
 }
 
-const messagesOf = (tenantId: string, conversationId: string) =>
-  MessageModel.find({ tenant_id: tenantId, conversation_id: conversationId }).sort({ sent_at: 1, _id: 1 }).lean<Message[]>().exec();
-const conversationsOf = (tenantId: string) => ConversationModel.find({ tenant_id: tenantId }).lean<Conversation[]>().exec();
+const messagesOf = (tenantId: string, conversationId: string) => messages.find({ tenant_id: tenantId, conversation_id: conversationId }, { sent_at: 1, _id: 1 });
+const conversationsOf = (tenantId: string) => conversations.find({ tenant_id: tenantId });
 
 describe('POST /api/webhooks/meta (WhatsApp)', () => {
   let s: TestSession;
@@ -57,7 +57,7 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
       const [conversation] = await conversationsOf(s.tenantId);
       expect(conversation?.status).to.equal('open');
       expect(conversation?.message_count).to.equal(1);
-      const contact = await ContactModel.findById(conversation?.contact_id).lean().exec();
+      const contact = await contacts.findOwnedOrNull(s.tenantId, conversation?.contact_id as string);
       expect(contact?.name).to.equal('Budi Santoso');
       expect(contact?.phone).to.equal(from);
 
@@ -73,7 +73,7 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
 
   it('answers 401 for a missing or wrong signature and stores nothing', async () => {
     const raw = textWebhook(wa.phoneNumberId, '6281200000001', 'wamid.unsigned', 'Harga Rp 50.000/pcs, café ☕');
-    const before = await WebhookEventModel.countDocuments({}).exec();
+    const before = await countWebhookEvents();
     expect((await post(raw, null)).status).to.equal(401);
     expect((await post(raw, 'f'.repeat(32))).status).to.equal(401);
     // A signature over re-serialized JSON (`/` unescaped) does not match the bytes Meta sent.
@@ -81,16 +81,16 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     expect(reserialized).to.not.equal(raw);
     const res = await api('POST', '/api/webhooks/meta', { raw, headers: { 'x-hub-signature-256': signMetaBody(reserialized, wa.appSecret) } });
     expect(res.status).to.equal(401);
-    expect(await WebhookEventModel.countDocuments({}).exec()).to.equal(before);
+    expect(await countWebhookEvents()).to.equal(before);
   });
 
   it('answers 413 for a body over the webhook limit (2 MB in tests) and stores nothing', async () => {
-    const before = await WebhookEventModel.countDocuments({}).exec();
+    const before = await countWebhookEvents();
     const raw = textWebhook(wa.phoneNumberId, '6281200000003', 'wamid.huge', 'x'.repeat(3 * 1024 * 1024));
     const res = await post(raw, wa.appSecret);
     expect(res.status).to.equal(413);
     expect(res.body.code).to.equal('payload_too_large');
-    expect(await WebhookEventModel.countDocuments({}).exec()).to.equal(before);
+    expect(await countWebhookEvents()).to.equal(before);
   });
 
   it('answers 400 for a body that is not JSON or not a Meta object', async () => {
@@ -104,7 +104,7 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     const res = await post(raw, testServerEnv().META_APP_SECRET as string);
     expect(res.status).to.equal(200);
     const stored = await until(async () => {
-      const e = await WebhookEventModel.findById(res.body.id).lean().exec();
+      const e = await findWebhookEvent(res.body.id);
       return e && e.status !== 'pending' ? e : null;
     }, 'the delivery to be processed');
     expect(stored.status).to.equal('ignored');
@@ -120,18 +120,19 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     const from = `62813${digits(8)}`;
     const wamid = `wamid.${randomBytes(10).toString('hex')}`;
     await post(textWebhook(wa.phoneNumberId, from, wamid, 'status test'), wa.appSecret);
-    const message = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, external_id: wamid }).lean<Message>().exec(), 'the message');
-    // Statuses refer to our outbound messages; mark this one outbound as if we had sent it.
-    await MessageModel.updateOne({ _id: message._id }, { $set: { direction: 'outbound', status: 'pending' } }).exec();
+    const message = await until(() => findFirst(messages, { tenant_id: s.tenantId, external_id: wamid }), 'the message');
+    // Statuses refer to our outbound messages; mark this one outbound as if we had sent it (a send claims its provider id).
+    expect(await setMessageFields(message._id, message.status, { direction: 'outbound', status: 'pending' })).to.equal(true);
+    await claimMessageRef({ _id: messageRefId(s.tenantId, 'whatsapp', wamid), tenant_id: s.tenantId, message_id: message._id, conversation_id: message.conversation_id });
     for (const status of ['read', 'delivered', 'sent']) {
       expect((await post(statusWebhook(wa.phoneNumberId, wamid, status, from), wa.appSecret)).status).to.equal(200);
     }
     const read = await until(async () => {
-      const m = await MessageModel.findById(message._id).lean<Message>().exec();
+      const m = await messages.findOwnedOrNull(s.tenantId, message._id);
       return m?.status === 'read' ? m : null;
     }, 'status read');
     await new Promise((r) => setTimeout(r, 300));
-    expect((await MessageModel.findById(message._id).lean<Message>().exec())?.status).to.equal(read.status);
+    expect((await messages.findOwnedOrNull(s.tenantId, message._id))?.status).to.equal(read.status);
   });
 
   it('starts one conversation when the same new customer’s messages arrive at once', async () => {
@@ -139,7 +140,7 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     const bodies = Array.from({ length: 8 }, (_, i) => textWebhook(wa.phoneNumberId, from, `wamid.burst.${from}.${i}`, `pesan ${i}`, 1_790_000_000 + i));
     const results = await Promise.all(bodies.map((b) => post(b, wa.appSecret)));
     expect(results.every((r) => r.status === 200)).to.equal(true);
-    const contact = await until(() => ContactModel.findOne({ tenant_id: s.tenantId, phone: from }).lean().exec(), 'the contact');
+    const contact = await until(() => findFirst(contacts, { tenant_id: s.tenantId, phone: from }), 'the contact');
     const convs = await until(async () => {
       const list = (await conversationsOf(s.tenantId)).filter((c) => c.contact_id === contact._id);
       return list.length > 0 && list[0]?.message_count === 8 ? list : null;
@@ -172,7 +173,7 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     await insertWebhookEvent({ _id: `crash-${digits(12)}`, channel: 'whatsapp', raw, content_type: 'application/json', tenant_id: null, status: 'pending', attempts: 0, next_attempt_at: receivedAt, note: null, received_at: receivedAt, processed_at: null });
     const restarted = await startServerProcess(testServerEnv());
     try {
-      const m = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, external_id: wamid }).lean<Message>().exec(), 'the recovered message', 20000);
+      const m = await until(() => findFirst(messages, { tenant_id: s.tenantId, external_id: wamid }), 'the recovered message', 20000);
       expect(m.text).to.equal('stored before the crash');
     } finally {
       restarted.kill();
@@ -204,16 +205,16 @@ describe('WhatsApp contacts identified by business-scoped user id', () => {
     const bsuid = `ID.${digits(16)}`;
     const phone = `62816${digits(8)}`;
     expect((await post(webhookFor({ bsuid }, `wamid.b1.${digits(8)}`, 'tanpa nomor'), wa.appSecret)).status).to.equal(200);
-    const first = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, text: 'tanpa nomor' }).lean<Message>().exec(), 'the first message');
-    const before = await ContactModel.findById(first.contact_id).lean().exec();
+    const first = await until(() => findFirst(messages, { tenant_id: s.tenantId, text: 'tanpa nomor' }), 'the first message');
+    const before = await contacts.findOwnedOrNull(s.tenantId, first.contact_id);
     expect(before?.phone).to.equal(null);
     expect(before?.identities).to.deep.equal([bsuid]);
 
     expect((await post(webhookFor({ bsuid, from: phone }, `wamid.b2.${digits(8)}`, 'dengan nomor'), wa.appSecret)).status).to.equal(200);
-    const second = await until(() => MessageModel.findOne({ tenant_id: s.tenantId, text: 'dengan nomor' }).lean<Message>().exec(), 'the second message');
+    const second = await until(() => findFirst(messages, { tenant_id: s.tenantId, text: 'dengan nomor' }), 'the second message');
     expect(second.contact_id).to.equal(first.contact_id);
     expect(second.conversation_id).to.equal(first.conversation_id);
-    const after = await ContactModel.findById(first.contact_id).lean().exec();
+    const after = await contacts.findOwnedOrNull(s.tenantId, first.contact_id);
     expect(after?.phone).to.equal(phone);
     expect(after?.identities).to.have.members([bsuid, phone]);
   });

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { newId } from '../../src/ids.js';
-import { caseless, claimId, CLAIM_GRACE_MS, UniqueClaimModel } from '../../src/models/unique-claim.js';
+import { caseless, CLAIM_GRACE_MS, insertUniqueClaim } from '../../src/models/unique-claim.js';
 import type { ApiResponse } from './http.js';
 
 /** A claim kind and its scope, as the models name them. */
@@ -23,15 +23,7 @@ export async function insertClaim(
   value: string,
   { ownerId = newId(), ageMs = 10 * CLAIM_GRACE_MS }: { ownerId?: string; ageMs?: number } = {},
 ): Promise<void> {
-  const key = caseless(value);
-  await UniqueClaimModel.create({
-    _id: claimId(scope.kind, scope.scopeId, key),
-    kind: scope.kind,
-    scope_id: scope.scopeId,
-    key,
-    owner_id: ownerId,
-    claimed_at: new Date(Date.now() - ageMs),
-  });
+  await insertUniqueClaim(scope.kind, scope.scopeId, caseless(value), ownerId, new Date(Date.now() - ageMs));
 }
 
 /** Sends `make()` twice at once and expects exactly one 201 and one 409 (code `conflict`). */

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { signMetaBody } from '../../channels/meta-signature.js';
 import { naturalId } from '../../src/ids.js';
-import { ConversationModel, type Conversation } from '../../src/models/conversation.js';
-import { MessageModel, type Message } from '../../src/models/message.js';
+import { conversations } from '../../src/models/conversation.js';
+import { messages } from '../../src/models/message.js';
 import { api } from './http.js';
 import type { TestSession } from './session.js';
 
@@ -108,9 +108,9 @@ export async function startConversation(
   const res = await postSigned(raw, wa.appSecret);
   expect(res.status, JSON.stringify(res.body)).to.equal(200);
   const messageId = naturalId('message', s.tenantId, 'whatsapp', wamid);
-  const message = await until(() => MessageModel.findById(messageId).lean<Message>().exec(), `message ${wamid}`);
+  const message = await until(() => messages.findOwnedOrNull(s.tenantId, messageId), `message ${wamid}`);
   await until(async () => {
-    const c = await ConversationModel.findById(message.conversation_id).lean<Conversation>().exec();
+    const c = await conversations.findOwnedOrNull(s.tenantId, message.conversation_id);
     return c && c.last_message_at && c.last_message_at >= message.sent_at ? c : null;
   }, `conversation of ${wamid}`);
   return { conversationId: message.conversation_id, contactId: message.contact_id, from, wamid };

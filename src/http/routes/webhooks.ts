@@ -40,7 +40,7 @@ async function receive(ctx: Context, channel: ChannelName) {
   const raw = ctx.state.rawBody as Buffer;
   if (raw.length === 0) throw ValidationError('Webhook body is empty');
   const received = await receiveWebhook(channel, raw, ctx.headers as WebhookHeaders);
-  if (received.stored) appContext().webhooks.enqueue(received.stored);
+  if (received.delivery) appContext().webhooks.enqueue(received.delivery);
   return { received: true as const, id: received.id, duplicate: received.duplicate };
 }
 
