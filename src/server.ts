@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { ActorSystem } from '../actors/runtime.js';
+import { startJobs } from '../jobs/index.js';
 import { contactActor } from '../actors/contact/index.js';
 import { conversationActor } from '../actors/conversation/index.js';
 import { tenantActor } from '../actors/tenant/index.js';
@@ -48,17 +49,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
 
-  // Deliveries stored but not processed (a crash, a failed try) are picked up again.
-  const recover = () =>
-    recoverDueWebhooks((stored) => webhooks.run({ stored })).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
-  void recover();
-  const recovery = setInterval(recover, Math.min(15_000, config.webhooks.retryAfterMs)).unref();
+  // Deliveries stored but not processed (a crash, a failed try) are taken up at once after a
+  // restart, then by the recovery job in whichever process holds its lock.
+  void recoverDueWebhooks((stored) => webhooks.run({ stored })).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
+  const jobs = await startJobs(mongoose.connection.db as mongoose.mongo.Db);
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     async close() {
-      clearInterval(recovery);
+      await jobs.stop();
       await realtime.close();
       stopWatchingAccounts();
       await new Promise<void>((resolve) => {

@@ -135,6 +135,32 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     expect((await messages.findOwnedOrNull(s.tenantId, message._id))?.status).to.equal(read.status);
   });
 
+  it('retries, after its backoff, a delivery status that arrived before the record of its send', async function () {
+    this.timeout(40000);
+    const from = `62816${digits(8)}`;
+    const wamid = `wamid.${randomBytes(10).toString('hex')}`;
+    await post(textWebhook(wa.phoneNumberId, from, wamid, 'sent, then overtaken'), wa.appSecret);
+    const message = await until(() => findFirst(messages, { tenant_id: s.tenantId, external_id: wamid }), 'the message');
+    // A send whose provider answer is not recorded yet: outbound, pending, no ref for its provider id.
+    expect(await setMessageFields(message._id, message.status, { direction: 'outbound', status: 'pending' })).to.equal(true);
+    const res = await post(statusWebhook(wa.phoneNumberId, wamid, 'delivered', from), wa.appSecret);
+    expect(res.status).to.equal(200);
+    const waiting = await until(async () => {
+      const e = await findWebhookEvent(res.body.id);
+      return e && e.attempts === 1 ? e : null;
+    }, 'the first, failed try');
+    expect(waiting.status).to.equal('pending');
+    expect(waiting.next_attempt_at.getTime() - Date.now()).to.be.greaterThan(0);
+    // The send's answer is recorded; the recovery job's next pass after the backoff applies the status.
+    await claimMessageRef({ _id: messageRefId(s.tenantId, 'whatsapp', wamid), tenant_id: s.tenantId, message_id: message._id, conversation_id: message.conversation_id });
+    const delivered = await until(async () => {
+      const m = await messages.findOwnedOrNull(s.tenantId, message._id);
+      return m?.status === 'delivered' ? m : null;
+    }, 'the retried status', 30000);
+    expect(delivered.status).to.equal('delivered');
+    expect((await findWebhookEvent(res.body.id))?.status).to.equal('processed');
+  });
+
   it('starts one conversation when the same new customer’s messages arrive at once', async () => {
     const from = `62814${digits(8)}`;
     const bodies = Array.from({ length: 8 }, (_, i) => textWebhook(wa.phoneNumberId, from, `wamid.burst.${from}.${i}`, `pesan ${i}`, 1_790_000_000 + i));

@@ -1,0 +1,52 @@
+/**
+ * Starts this process's share of the scheduled work: our Agenda (jobs/scheduler.ts) with every
+ * job declared in this folder. Add a job by writing `<name>.job.ts` and listing it here.
+ */
+import type mongoose from 'mongoose';
+import { createScheduler } from './scheduler.js';
+import * as webhookRecovery from './webhook-recovery.job.js';
+
+/** What a job file declares (STYLE.md, "Jobs are declarations"). */
+interface JobDeclaration {
+  name: string;
+  /** Set for recurring jobs: how often it runs. */
+  interval?: string;
+  options: { concurrency?: number; lockLifetime?: number };
+  run(): Promise<void>;
+  onFailed(err: unknown): void;
+}
+
+const JOBS: JobDeclaration[] = [webhookRecovery];
+
+/** The running scheduler. */
+export interface RunningJobs {
+  /** Stops taking jobs, waits for those running, and gives up their locks. */
+  stop(): Promise<void>;
+}
+
+/** Defines every job, starts processing, and schedules the recurring ones (idempotent across processes). */
+export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
+  const agenda = createScheduler(db);
+  for (const job of JOBS) {
+    agenda.define(
+      job.name,
+      async () => {
+        try {
+          await job.run();
+        } catch (err) {
+          job.onFailed(err);
+          throw err;
+        }
+      },
+      job.options,
+    );
+  }
+  await agenda.start();
+  for (const job of JOBS) if (job.interval) await agenda.every(job.interval, job.name);
+  return {
+    async stop() {
+      await agenda.drain(10_000);
+      await agenda.stop(false);
+    },
+  };
+}
