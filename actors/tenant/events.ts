@@ -11,7 +11,7 @@ import { appContext } from '../../src/context.js';
 import { isDuplicateKey } from '../../src/errors.js';
 import type { DomainEvent, EventDraft } from '../../src/events/types.js';
 import { logger } from '../../src/logger.js';
-import { findEventsByIds, insertEvents, readHead, toDomainEvent, type StoredEvent } from '../../src/models/event.js';
+import { findEventsByIds, insertEvents, readHead, recordHead, toDomainEvent, type StoredEvent } from '../../src/models/event.js';
 import type { TenantState } from './state.js';
 
 /** Redis channel on which a tenant's committed events are published, as a JSON array per append. */
@@ -40,6 +40,8 @@ const toStored = (tenantId: string, d: EventDraft, seq: number, at: Date): Store
 async function appendEvents(tenantId: string, msg: AppendEventsMessage, state: TenantState): Promise<AppendEventsReply> {
   const byId = new Map(msg.events.map((d) => [d.id, d]));
   const appended = await appendToLog(tenantId, [...byId.values()], state);
+  // A hint for readers that start cold; the log itself is the truth, so it is not waited for.
+  if (state.head !== null) recordHead(tenantId, state.head).catch((err: unknown) => logger.warn({ err, tenantId }, 'moving the event head hint failed'));
   try {
     await appContext().redis.publish(eventChannel(tenantId), JSON.stringify(appended));
   } catch (err) {

@@ -33,8 +33,8 @@ type Reply = { type: 'ready'; url: string } | { type: 'value'; id: number; value
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Spawns `entry` (a path relative to the repository root) with `env` and waits until it serves. */
-export async function spawnBenchProcess(name: string, entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<BenchProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import=tsx', entry, ...args], {
+export async function spawnBenchProcess(name: string, entry: string, env: NodeJS.ProcessEnv, args: string[] = [], nodeFlags: string[] = []): Promise<BenchProcess> {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, '--import=tsx', entry, ...args], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -26,7 +26,7 @@ export function serverEnvironment(opts: Omit<ServerEnvironment, 'appSecret' | 'j
   return { ...opts, appSecret: hex(16), jwtSecret: hex(32), encryptionKey: hex(32) };
 }
 
-/** Spawns one server process (production mode, silent logs) and waits until it listens. */
+/** Spawns one server process (production mode, silent logs; profiled with BENCH_PROFILE_DIR) and waits until it listens. */
 export function startServerProcess(name: string, e: ServerEnvironment): Promise<BenchProcess> {
   return spawnBenchProcess(name, 'bench/support/server-main.ts', {
     PATH: process.env.PATH,
@@ -42,5 +42,8 @@ export function startServerProcess(name: string, e: ServerEnvironment): Promise<
     META_GRAPH_URL: e.graphUrl,
     REALTIME_REPLAY_LIMIT: String(e.replayLimit),
     MEDIA_DIR: '.data/bench-media',
-  });
+  },
+  // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each server process, written there when it exits.
+  [],
+  process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []);
 }

@@ -67,10 +67,13 @@ const schema = baseSchema<Conversation>(
   },
   'conversations',
 );
-// Serves the inbox: newest activity first, filtered by status, assignee, division, contact.
+// The inbox, newest activity first: all, by status, by assignee (mine, unassigned, an agent's),
+// by division; and a contact's conversations. Each list's equality filter leads its index and the
+// sort follows, so a page is an index range; combined filters use the most selective one.
 schema.index({ tenant_id: 1, last_message_at: -1, _id: -1 });
-schema.index({ tenant_id: 1, status: 1, last_message_at: -1 });
-schema.index({ tenant_id: 1, assignee_id: 1, status: 1 });
+schema.index({ tenant_id: 1, status: 1, last_message_at: -1, _id: -1 });
+schema.index({ tenant_id: 1, assignee_id: 1, last_message_at: -1, _id: -1 });
+schema.index({ tenant_id: 1, division_id: 1, last_message_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, contact_id: 1, created_at: -1 });
 
 /** The conversations collection. */

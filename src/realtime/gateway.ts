@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import type { Principal } from '../auth/principal.js';
 import { NOTICES, type DomainEvent } from '../events/types.js';
+import { InFlight } from '../in-flight.js';
 import { logger } from '../logger.js';
 import { readEventsAfter, readHead } from '../models/event.js';
 import { findVisibleConversation } from '../services/conversation-access.js';
@@ -38,6 +39,8 @@ interface Connection extends Viewer {
 interface TenantRoom {
   connections: Set<Connection>;
   stream: TenantStream;
+  /** The log's end when the first of these sockets connected, read once for all of them. */
+  head: Promise<number> | null;
 }
 
 /** The running gateway. */
@@ -57,7 +60,9 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   const rooms = new Map<string, TenantRoom>();
   const recent = new RecentEvents(replayLimit);
   /** Log reads in flight, by tenant and the seq they start after, shared by sockets resuming together. */
-  const replays = new Map<string, Promise<DomainEvent[]>>();
+  const replays = new InFlight<DomainEvent[]>();
+  /** Division lookups in flight, shared by one user's sockets connecting together. */
+  const divisionReads = new InFlight<string[]>();
 
   const send = (c: Connection, e: DomainEvent) => {
     if (e.seq <= c.lastSeq) return;
@@ -90,7 +95,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   const roomOf = (tenantId: string): TenantRoom => {
     let room = rooms.get(tenantId);
     if (!room) {
-      const created: TenantRoom = { connections: new Set(), stream: new TenantStream(tenantId, (e) => fanOut(created, e)) };
+      const created: TenantRoom = { connections: new Set(), stream: new TenantStream(tenantId, (e) => fanOut(created, e)), head: null };
       rooms.set(tenantId, created);
       room = created;
     }
@@ -123,7 +128,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     });
     watchConversations(socket, principal);
     try {
-      conn.divisionIds = new Set(await divisionIdsOf(principal.tenantId, principal.userId));
+      const key = `${principal.tenantId}:${principal.userId}`;
+      conn.divisionIds = new Set(await divisionReads.run(key, () => divisionIdsOf(principal.tenantId, principal.userId)));
       await socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`, ...[...conn.divisionIds].map((d) => `division:${d}`)]);
       await catchUp(conn, room, sinceOf(socket));
     } catch (err) {
@@ -139,8 +145,14 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   async function catchUp(conn: Connection, room: TenantRoom, since: number | null) {
     const tenantId = conn.principal.tenantId;
     if (since === null) {
-      // A fresh client starts at the present: what this process has handed on, else the log's end.
-      conn.lastSeq = room.stream.position ?? (await readHead(tenantId));
+      // A fresh client starts at the present: what this process has handed on, else the log's end
+      // (later events reach it live, buffered while it is set up).
+      conn.lastSeq =
+        room.stream.position ??
+        (await (room.head ??= readHead(tenantId).catch((err: unknown) => {
+          room.head = null;
+          throw err;
+        })));
       return;
     }
     conn.lastSeq = since;
@@ -162,13 +174,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   async function missedSince(tenantId: string, since: number, position: number | null): Promise<DomainEvent[]> {
     const cached = position === null || position - since > replayLimit ? null : recent.range(tenantId, since, position);
     if (cached) return cached;
-    const key = `${tenantId}:${since}`;
-    let read = replays.get(key);
-    if (!read) {
-      read = readEventsAfter(tenantId, since, replayLimit + 1).finally(() => replays.delete(key));
-      replays.set(key, read);
-    }
-    const events = await read;
+    const events = await replays.run(`${tenantId}:${since}`, () => readEventsAfter(tenantId, since, replayLimit + 1));
     for (const e of events) recent.add(e);
     return events;
   }

@@ -40,10 +40,14 @@ export interface Received {
   delivery?: Delivery;
 }
 
-/** A stored delivery on its way to processing, with the accounts its verification already resolved. */
+/**
+ * A stored delivery on its way to processing, with what its verification already parsed and
+ * resolved (both absent when processing starts from the database: recovery).
+ */
 export interface Delivery {
   stored: WebhookEvent;
-  /** By provider account id; absent when processing starts from the database (recovery). */
+  events?: InboundEvent[];
+  /** By provider account id. */
   accounts?: Map<string, ResolvedAccount | null>;
 }
 
@@ -86,7 +90,7 @@ export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers:
     processed_at: null,
   };
   if (!(await insertWebhookEvent(stored))) return { id, duplicate: true };
-  return { id, duplicate: false, delivery: { stored, accounts } };
+  return { id, duplicate: false, delivery: { stored, events, accounts } };
 }
 
 /** The tenant and account of each provider account the events name (null for an unknown one). */
@@ -108,12 +112,12 @@ function candidateSecrets(channel: ChannelName, accounts: Map<string, ResolvedAc
 const BACKOFF_MS = [5_000, 15_000, 45_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000];
 
 /** Processes a stored delivery once and records the outcome; safe to run more than once. */
-export async function processWebhook({ stored, accounts }: Delivery): Promise<WebhookEventStatus> {
+export async function processWebhook({ stored, events: parsed, accounts }: Delivery): Promise<WebhookEventStatus> {
   let status: WebhookEventStatus = 'processed';
   const notes: string[] = [];
   let tenantId: string | null = null;
   try {
-    const events = await adapterFor(stored.channel).parse(bytesOf(stored.raw), { 'content-type': stored.content_type ?? undefined });
+    const events = parsed ?? (await adapterFor(stored.channel).parse(bytesOf(stored.raw), { 'content-type': stored.content_type ?? undefined }));
     for (const event of events) {
       const account = accounts?.has(event.accountExternalId) ? (accounts.get(event.accountExternalId) ?? null) : await resolveAccountCached(stored.channel, event.accountExternalId);
       if (!account) {

@@ -3,15 +3,16 @@
  * An API key reads `osk_<key id without dashes>_<secret>`, so authenticating it is one `_id`
  * lookup plus a constant-time hash comparison.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Principal } from '../auth/principal.js';
 import { appContext } from '../context.js';
 import { UnauthorizedError } from '../errors.js';
 import { findApiKeyById, touchApiKey } from '../models/api-key.js';
-import { roles } from '../models/role.js';
+import { InFlight } from '../in-flight.js';
+import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
-import { findTenant } from '../models/tenant.js';
+import { findTenant, type Tenant } from '../models/tenant.js';
 
 const API_KEY_PREFIX = 'osk_';
 const revokedKey = (jti: string) => `auth:revoked:${jti}`;
@@ -32,6 +33,16 @@ export function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId
     jwtid: randomUUID(),
   });
   return { token, expires_at: new Date(exp * 1000).toISOString() };
+}
+
+// jsonwebtoken turns a string secret into a key on every verify, first trying (and failing) to
+// read it as a public key: a measurable cost when 2,000 sockets reconnect at once.
+let verifier: { secret: string; key: KeyObject } | null = null;
+
+/** The HMAC key of the JWT secret, made once. */
+function verificationKey(secret: string): KeyObject {
+  if (verifier?.secret !== secret) verifier = { secret, key: createSecretKey(Buffer.from(secret)) };
+  return verifier.key;
 }
 
 /** Revokes a session token until it would have expired anyway. */
@@ -57,7 +68,7 @@ export async function authenticateToken(token: string): Promise<Principal> {
 async function authenticateJwt(token: string): Promise<Principal> {
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, appContext().config.jwt.secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    claims = jwt.verify(token, verificationKey(appContext().config.jwt.secret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
   } catch {
     throw UnauthorizedError('Invalid or expired token');
   }
@@ -95,20 +106,44 @@ async function authenticateApiKey(token: string): Promise<Principal> {
   return { ...principal, permissions: narrowed, apiKeyId: key._id };
 }
 
+// Concurrent authentications of the same users, roles and tenant share their reads.
+const userReads = new InFlight<User | null>();
+const tenantReads = new InFlight<Tenant | null>();
+const roleReads = new InFlight<Role | null>();
+
 /** Loads the user and role behind a credential; a deleted or deactivated user is 401. */
 async function principalFor(tenantId: string, userId: string, via: Principal['via']): Promise<Principal> {
-  const [user, tenant] = await Promise.all([users.findOwnedOrNull(tenantId, userId), findTenant(tenantId)]);
+  const [user, tenant] = await Promise.all([
+    userReads.run(`${tenantId}:${userId}`, () => users.findOwnedOrNull(tenantId, userId)),
+    tenantReads.run(tenantId, () => findTenant(tenantId)),
+  ]);
   if (!user || user.deleted_at || !user.is_active) {
     throw UnauthorizedError('Account is no longer active');
   }
   if (!tenant || tenant.status !== 'active') throw UnauthorizedError('Organization is suspended');
-  const role = await roles.findOwnedOrNull(tenantId, user.role_id);
+  const role = await roleReads.run(`${tenantId}:${user.role_id}`, () => roles.findOwnedOrNull(tenantId, user.role_id));
   return {
     tenantId,
     userId: user._id,
     userName: user.name,
     roleId: user.role_id,
-    permissions: new Set(role?.permissions ?? []),
+    permissions: permissionSet(role?.permissions ?? []),
     via,
   };
+}
+
+// Every socket holds its principal; sockets of one role share one frozen set instead of a copy each.
+const permissionSets = new Map<string, ReadonlySet<string>>();
+
+/** The one shared set for this list of permissions. */
+function permissionSet(list: string[]): ReadonlySet<string> {
+  const key = [...list].sort().join(' ');
+  let set = permissionSets.get(key);
+  if (!set) {
+    // Distinct permission lists are few (one per role); the bound only guards against churn.
+    if (permissionSets.size >= 1000) permissionSets.clear();
+    set = Object.freeze(new Set(list));
+    permissionSets.set(key, set);
+  }
+  return set;
 }
