@@ -14,6 +14,8 @@ import { logger } from '../../src/logger.js';
 import { findEventsByIds, insertEvents, readHead, recordHead, toDomainEvent, type StoredEvent } from '../../src/models/event.js';
 import type { TenantState } from './state.js';
 
+const HEAD_HINT_EVERY_MS = 1000;
+
 /** Redis channel on which a tenant's committed events are published, as a JSON array per append. */
 export const eventChannel = (tenantId: string) => `events:${tenantId}`;
 
@@ -40,8 +42,12 @@ const toStored = (tenantId: string, d: EventDraft, seq: number, at: Date): Store
 async function appendEvents(tenantId: string, msg: AppendEventsMessage, state: TenantState): Promise<AppendEventsReply> {
   const byId = new Map(msg.events.map((d) => [d.id, d]));
   const appended = await appendToLog(tenantId, [...byId.values()], state);
-  // A hint for readers that start cold; the log itself is the truth, so it is not waited for.
-  if (state.head !== null) recordHead(tenantId, state.head).catch((err: unknown) => logger.warn({ err, tenantId }, 'moving the event head hint failed'));
+  // A hint for readers that start cold, moved at most once a second (they find the rest by point
+  // lookups); the log itself is the truth, so it is not waited for.
+  if (state.head !== null && Date.now() - state.headRecordedAt >= HEAD_HINT_EVERY_MS) {
+    state.headRecordedAt = Date.now();
+    recordHead(tenantId, state.head).catch((err: unknown) => logger.warn({ err, tenantId }, 'moving the event head hint failed'));
+  }
   try {
     await appContext().redis.publish(eventChannel(tenantId), JSON.stringify(appended));
   } catch (err) {

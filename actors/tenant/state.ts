@@ -23,9 +23,11 @@ export interface TenantState {
   tenantId: string;
   /** The last seq this actor appended; null until read from the log (or after a failed append). */
   head: number | null;
+  /** When this actor last wrote the head hint (src/models/event.ts). */
+  headRecordedAt: number;
   /** Null until an assignment message needs it. */
   assignment: AssignmentBook | null;
 }
 
 /** Fresh state for a tenant actor that just took its lease. */
-export const initialTenantState = (tenantId: string): TenantState => ({ tenantId, head: null, assignment: null });
+export const initialTenantState = (tenantId: string): TenantState => ({ tenantId, head: null, headRecordedAt: 0, assignment: null });

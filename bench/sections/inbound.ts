@@ -83,7 +83,10 @@ export async function createCustomers(ctx: BenchContext, count: number): Promise
   );
   const ok = await waitUntil(() => sent.every((s) => conversationOf.has(s.key)), 30_000);
   watcher?.close();
-  if (!ok) throw new Error(`only ${sent.filter((s) => conversationOf.has(s.key)).length} of ${count} customers' first messages arrived`);
+  if (!ok) {
+    const missing = sent.filter((s) => !conversationOf.has(s.key)).map((s) => s.key);
+    throw new Error(`only ${count - missing.length} of ${count} customers' first messages arrived (missing ${missing.join(', ')})`);
+  }
   return sent.map((s) => ({ from: s.from, conversationId: conversationOf.get(s.key) as string }));
 }
 

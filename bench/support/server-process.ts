@@ -33,7 +33,7 @@ export function startServerProcess(name: string, e: ServerEnvironment): Promise<
     NODE_ENV: 'production',
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'silent',
     MONGODB_URI: e.mongodbUri,
     REDIS_URL: e.redisUrl,
     JWT_SECRET: e.jwtSecret,

@@ -146,13 +146,16 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     const tenantId = conn.principal.tenantId;
     if (since === null) {
       // A fresh client starts at the present: what this process has handed on, else the log's end
-      // (later events reach it live, buffered while it is set up).
-      conn.lastSeq =
+      // (later events reach it live, buffered while it is set up). An event handed on while the
+      // end was being read came after the client connected, even if the read already saw it.
+      const head =
         room.stream.position ??
         (await (room.head ??= readHead(tenantId).catch((err: unknown) => {
           room.head = null;
           throw err;
         })));
+      const firstBuffered = Math.min(...conn.buffer.map((e) => e.seq));
+      conn.lastSeq = Math.min(head, firstBuffered - 1);
       return;
     }
     conn.lastSeq = since;

@@ -9,6 +9,31 @@ import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { claimIdentities, contacts, contactsOfIdentities, enrichContact, type Contact } from '../models/contact.js';
 
+// An identity, once claimed, belongs to its contact for good (contacts are never deleted or
+// merged), so this process remembers claims it has seen: a returning customer's message then
+// skips the claims read. Bounded by dropping the oldest entries.
+const knownClaims = new Map<string, string>();
+const MAX_KNOWN_CLAIMS = 50_000;
+
+/** The contact claiming each identity (null where none), from memory where possible. */
+async function claimsOf(tenantId: string, channel: ChannelName, identities: string[]): Promise<(string | null)[]> {
+  const keys = identities.map((i) => `${tenantId}\u001f${channel}\u001f${i}`);
+  const remembered = keys.map((k) => knownClaims.get(k) ?? null);
+  if (remembered.every((c) => c !== null)) return remembered;
+  const read = await contactsOfIdentities(tenantId, channel, identities);
+  read.forEach((contactId, i) => contactId && remember(keys[i] as string, contactId));
+  return read;
+}
+
+function remember(key: string, contactId: string): void {
+  if (knownClaims.size >= MAX_KNOWN_CLAIMS) knownClaims.delete(knownClaims.keys().next().value as string);
+  knownClaims.set(key, contactId);
+}
+
+// The contact's last customer message time is kept to the minute: the 24-hour window it serves
+// does not need more, and a chatty customer's every message would otherwise write the contact.
+const LAST_INBOUND_GRANULARITY_MS = 60_000;
+
 /** Every identity a sender is known by, most specific first. */
 function identitiesOf(sender: InboundSender): string[] {
   return [...new Set([sender.externalId, sender.phone, sender.bsuid, sender.email?.toLowerCase()].filter((v): v is string => Boolean(v)))];
@@ -28,7 +53,7 @@ export interface ResolvedContact {
  */
 export async function resolveContact(tenantId: string, channel: ChannelName, sender: InboundSender, wroteAt: Date | null): Promise<ResolvedContact> {
   const identities = identitiesOf(sender);
-  const claims = await contactsOfIdentities(tenantId, channel, identities);
+  const claims = await claimsOf(tenantId, channel, identities);
   const known = claims.find((c): c is string => c !== null);
   const contactId = known ?? naturalId('contact', tenantId, channel, identities[0] ?? sender.externalId);
 
@@ -45,7 +70,8 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
   if (sender.username && !contact.username) set.username = sender.username;
   if (sender.email && !contact.email) set.email = sender.email.toLowerCase();
   const newIdentities = identities.filter((i) => !contact.identities.includes(i));
-  const later = wroteAt && (!contact.last_inbound_at || contact.last_inbound_at < wroteAt) ? wroteAt : null;
+  const later =
+    wroteAt && (!contact.last_inbound_at || wroteAt.getTime() - contact.last_inbound_at.getTime() >= LAST_INBOUND_GRANULARITY_MS) ? wroteAt : null;
   if (Object.keys(set).length === 0 && newIdentities.length === 0 && !later) return { contact, created };
   await enrichContact(contact._id, set, newIdentities, later);
   return {
