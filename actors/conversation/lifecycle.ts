@@ -50,6 +50,17 @@ export interface ChangeReply {
   decisions: AssignmentDecision[];
   /** Assign and takeover: who held the conversation when the change was judged. */
   previousAssigneeId?: string | null;
+  /** The conversation as the change left it (dates as ISO strings: replies cross processes). */
+  conversation?: Conversation;
+}
+
+/** A lifecycle handler whose reply also carries the conversation it left, so callers need not read it again. */
+function answering<P>(handler: ConversationHandler<P, ChangeReply>): ConversationHandler<P, ChangeReply> {
+  return async (c, p) => {
+    const { state, reply } = await handler(c, p);
+    // Without the change's events: the caller wants the conversation, the log has those.
+    return { state, reply: { ...reply, conversation: { ...state, outbox: [] } } };
+  };
 }
 
 const holdsCapacity = (c: Conversation) => c.status === 'open' || c.status === 'pending';
@@ -197,9 +208,9 @@ const changeTags: ConversationHandler<TagsPayload, ChangeReply> = async (c, p) =
 
 /** The lifecycle message types of the conversation actor. */
 export const lifecycleHandlers = {
-  assign,
-  takeover,
-  set_status: setStatus,
-  mark_read: markRead,
-  change_tags: changeTags,
+  assign: answering(assign),
+  takeover: answering(takeover),
+  set_status: answering(setStatus),
+  mark_read: answering(markRead),
+  change_tags: answering(changeTags),
 };

@@ -41,9 +41,17 @@ export interface OutboundCreatePayload {
   message: OutboundDraft;
 }
 
-/** Whether this ask stored the message, or found it stored by an earlier one with the same key. */
+/** Whether this ask stored the message, or found it stored by an earlier one with the same key; and the message. */
 export interface OutboundCreateReply {
   created: boolean;
+  /** As stored (dates as ISO strings: replies cross processes). */
+  message: Message;
+}
+
+/** What recording a send's outcome changed, and the message after it when it changed. */
+export interface OutboundResultReply {
+  changed: boolean;
+  message?: Message;
 }
 
 /** A provider error as stored in `delivery_errors` (and presented as `errors`). */
@@ -95,7 +103,7 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
   // The same key used at once in another conversation (another actor) won this claim.
   if (stored.conversation_id !== c._id) throw conflict();
   if (!committed) await emitEvents(c.tenant_id, [messageCreatedEvent(c, stored)]);
-  return { state: c, reply: { created: !existing && !committed } };
+  return { state: c, reply: { created: !existing && !committed, message: stored } };
 };
 
 /**
@@ -103,22 +111,21 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
  * message_refs, so delivery statuses find it; the conversation's counters and preview move) or
  * failed with the provider's error. A message already settled is left alone.
  */
-const recordOutboundResult: ConversationHandler<OutboundResultPayload, { changed: boolean }> = async (c, { messageId, outcome }) => {
+const recordOutboundResult: ConversationHandler<OutboundResultPayload, OutboundResultReply> = async (c, { messageId, outcome }) => {
   const m = await findMessageById(messageId);
   if (!m || m.conversation_id !== c._id || m.status !== 'pending') return { state: c, reply: { changed: false } };
   if (outcome.status === 'failed') {
-    const failed: Message = { ...m, status: 'failed', delivery_errors: [outcome.error] };
-    if (await setMessageFields(m._id, 'pending', { status: 'failed', delivery_errors: [outcome.error] })) {
-      await emitEvents(c.tenant_id, [statusEvent(c, failed)]);
-    }
-    return { state: c, reply: { changed: true } };
+    const failed: Message = { ...m, status: 'failed', delivery_errors: [outcome.error], updated_at: new Date() };
+    if (!(await setMessageFields(m._id, 'pending', { status: 'failed', delivery_errors: [outcome.error] }))) return { state: c, reply: { changed: false } };
+    await emitEvents(c.tenant_id, [statusEvent(c, failed)]);
+    return { state: c, reply: { changed: true, message: failed } };
   }
-  const sent: Message = { ...m, external_id: outcome.externalId, status: 'sent' };
+  const sent: Message = { ...m, external_id: outcome.externalId, status: 'sent', updated_at: new Date() };
   await claimMessageRef({ _id: messageRefId(c.tenant_id, c.channel, outcome.externalId), tenant_id: c.tenant_id, message_id: m._id, conversation_id: c._id });
   // The message first, then the conversation with the events: a crash in between is finished by
   // the provider's own `sent` status webhook, which finds the send not yet counted.
   if (!(await setMessageFields(m._id, 'pending', { external_id: outcome.externalId, status: 'sent' }))) return { state: c, reply: { changed: false } };
-  return { state: await countSent(c, sent), reply: { changed: true } };
+  return { state: await countSent(c, sent), reply: { changed: true, message: sent } };
 };
 
 /** The outbound message types of the conversation actor. */

@@ -82,6 +82,19 @@ export const ConversationModel = model<Conversation>('Conversation', schema);
 /** Tenant-scoped access to conversations. */
 export const conversations = tenantRepo(ConversationModel, 'Conversation');
 
+/** A conversation that crossed processes as JSON, with its dates made dates again. */
+export function reviveConversation(c: Conversation): Conversation {
+  const date = (d: Date | string | null) => (d === null ? null : new Date(d));
+  return {
+    ...c,
+    last_message_at: date(c.last_message_at),
+    last_inbound_at: date(c.last_inbound_at),
+    closed_at: date(c.closed_at),
+    created_at: new Date(c.created_at),
+    updated_at: new Date(c.updated_at),
+  };
+}
+
 /** The conversation with this id in any tenant: only its actor, addressed by id alone, reads it so. */
 export const findConversationById = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec();
 

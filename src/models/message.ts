@@ -72,6 +72,9 @@ export const MessageModel = model<Message>('Message', schema);
 /** Tenant-scoped access to messages. */
 export const messages = tenantRepo(MessageModel, 'Message');
 
+/** A message that crossed processes as JSON, with its dates made dates again. */
+export const reviveMessage = (m: Message): Message => ({ ...m, sent_at: new Date(m.sent_at), created_at: new Date(m.created_at), updated_at: new Date(m.updated_at) });
+
 /** The message with this id in any tenant (its conversation's actor checks the owner). */
 export const findMessageById = (id: string) => MessageModel.findById(id).lean<Message>().exec();
 

@@ -12,7 +12,7 @@ import type { Principal } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 import { logger } from '../logger.js';
 import { contacts, type Contact } from '../models/contact.js';
-import { conversations, type Conversation, type ConversationStatus } from '../models/conversation.js';
+import { conversations, reviveConversation, type Conversation, type ConversationStatus } from '../models/conversation.js';
 import type { Page } from '../models/repo.js';
 import { roles } from '../models/role.js';
 import { users, type User } from '../models/user.js';
@@ -86,9 +86,15 @@ export async function getConversation(cmd: OnConversation): Promise<Conversation
   return view as ConversationView;
 }
 
-/** The conversation as stored after a change, with its contact. */
-async function reload(tenantId: string, id: string): Promise<ConversationView> {
-  const [view] = await withContacts(tenantId, [await conversations.findOwned(tenantId, id)]);
+/**
+ * The conversation as a change left it, with its contact: as the actor answered it, or read again
+ * when auto-assignment's decisions after the change moved it on (a conversation the change put
+ * back in the queue, served at once).
+ */
+async function viewAfter(tenantId: string, id: string, reply: ChangeReply): Promise<ConversationView> {
+  const movedOn = reply.decisions.some((d) => d.conversationId === id);
+  const conversation = reply.conversation && !movedOn ? reviveConversation(reply.conversation) : await conversations.findOwned(tenantId, id);
+  const [view] = await withContacts(tenantId, [conversation]);
   return view as ConversationView;
 }
 
@@ -146,8 +152,8 @@ export interface AssignConversation extends OnConversation {
 export async function assignConversation(cmd: AssignConversation): Promise<ConversationView> {
   await findVisibleConversation(cmd.principal, cmd.id);
   if (cmd.agentId) await assignableAgent(cmd.tenantId, cmd.agentId);
-  await changeConversation(cmd.id, 'assign', { agentId: cmd.agentId, assignedBy: cmd.principal.userId });
-  return reload(cmd.tenantId, cmd.id);
+  const reply = await changeConversation(cmd.id, 'assign', { agentId: cmd.agentId, assignedBy: cmd.principal.userId });
+  return viewAfter(cmd.tenantId, cmd.id, reply);
 }
 
 /** A takeover by the caller. */
@@ -159,7 +165,7 @@ export interface TakeOverConversation extends OnConversation {
 export async function takeOverConversation(cmd: TakeOverConversation): Promise<ConversationView & { previousAssigneeId: string | null }> {
   await findVisibleConversation(cmd.principal, cmd.id);
   const reply = await changeConversation(cmd.id, 'takeover', { agentId: cmd.principal.userId, reason: cmd.reason });
-  return { ...(await reload(cmd.tenantId, cmd.id)), previousAssigneeId: reply.previousAssigneeId ?? null };
+  return { ...(await viewAfter(cmd.tenantId, cmd.id, reply)), previousAssigneeId: reply.previousAssigneeId ?? null };
 }
 
 /** A status change by the caller. */
@@ -170,15 +176,15 @@ export interface SetConversationStatus extends OnConversation {
 /** Moves a conversation along an allowed transition (422 otherwise; the same status changes nothing). */
 export async function setConversationStatus(cmd: SetConversationStatus): Promise<ConversationView> {
   await findVisibleConversation(cmd.principal, cmd.id);
-  await changeConversation(cmd.id, 'set_status', { status: cmd.status });
-  return reload(cmd.tenantId, cmd.id);
+  const reply = await changeConversation(cmd.id, 'set_status', { status: cmd.status });
+  return viewAfter(cmd.tenantId, cmd.id, reply);
 }
 
 /** Records that the caller read the conversation (and clears its unread count when it is theirs or nobody's). */
 export async function markConversationRead(cmd: OnConversation): Promise<ConversationView> {
   const before = await findVisibleConversation(cmd.principal, cmd.id);
-  await changeConversation(cmd.id, 'mark_read', { agentId: cmd.principal.userId });
-  const after = await reload(cmd.tenantId, cmd.id);
+  const reply = await changeConversation(cmd.id, 'mark_read', { agentId: cmd.principal.userId });
+  const after = await viewAfter(cmd.tenantId, cmd.id, reply);
   // The customer sees "read" once the unread messages are read by whoever owns them.
   if (before.unread_count > 0 && after.conversation.unread_count === 0) void sendReadReceipt(after.conversation);
   return after;
@@ -190,6 +196,6 @@ export interface ChangeConversationTags extends OnConversation, TagsPayload {}
 /** Replaces or edits a conversation's tags through its actor, so concurrent edits are all kept. */
 export async function changeConversationTags(cmd: ChangeConversationTags): Promise<ConversationView> {
   await findVisibleConversation(cmd.principal, cmd.id);
-  await changeConversation(cmd.id, 'change_tags', { set: cmd.set, add: cmd.add, remove: cmd.remove });
-  return reload(cmd.tenantId, cmd.id);
+  const reply = await changeConversation(cmd.id, 'change_tags', { set: cmd.set, add: cmd.add, remove: cmd.remove });
+  return viewAfter(cmd.tenantId, cmd.id, reply);
 }

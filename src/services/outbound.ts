@@ -21,7 +21,7 @@ import { contacts, type Contact } from '../models/contact.js';
 import { conversations, type Conversation } from '../models/conversation.js';
 import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
-import { messages, type Message } from '../models/message.js';
+import { messages, reviveMessage, type Message } from '../models/message.js';
 import { credentialsFor } from './integration-accounts.js';
 import { assertDeliverable } from './outbound-rules.js';
 
@@ -74,11 +74,11 @@ export async function sendOutbound(cmd: SendOutbound): Promise<SendOutcome> {
   if (earlier) return replay(earlier, cmd.conversationId);
 
   const conversation = await conversations.findOwned(cmd.tenantId, cmd.conversationId);
-  await usableAccount(conversation);
+  const usable = await usableAccount(conversation);
   const draft = await draftOf(cmd, conversation, id);
-  const { created } = await askConversation(conversation._id, 'outbound.create', { kind: cmd.content.type, message: draft });
-  if (!created) return replay(await messages.findOwned(cmd.tenantId, id), cmd.conversationId);
-  return { message: await deliverMessage(cmd.tenantId, id), replayed: false };
+  const { created, message } = await askConversation(conversation._id, 'outbound.create', { kind: cmd.content.type, message: draft });
+  if (!created) return replay(reviveMessage(message), cmd.conversationId);
+  return { message: await deliver(reviveMessage(message), conversation, usable), replayed: false };
 }
 
 async function replay(m: Message, conversationId: string): Promise<SendOutcome> {
@@ -106,12 +106,18 @@ async function settled(m: Message): Promise<Message> {
  */
 export async function deliverMessage(tenantId: string, messageId: string): Promise<Message> {
   const m = await messages.findOwned(tenantId, messageId);
+  return deliver(m, await conversations.findOwned(tenantId, m.conversation_id));
+}
+
+/** deliverMessage with what the caller has read already (the account it checked before storing the message). */
+async function deliver(m: Message, conversation: Conversation, checked?: UsableAccount): Promise<Message> {
   assertDeliverable(m);
   if (m.status !== 'pending') return m;
-  const conversation = await conversations.findOwned(tenantId, m.conversation_id);
+  const tenantId = m.tenant_id;
+  const messageId = m._id;
   let outcome: { status: 'sent'; externalId: string } | { status: 'failed'; error: DeliveryError };
   try {
-    const { account, integration } = await usableAccount(conversation);
+    const { account, integration } = checked ?? (await usableAccount(conversation));
     const contact = await contacts.findOwned(tenantId, conversation.contact_id);
     const outbound: OutboundMessage = { to: recipientOf(contact), content: channelContent(m) };
     if (m.reply_to_external_id) outbound.replyToExternalId = m.reply_to_external_id;
@@ -121,8 +127,9 @@ export async function deliverMessage(tenantId: string, messageId: string): Promi
     outcome = { status: 'failed', error: deliveryError(err) };
     logger.warn({ err, tenantId, messageId, channel: conversation.channel }, 'outbound message failed');
   }
-  await askConversation(conversation._id, 'outbound.result', { messageId, outcome });
-  return messages.findOwned(tenantId, messageId);
+  const recorded = await askConversation(conversation._id, 'outbound.result', { messageId, outcome });
+  // Unchanged: another request settled it first; as stored, then.
+  return recorded.message ? reviveMessage(recorded.message) : messages.findOwned(tenantId, messageId);
 }
 
 /** A failure as the message keeps it: the provider's code and message, or ours for a refusal. */
@@ -133,8 +140,14 @@ function deliveryError(err: unknown): DeliveryError {
   return { code: 'internal_error', message: 'Sending failed unexpectedly; try again with a new idempotency_key', retryable: true, http_status: null };
 }
 
+/** An account a conversation can send through, with its integration. */
+interface UsableAccount {
+  account: IntegrationAccount;
+  integration: Integration;
+}
+
 /** The account a conversation sends through: its own, else its channel's default; 422 when none is usable. */
-async function usableAccount(c: Conversation): Promise<{ account: IntegrationAccount; integration: Integration }> {
+async function usableAccount(c: Conversation): Promise<UsableAccount> {
   const integration = await findIntegration(c.tenant_id, c.channel);
   const accountId = c.account_id ?? integration?.default_account_id ?? null;
   const account = accountId ? await integrationAccounts.findOwnedOrNull(c.tenant_id, accountId) : null;
