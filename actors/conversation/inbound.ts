@@ -137,7 +137,7 @@ async function advanceStatus(c: Conversation, m: Message, status: DeliveryStatus
   if (m.status === status) return { state: await finishAnnouncement(c, m), changed: false };
   const advances = status === 'failed' ? m.status !== 'failed' && m.status !== 'read' : m.status !== 'failed' && rank(status) > rank(m.status);
   if (!advances) return { state: c, changed: false };
-  const set = { status, ...(errors?.length ? { delivery_errors: errors } : {}) };
+  const set = { status, ...(errors?.length ? { delivery_errors: errors } : {}), updated_at: new Date() };
   if (!(await setMessageFields(m._id, m.status, set))) return { state: c, changed: false };
   await emitEvents(c.tenant_id, [statusEvent(c, { ...m, ...set })]);
   return { state: c, changed: true };

@@ -115,16 +115,18 @@ const recordOutboundResult: ConversationHandler<OutboundResultPayload, OutboundR
   const m = await findMessageById(messageId);
   if (!m || m.conversation_id !== c._id || m.status !== 'pending') return { state: c, reply: { changed: false } };
   if (outcome.status === 'failed') {
-    const failed: Message = { ...m, status: 'failed', delivery_errors: [outcome.error], updated_at: new Date() };
-    if (!(await setMessageFields(m._id, 'pending', { status: 'failed', delivery_errors: [outcome.error] }))) return { state: c, reply: { changed: false } };
+    const set = { status: 'failed' as const, delivery_errors: [outcome.error], updated_at: new Date() };
+    const failed: Message = { ...m, ...set };
+    if (!(await setMessageFields(m._id, 'pending', set))) return { state: c, reply: { changed: false } };
     await emitEvents(c.tenant_id, [statusEvent(c, failed)]);
     return { state: c, reply: { changed: true, message: failed } };
   }
-  const sent: Message = { ...m, external_id: outcome.externalId, status: 'sent', updated_at: new Date() };
+  const set = { external_id: outcome.externalId, status: 'sent' as const, updated_at: new Date() };
+  const sent: Message = { ...m, ...set };
   await claimMessageRef({ _id: messageRefId(c.tenant_id, c.channel, outcome.externalId), tenant_id: c.tenant_id, message_id: m._id, conversation_id: c._id });
   // The message first, then the conversation with the events: a crash in between is finished by
   // the provider's own `sent` status webhook, which finds the send not yet counted.
-  if (!(await setMessageFields(m._id, 'pending', { external_id: outcome.externalId, status: 'sent' }))) return { state: c, reply: { changed: false } };
+  if (!(await setMessageFields(m._id, 'pending', set))) return { state: c, reply: { changed: false } };
   return { state: await countSent(c, sent), reply: { changed: true, message: sent } };
 };
 

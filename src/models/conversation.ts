@@ -6,10 +6,9 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
-import { isDuplicateKey } from '../errors.js';
 import type { EventDraft } from '../events/types.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { insertDoc } from './driver.js';
+import { insertClaim } from './driver.js';
 import { tenantRepo } from './repo.js';
 import { writeVersioned } from './versioned.js';
 
@@ -99,15 +98,7 @@ export function reviveConversation(c: Conversation): Conversation {
 export const findConversationById = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec();
 
 /** Inserts a new conversation; false when one with this id exists. */
-export async function insertConversation(doc: Conversation): Promise<boolean> {
-  try {
-    await insertDoc(ConversationModel, doc);
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
-}
+export const insertConversation = (doc: Conversation): Promise<boolean> => insertClaim(ConversationModel, doc);
 
 /** Writes fields of a conversation only if it still has `version` (its actor's second fence). */
 export const writeConversation = (id: string, version: number, set: Partial<Conversation>) =>
@@ -139,15 +130,7 @@ export async function slotConversationId(slotId: string): Promise<string | null>
 }
 
 /** Claims a free slot for a conversation; false when it is taken. */
-export async function claimSlot(slot: ConversationSlot): Promise<boolean> {
-  try {
-    await insertDoc(ConversationSlotModel, slot);
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
-}
+export const claimSlot = (slot: ConversationSlot): Promise<boolean> => insertClaim(ConversationSlotModel, slot);
 
 /** Frees a slot only if it still names this conversation (while it was live, no other could claim it). */
 export async function releaseSlot(slotId: string, conversationId: string): Promise<void> {

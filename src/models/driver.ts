@@ -6,6 +6,7 @@
  * given; the schema's timestamps are set here. A duplicate `_id` or unique key rejects with 11000.
  */
 import type { Model, mongo } from 'mongoose';
+import { isDuplicateKey } from '../errors.js';
 
 /** A model's driver collection, typed with our string `_id`s. */
 export const collectionOf = (model: Pick<Model<never>, 'collection'>) => model.collection as unknown as mongo.Collection<{ _id: string } & mongo.Document>;
@@ -26,6 +27,17 @@ export async function insertDoc<T>(model: Model<T>, doc: object): Promise<T> {
   const stored = prepare(model, doc, new Date());
   await collectionOf(model).insertOne(stored as never);
   return stored;
+}
+
+/** Inserts a document under a natural `_id` (an exactly-once claim); false when it was taken. */
+export async function insertClaim<T>(model: Model<T>, doc: object): Promise<boolean> {
+  try {
+    await insertDoc(model, doc);
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
 }
 
 /** Inserts documents in one command; `ordered: false` goes on past duplicates (rejecting with them after). */

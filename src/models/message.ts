@@ -7,10 +7,9 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
-import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { collectionOf, insertDoc } from './driver.js';
+import { collectionOf, insertClaim } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** Delivery states in the order they may advance; `failed` is final. */
@@ -83,7 +82,7 @@ export const findMessageById = (id: string) => MessageModel.findById(id).lean<Me
  * read), so an advance is judged and written on the same state; false when it moved.
  */
 export async function setMessageFields(id: string, from: DeliveryStatus, set: Partial<Message>): Promise<boolean> {
-  const res = await collectionOf(MessageModel).updateOne({ _id: id, status: from }, { $set: { ...set, updated_at: new Date() } });
+  const res = await collectionOf(MessageModel).updateOne({ _id: id, status: from }, { $set: { updated_at: new Date(), ...set } });
   return res.matchedCount === 1;
 }
 
@@ -120,11 +119,7 @@ export const messageRefId = (tenantId: string, channel: ChannelName, externalId:
 
 /** Claims a provider message id for our message; a second claim is a no-op. */
 export async function claimMessageRef(ref: MessageRef): Promise<void> {
-  try {
-    await insertDoc(MessageRefModel, ref);
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+  await insertClaim(MessageRefModel, ref);
 }
 
 /** Our message behind a provider message id, or null. */

@@ -6,8 +6,7 @@
  */
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
-import { isDuplicateKey } from '../errors.js';
-import { collectionOf, insertDoc } from './driver.js';
+import { collectionOf, insertClaim } from './driver.js';
 
 /** Where a delivery is in its life. */
 export type WebhookEventStatus = 'pending' | 'processed' | 'ignored' | 'failed';
@@ -54,15 +53,7 @@ schema.index({ status: 1, next_attempt_at: 1 });
 export const WebhookEventModel = model<WebhookEvent>('WebhookEvent', schema);
 
 /** Stores a delivery; false when the same channel and body were stored before (a provider retry). */
-export async function insertWebhookEvent(doc: WebhookEvent): Promise<boolean> {
-  try {
-    await insertDoc(WebhookEventModel, doc);
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
-}
+export const insertWebhookEvent = (doc: WebhookEvent): Promise<boolean> => insertClaim(WebhookEventModel, doc);
 
 /** The stored delivery, or null. */
 export const findWebhookEvent = (id: string) => WebhookEventModel.findById(id).lean<WebhookEvent>().exec();
