@@ -40,9 +40,11 @@ async function bookOf(tenantId: string, state: TenantState): Promise<AssignmentB
     cursors: new Map(Object.entries(stored.settings.cursors)),
     holderOf: new Map(stored.holdings.map((h) => [h.conversation_id, h.agent_id])),
     load: new Map(),
-    queue: stored.queue.map((q) => ({ conversationId: q.conversation_id, divisionId: q.division_id })),
+    queue: new Map(),
+    waiting: new Map(),
     saturated: new Set(),
   };
+  for (const q of stored.queue) queueUp(book, q.conversation_id, q.division_id);
   for (const agent of book.holderOf.values()) book.load.set(agent, (book.load.get(agent) ?? 0) + 1);
   state.assignment = book;
   return book;
@@ -86,38 +88,56 @@ async function book(tenantId: string, b: AssignmentBook, conversationId: string,
   }
 }
 
+const keyOf = (divisionId: string | null) => divisionId ?? NO_DIVISION;
+
+/** Adds to the queue in memory (a conversation already waiting keeps its place). */
+function queueUp(b: AssignmentBook, conversationId: string, divisionId: string | null): boolean {
+  if (b.queue.has(conversationId)) return false;
+  b.queue.set(conversationId, divisionId);
+  b.waiting.set(keyOf(divisionId), (b.waiting.get(keyOf(divisionId)) ?? 0) + 1);
+  return true;
+}
+
 async function enqueue(tenantId: string, b: AssignmentBook, conversationId: string, divisionId: string | null): Promise<void> {
-  if (b.queue.some((q) => q.conversationId === conversationId)) return;
-  b.queue.push({ conversationId, divisionId });
-  await saveWaiting({ tenant_id: tenantId, conversation_id: conversationId, division_id: divisionId, queued_at: new Date() });
+  if (queueUp(b, conversationId, divisionId)) await saveWaiting({ tenant_id: tenantId, conversation_id: conversationId, division_id: divisionId, queued_at: new Date() });
 }
 
 async function dequeue(tenantId: string, b: AssignmentBook, conversationIds: string[]): Promise<void> {
-  const leaving = new Set(conversationIds);
-  const before = b.queue.length;
-  b.queue = b.queue.filter((q) => !leaving.has(q.conversationId));
-  if (b.queue.length !== before) await deleteWaiting(tenantId, conversationIds);
+  const leaving = conversationIds.filter((id) => b.queue.has(id));
+  for (const id of leaving) {
+    const key = keyOf(b.queue.get(id) ?? null);
+    b.queue.delete(id);
+    const left = (b.waiting.get(key) ?? 1) - 1;
+    if (left > 0) b.waiting.set(key, left);
+    else b.waiting.delete(key);
+  }
+  if (leaving.length > 0) await deleteWaiting(tenantId, leaving);
 }
 
 /** Serves waiting conversations, oldest first, while someone has room. */
 async function drain(tenantId: string, b: AssignmentBook): Promise<AssignmentDecision[]> {
   const decisions: AssignmentDecision[] = [];
-  if (!b.enabled || b.queue.length === 0) return decisions;
+  // Only divisions where someone may have room; a long queue of saturated ones costs nothing.
+  const open = () => [...b.waiting.keys()].some((key) => !b.saturated.has(key));
+  if (!b.enabled || !open()) return decisions;
   const byDivision = new Map<string, User[]>();
   const movedCursors = new Set<string>();
-  for (const waiting of [...b.queue]) {
-    const key = waiting.divisionId ?? NO_DIVISION;
-    if (b.saturated.has(key)) continue;
-    if (!byDivision.has(key)) byDivision.set(key, await candidates(tenantId, waiting.divisionId));
-    const agent = pick(b, waiting.divisionId, byDivision.get(key) ?? []);
+  for (const [conversationId, divisionId] of b.queue) {
+    const key = keyOf(divisionId);
+    if (b.saturated.has(key)) {
+      if (!open()) break;
+      continue;
+    }
+    if (!byDivision.has(key)) byDivision.set(key, await candidates(tenantId, divisionId));
+    const agent = pick(b, divisionId, byDivision.get(key) ?? []);
     if (!agent) {
       b.saturated.add(key);
       continue;
     }
-    await book(tenantId, b, waiting.conversationId, agent._id);
+    await book(tenantId, b, conversationId, agent._id);
     b.cursors.set(key, agent._id);
     movedCursors.add(key);
-    decisions.push({ conversationId: waiting.conversationId, agentId: agent._id });
+    decisions.push({ conversationId, agentId: agent._id });
   }
   await Promise.all([dequeue(tenantId, b, decisions.map((d) => d.conversationId)), ...[...movedCursors].map((key) => saveCursor(tenantId, key, b.cursors.get(key) ?? ''))]);
   return decisions;
@@ -134,7 +154,7 @@ async function requestAssignment(tenantId: string, msg: RequestAssignmentMessage
   if (!b.enabled) return { decisions: [], queued: false };
   if (!b.holderOf.has(msg.conversationId)) await enqueue(tenantId, b, msg.conversationId, msg.divisionId);
   const decisions = await drain(tenantId, b);
-  return { decisions, queued: b.queue.some((q) => q.conversationId === msg.conversationId) };
+  return { decisions, queued: b.queue.has(msg.conversationId) };
 }
 
 /** A conversation's assignee changed, or it stopped being open: book it, serve the queue. */
@@ -170,10 +190,11 @@ async function setAutoAssignment(tenantId: string, msg: { enabled: boolean }, st
   b.saturated.clear();
   await saveEnabled(tenantId, msg.enabled);
   if (!msg.enabled) {
-    b.queue = [];
+    b.queue.clear();
+    b.waiting.clear();
     await clearQueue(tenantId);
   }
-  return { enabled: b.enabled, queued: b.queue.length };
+  return { enabled: b.enabled, queued: b.queue.size };
 }
 
 /** The auto-assignment message types of the tenant actor. */

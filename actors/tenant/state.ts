@@ -9,8 +9,10 @@ export interface AssignmentBook {
   holderOf: Map<string, string>;
   /** agent id -> how many conversations they hold. */
   load: Map<string, number>;
-  /** Waiting conversations, oldest first. */
-  queue: { conversationId: string; divisionId: string | null }[];
+  /** Waiting conversations -> their division, oldest first (a Map keeps insertion order). */
+  queue: Map<string, string | null>;
+  /** division id (or `_none`) -> how many of its conversations wait. */
+  waiting: Map<string, number>;
   /**
    * Divisions (or `_none`) whose last look found no agent with room, and nothing has freed
    * capacity since: a new conversation there joins the queue without asking who is online.
