@@ -59,7 +59,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
   const unknown = [...only].filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`BENCH_ONLY: unknown sections ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
   return {
-    rates: list(env, 'BENCH_RATES', [50, 100, 200, 400]),
+    rates: list(env, 'BENCH_RATES', [50, 100, 200, 400, 800]),
     seconds: positive(env, 'BENCH_SECONDS', 5),
     drainSeconds: positive(env, 'BENCH_DRAIN_SECONDS', 10),
     agents: Math.round(positive(env, 'BENCH_AGENTS', 500)),

@@ -10,7 +10,7 @@ import type { ChannelName } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { insertDocs } from './driver.js';
+import { findDocById, insertDocs } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** A stored contact. */
@@ -83,9 +83,8 @@ export const identityId = (tenantId: string, channel: ChannelName, identity: str
 /** The contact each of these identities is claimed by (null where none), in order. */
 export async function contactsOfIdentities(tenantId: string, channel: ChannelName, identities: string[]): Promise<(string | null)[]> {
   const ids = identities.map((i) => identityId(tenantId, channel, i));
-  const claims = await ContactIdentityModel.find({ _id: { $in: ids } }).lean<ContactIdentity[]>().exec();
-  const byId = new Map(claims.filter((c) => c.tenant_id === tenantId).map((c) => [c._id, c.contact_id]));
-  return ids.map((id) => byId.get(id) ?? null);
+  const claims = await Promise.all(ids.map((id) => findDocById<ContactIdentity>(ContactIdentityModel as never, id)));
+  return claims.map((c) => (c && c.tenant_id === tenantId ? c.contact_id : null));
 }
 
 /** The contact claiming this identity, or null. */

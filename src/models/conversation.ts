@@ -8,7 +8,7 @@ import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
 import type { EventDraft } from '../events/types.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { insertClaim } from './driver.js';
+import { findDocById, insertClaim } from './driver.js';
 import { tenantRepo } from './repo.js';
 import { writeVersioned } from './versioned.js';
 
@@ -95,7 +95,7 @@ export function reviveConversation(c: Conversation): Conversation {
 }
 
 /** The conversation with this id in any tenant: only its actor, addressed by id alone, reads it so. */
-export const findConversationById = (id: string) => ConversationModel.findById(id).lean<Conversation>().exec();
+export const findConversationById = (id: string) => findDocById<Conversation>(ConversationModel as never, id);
 
 /** Inserts a new conversation; false when one with this id exists. */
 export const insertConversation = (doc: Conversation): Promise<boolean> => insertClaim(ConversationModel, doc);
@@ -125,7 +125,7 @@ export const ConversationSlotModel = model<ConversationSlot>('ConversationSlot',
 
 /** The conversation a slot names, or null when the contact has no live conversation. */
 export async function slotConversationId(slotId: string): Promise<string | null> {
-  const slot = await ConversationSlotModel.findById(slotId).lean<ConversationSlot>().exec();
+  const slot = await findDocById<ConversationSlot>(ConversationSlotModel as never, slotId);
   return slot?.conversation_id ?? null;
 }
 

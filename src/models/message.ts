@@ -9,7 +9,7 @@ import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { collectionOf, insertClaim } from './driver.js';
+import { collectionOf, findDocById, insertClaim } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** Delivery states in the order they may advance; `failed` is final. */
@@ -75,7 +75,7 @@ export const messages = tenantRepo(MessageModel, 'Message');
 export const reviveMessage = (m: Message): Message => ({ ...m, sent_at: new Date(m.sent_at), created_at: new Date(m.created_at), updated_at: new Date(m.updated_at) });
 
 /** The message with this id in any tenant (its conversation's actor checks the owner). */
-export const findMessageById = (id: string) => MessageModel.findById(id).lean<Message>().exec();
+export const findMessageById = (id: string) => findDocById<Message>(MessageModel as never, id);
 
 /**
  * Sets fields of a message only if its delivery status is still `from` (the status the actor
@@ -124,4 +124,4 @@ export async function claimMessageRef(ref: MessageRef): Promise<void> {
 
 /** Our message behind a provider message id, or null. */
 export const findMessageRef = (tenantId: string, channel: ChannelName, externalId: string) =>
-  MessageRefModel.findById(messageRefId(tenantId, channel, externalId)).lean<MessageRef>().exec();
+  findDocById<MessageRef>(MessageRefModel as never, messageRefId(tenantId, channel, externalId));

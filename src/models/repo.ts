@@ -6,7 +6,7 @@
 import type { Model } from 'mongoose';
 import { NotFoundError } from '../errors.js';
 import type { TenantDoc } from './base.js';
-import { insertDoc } from './driver.js';
+import { findDocById, insertDoc } from './driver.js';
 
 /** A filter that always names the tenant. */
 export type Scoped = { tenant_id: string } & Record<string, unknown>;
@@ -52,7 +52,7 @@ export interface TenantRepo<T extends TenantDoc> {
 /** Builds the scoped repository for a model; `resource` names it in 404 messages. */
 export function tenantRepo<T extends TenantDoc>(model: Model<T>, resource: string): TenantRepo<T> {
   const findOwnedOrNull = async (tenantId: string, id: string): Promise<T | null> => {
-    const doc = await model.findById(id).lean<T>().exec();
+    const doc = await findDocById<T>(model as never, id);
     return doc && doc.tenant_id === tenantId ? doc : null;
   };
   const findOwned = async (tenantId: string, id: string): Promise<T> => {
