@@ -4,6 +4,7 @@
  */
 import type mongoose from 'mongoose';
 import { createScheduler } from './scheduler.js';
+import * as stuckSends from './stuck-sends.job.js';
 import * as webhookRecovery from './webhook-recovery.job.js';
 
 /** What a job file declares (STYLE.md, "Jobs are declarations"). */
@@ -16,7 +17,7 @@ interface JobDeclaration {
   onFailed(err: unknown): void;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends];
 
 /** The running scheduler. */
 export interface RunningJobs {

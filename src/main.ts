@@ -12,6 +12,9 @@ export async function boot(): Promise<RunningServer> {
     console.error((err as Error).message);
     process.exit(1);
   }
+  // A promise rejected with no handler is a bug to log, not a reason to drop every connection
+  // and in-flight change of this process (Node's default is to exit).
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const server = await startServer(config);
   const stop = async () => {
     logger.info('shutting down');

@@ -97,6 +97,7 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
       status: 'pending',
       delivery_errors: [],
       sent_at: new Date(message.sent_at),
+      send_attempted_at: null,
     },
     messageCreatedId(c.tenant_id, message._id),
   );
@@ -130,8 +131,26 @@ const recordOutboundResult: ConversationHandler<OutboundResultPayload, OutboundR
   return { state: await countSent(c, sent), reply: { changed: true, message: sent } };
 };
 
+/** Take a pending message for its one hand-over to the provider. */
+export interface OutboundAttemptPayload {
+  messageId: string;
+}
+
+/**
+ * Claims the one hand-over of a pending message to the provider: true for the first caller only
+ * (the request that stored it, or the sweeper after a crash), so two processes never both send
+ * it. The claim is written before the provider is called; a message found claimed but still
+ * pending was left by a crash mid-send, and whether the provider has it cannot be known.
+ */
+const attemptOutbound: ConversationHandler<OutboundAttemptPayload, { granted: boolean }> = async (c, { messageId }) => {
+  const m = await findMessageById(messageId);
+  if (!m || m.conversation_id !== c._id || m.status !== 'pending' || m.send_attempted_at) return { state: c, reply: { granted: false } };
+  return { state: c, reply: { granted: await setMessageFields(m._id, 'pending', { send_attempted_at: new Date() }) } };
+};
+
 /** The outbound message types of the conversation actor. */
 export const outboundHandlers = {
   'outbound.create': createOutbound,
+  'outbound.attempt': attemptOutbound,
   'outbound.result': recordOutboundResult,
 };

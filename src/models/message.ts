@@ -37,6 +37,11 @@ export interface Message extends TenantDoc {
   reply_to_external_id: string | null;
   /** The provider's time (inbound) or our send time (outbound): the conversation's order. */
   sent_at: Date;
+  /**
+   * Outbound: when a process began handing the message to the provider. Set once, before the
+   * call, so a message left pending by a crash tells whether the provider may have it.
+   */
+  send_attempted_at?: Date | null;
 }
 
 const schema = baseSchema<Message>(
@@ -57,6 +62,7 @@ const schema = baseSchema<Message>(
     delivery_errors: { type: [Schema.Types.Mixed], default: [] },
     reply_to_external_id: { type: String, default: null },
     sent_at: { type: Date, required: true },
+    send_attempted_at: { type: Date, default: null },
   },
   'messages',
 );
@@ -64,6 +70,8 @@ const schema = baseSchema<Message>(
 schema.index({ tenant_id: 1, conversation_id: 1, sent_at: 1, _id: 1 });
 // Serves search across conversations.
 schema.index({ tenant_id: 1, sent_at: -1 });
+// Serves the sweeper of sends left pending by a crash (few: a message is pending for a moment).
+schema.index({ status: 1, created_at: 1 });
 
 /** The messages collection. */
 export const MessageModel = model<Message>('Message', schema);
@@ -85,6 +93,10 @@ export async function setMessageFields(id: string, from: DeliveryStatus, set: Pa
   const res = await collectionOf(MessageModel).updateOne({ _id: id, status: from }, { $set: { updated_at: new Date(), ...set } });
   return res.matchedCount === 1;
 }
+
+/** Up to `limit` outbound messages still pending since before `cutoff`, oldest first (any tenant). */
+export const stuckSends = (cutoff: Date, limit: number) =>
+  MessageModel.find({ status: 'pending', created_at: { $lte: cutoff } }).sort({ created_at: 1 }).limit(limit).lean<Message[]>().exec();
 
 /** A conversation's outbound messages in one of `statuses`, sent up to `until`, oldest first (Messenger's watermark receipts). */
 export const outboundSentUntil = (tenantId: string, conversationId: string, until: Date, statuses: readonly DeliveryStatus[]) =>

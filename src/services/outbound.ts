@@ -21,7 +21,7 @@ import { contacts, type Contact } from '../models/contact.js';
 import { conversations, type Conversation } from '../models/conversation.js';
 import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
-import { messages, reviveMessage, type Message } from '../models/message.js';
+import { messages, reviveMessage, stuckSends, type Message } from '../models/message.js';
 import { credentialsFor } from './integration-accounts.js';
 import { assertDeliverable } from './outbound-rules.js';
 
@@ -115,6 +115,9 @@ async function deliver(m: Message, conversation: Conversation, checked?: UsableA
   if (m.status !== 'pending') return m;
   const tenantId = m.tenant_id;
   const messageId = m._id;
+  // One hand-over per message, whichever process tries: the sweeper and a slow first request never both send.
+  const { granted } = await askConversation(conversation._id, 'outbound.attempt', { messageId });
+  if (!granted) return messages.findOwned(tenantId, messageId);
   let outcome: { status: 'sent'; externalId: string } | { status: 'failed'; error: DeliveryError };
   try {
     const { account, integration } = checked ?? (await usableAccount(conversation));
@@ -130,6 +133,36 @@ async function deliver(m: Message, conversation: Conversation, checked?: UsableA
   const recorded = await askConversation(conversation._id, 'outbound.result', { messageId, outcome });
   // Unchanged: another request settled it first; as stored, then.
   return recorded.message ? reviveMessage(recorded.message) : messages.findOwned(tenantId, messageId);
+}
+
+/** How long a message may stay pending before the sweeper takes it for stuck. */
+const STUCK_AFTER_MS = 2 * 60_000;
+
+/**
+ * Settles sends a crash left pending: a message never handed to the provider is sent now (its
+ * one try); one handed over whose answer was never recorded may have reached the customer, so it
+ * is marked failed with `outcome_unknown` rather than sent a second time. Answers how many.
+ */
+export async function sweepStuckSends(now = new Date()): Promise<number> {
+  const stuck = await stuckSends(new Date(now.getTime() - STUCK_AFTER_MS), 100);
+  for (const m of stuck) {
+    try {
+      if (!m.send_attempted_at) {
+        await deliverMessage(m.tenant_id, m._id);
+        continue;
+      }
+      const error: DeliveryError = {
+        code: 'outcome_unknown',
+        message: 'The server stopped while handing this message to the provider; it may or may not have been delivered, so it was not sent again. Check with the customer and send it again with a new idempotency_key if needed.',
+        retryable: false,
+        http_status: null,
+      };
+      await askConversation(m.conversation_id, 'outbound.result', { messageId: m._id, outcome: { status: 'failed', error } });
+    } catch (err) {
+      logger.error({ err, messageId: m._id }, 'settling a stuck send failed');
+    }
+  }
+  return stuck.length;
 }
 
 /** A failure as the message keeps it: the provider's code and message, or ours for a refusal. */
