@@ -128,6 +128,9 @@ describe('GET /api/activity-logs', () => {
       'page=0',
       'actor=me',
       'action=a&action=b',
+      // One bad bound next to a good one: the order check must not run on the unparsed text (was a 500).
+      `from=null&to=${encodeURIComponent('0020-02-29T00:00:00Z')}`,
+      `from=${encodeURIComponent('2024-01-01T00:00:00Z')}&to=soon`,
     ];
     for (const q of cases) {
       const res = await s.call('GET', `/api/activity-logs?${q}`);

@@ -22,7 +22,8 @@ export const ListActivityLogsQuery = PageQuery.extend({
   resource_id: Id.optional(),
   from: Instant.optional().describe('Entries at or after this time'),
   to: Instant.optional().describe('Entries at or before this time'),
-}).refine((q) => !(q.from && q.to && q.from.getTime() > q.to.getTime()), {
+  // zod runs this check even when a bound failed to parse; then it is still text, and its own error says why.
+}).refine((q) => !(q.from instanceof Date && q.to instanceof Date && q.from.getTime() > q.to.getTime()), {
   message: 'from must not be after to',
   path: ['from'],
 });
