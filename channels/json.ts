@@ -7,30 +7,53 @@
 
 const LONG_INTEGER = 16;
 
-/** Parses JSON text, turning integer literals of 16+ digits into strings. */
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+// Characters a JSON number literal is made of: digits, '.', 'e', 'E', '+', '-'.
+const isNumberPart = (c: number) => isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+
+/**
+ * Parses JSON text, turning integer literals of 16+ digits into strings. One pass that copies
+ * untouched stretches as slices (strings are skipped with indexOf), so it stays linear and fast
+ * on multi-megabyte bodies.
+ */
 export function parseJsonKeepingIds(text: string): unknown {
-  let out = '';
+  const out: string[] = [];
+  let copied = 0;
   let i = 0;
   while (i < text.length) {
-    const ch = text[i] as string;
-    if (ch === '"') {
-      // Copy the whole string literal, escapes included.
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the whole string literal, escapes included.
       let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) {
+          j = text.length;
+          break;
+        }
+        let run = 0;
+        while (text.charCodeAt(q - 1 - run) === 0x5c && q - 1 - run > i) run++;
+        j = q + 1;
+        if (run % 2 === 0) break;
+      }
+      i = j;
+    } else if (c === 0x2d || isDigit(c)) {
       let j = i + 1;
-      while (j < text.length && /[0-9.eE+-]/.test(text[j] as string)) j++;
-      const literal = text.slice(i, j);
-      out += /^-?\d+$/.test(literal) && literal.replace('-', '').length >= LONG_INTEGER ? `"${literal}"` : literal;
+      while (j < text.length && isNumberPart(text.charCodeAt(j))) j++;
+      const negative = c === 0x2d;
+      let integer = j - i - (negative ? 1 : 0) >= LONG_INTEGER;
+      for (let k = negative ? i + 1 : i; integer && k < j; k++) integer = isDigit(text.charCodeAt(k));
+      if (integer) {
+        out.push(text.slice(copied, i), '"', text.slice(i, j), '"');
+        copied = j;
+      }
       i = j;
     } else {
-      out += ch;
       i++;
     }
   }
-  return JSON.parse(out);
+  out.push(text.slice(copied));
+  return JSON.parse(out.join(''));
 }
 
 /** A provider id as a string, whether it arrived as a string or a (kept-exact) number. */

@@ -2,8 +2,9 @@
  * The contract between OmniStream and a messaging channel.
  *
  * How to add a channel: create `channels/<name>/` with `verify.ts` (authenticate a webhook from
- * its raw bytes), `parse.ts` (raw body -> InboundEvent[], never throwing on unknown shapes:
- * unknown parts become `unsupported` events or are skipped), `send.ts` (OutboundMessage -> the
+ * its raw bytes, and read the receiving accounts it names with bounded, linear-time code: both
+ * run on unauthenticated bytes), `parse.ts` (verified raw body -> InboundEvent[], never throwing
+ * on unknown shapes: unknown parts become `unsupported` events or are skipped), `send.ts` (OutboundMessage -> the
  * provider's API, answering the provider's message id) and `index.ts` exporting a
  * `ChannelAdapter`. Provider base URLs and secrets come from ChannelCredentials/configuration,
  * never from constants, so tests can point them at a local fake server.
@@ -44,8 +45,11 @@ export interface InboundMedia {
   filename?: string;
   caption?: string;
   sha256?: string;
-  /** E-mail attachments arrive inline. */
-  contentBase64?: string;
+  /**
+   * E-mail attachments arrive inline: their bytes, which the inbound pipeline stores as a media
+   * document before the message, so they never travel inside a message, event or socket frame.
+   */
+  bytes?: Buffer;
   size?: number;
 }
 
@@ -80,6 +84,8 @@ export interface InboundEmail {
   cc: string[];
   text?: string;
   html?: string;
+  /** True when text or html was longer than a message keeps and was cut. */
+  truncated?: boolean;
 }
 
 /** One message a customer (or, for echoes, the business from another tool) sent. */
@@ -184,7 +190,13 @@ export class ChannelSendError extends Error {
 /** One channel's adapter. */
 export interface ChannelAdapter {
   name: ChannelName;
-  /** Authenticates a webhook from its raw bytes (before any parsing). */
+  /**
+   * The provider accounts a webhook names, read from its raw bytes before it is verified: only
+   * what choosing the secrets to try needs, with bounded, linear-time code (no full parse).
+   * Throws an Error for a body that cannot be routed (the route answers 400).
+   */
+  routedAccounts(rawBody: Buffer, headers: WebhookHeaders): Promise<string[]>;
+  /** Authenticates a webhook from its raw bytes (before any parsing beyond routedAccounts). */
   verify(rawBody: Buffer, headers: WebhookHeaders, secret: string): VerifyResult;
   /** Turns a verified webhook body into events; unknown parts never throw (MIME parsing is async). */
   parse(rawBody: Buffer, headers: WebhookHeaders): InboundEvent[] | Promise<InboundEvent[]>;

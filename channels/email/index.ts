@@ -3,7 +3,7 @@
  * parsed-fields or raw-MIME variant), SMTP out through the account's own server.
  */
 import type { ChannelAdapter, InboundEvent, WebhookHeaders } from '../types.js';
-import { parseMailgunWebhook } from './parse.js';
+import { parseMailgunWebhook, readMailgunRecipients } from './parse.js';
 import { sendEmail } from './send.js';
 import { verifyMailgunWebhook } from './verify.js';
 
@@ -26,6 +26,7 @@ export type EmailChannelAdapter = Omit<ChannelAdapter, 'parse'> & {
 /** The e-mail (Mailgun routes + SMTP) adapter; `secret` for verify is the Mailgun webhook signing key. */
 export const emailAdapter: EmailChannelAdapter = {
   name: 'email',
+  routedAccounts: async (rawBody, headers) => readMailgunRecipients(rawBody, headers),
   verify: (rawBody, headers, secret) => verifyMailgunWebhook(rawBody, headers, secret),
   parse: (rawBody, headers) => parseMailgunWebhook(rawBody, headers),
   send: (credentials, message) => sendEmail(credentials, message),

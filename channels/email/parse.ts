@@ -12,8 +12,16 @@
 import { parseAddressHeader, simpleParser } from 'mailparser';
 import type { EmailAddress } from 'mailparser';
 import type { InboundEmail, InboundEvent, InboundMedia, InboundMessage, InboundSender, WebhookHeaders } from '../types.js';
-import { FormFields, readFormBody } from './form.js';
+import { FormFields, pickFormFields, readFormBody } from './form.js';
 import type { FormPart } from './form.js';
+
+/** The most receiving addresses one POST may name (Mailgun posts one per matched route). */
+export const MAX_RECIPIENTS = 50;
+
+// A message's text and HTML each stay below this in the message (and so in its events, Redis
+// publishes and socket frames); a longer one is cut and `email.truncated` says so. The full
+// original stays in the stored delivery.
+const MAX_BODY_CHARS = 512 * 1024;
 
 /** What both variants yield before it is addressed to each receiving account. */
 interface EmailContent {
@@ -48,19 +56,34 @@ export async function parseMailgunWebhook(rawBody: Buffer, headers: WebhookHeade
       type: 'email',
       email: { ...content.email, messageId: content.email.messageId || envelope.token },
     };
-    if (content.text !== undefined) message.text = content.text;
+    if (content.text !== undefined) message.text = cut(content.text, message.email as InboundEmail);
     if (content.media.length > 0) message.media = content.media;
     return message;
   });
 }
 
+/** `text` cut to MAX_BODY_CHARS, marking `email` truncated when it was. */
+function cut(text: string, email: InboundEmail): string {
+  if (text.length <= MAX_BODY_CHARS) return text;
+  email.truncated = true;
+  return text.slice(0, MAX_BODY_CHARS);
+}
+
+/** A bare `local@domain` token: an `@` with something on both sides, no brackets or parentheses. */
+function isBareMessageId(token: string): boolean {
+  // Checked by hand: the pattern /^[^()<>\s]+@[^()<>\s]+$/ backtracks quadratically on `a@a@a@…(`.
+  const at = token.indexOf('@', 1);
+  return at > 0 && at < token.length - 1 && !/[()<>]/.test(token);
+}
+
 /** Message-IDs in a header value, angle brackets stripped: References lists several, In-Reply-To may add comments. */
 export function extractMessageIds(value: string | string[] | undefined): string[] {
   const text = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  // Linear: a match starts only at `<`, and the run after it stops at the next bracket.
   const bracketed = [...text.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
   if (bracketed.length > 0) return bracketed;
   // Some senders omit the brackets; take the bare tokens, skipping comments.
-  return text.split(/\s+/).filter((t) => /^[^()<>\s]+@[^()<>\s]+$/.test(t));
+  return text.split(/\s+/).filter(isBareMessageId);
 }
 
 function readEnvelope(form: FormFields): Envelope {
@@ -71,19 +94,47 @@ function readEnvelope(form: FormFields): Envelope {
   return { recipients: recipientsOf(form), token, timestamp };
 }
 
-/** The inbound addresses the tenant configured: what Mailgun's route matched (SMTP RCPT TO), lower-cased. */
-function recipientsOf(form: FormFields): string[] {
-  const recipients = [...new Set(addressesIn(form.text('recipient')).map((a) => a.address))];
-  if (recipients.length === 0) throw new Error('Mailgun POST without a recipient address');
-  return recipients;
+/** True for `local@domain` as SMTP carries it: one visible word, an `@` with something on both sides. */
+function isMailbox(address: string): boolean {
+  if (address.length > 320) return false;
+  const at = address.lastIndexOf('@');
+  if (at < 1 || at === address.length - 1) return false;
+  for (let i = 0; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f || address[i] === '<' || address[i] === '>' || address[i] === ',') return false;
+  }
+  return true;
 }
 
 /**
- * The receiving addresses of a Mailgun POST without decoding the message, so a route can pick the
- * tenant's signing key and verify before any MIME parsing runs on unauthenticated bytes.
+ * The inbound addresses the tenant configured: what Mailgun's route matched (SMTP RCPT TO,
+ * comma-separated), lower-cased. Read by hand, in one pass: it runs before verification.
+ */
+function recipientsOf(form: FormFields): string[] {
+  const recipients = new Set<string>();
+  for (const piece of (form.text('recipient') ?? '').split(',')) {
+    let address = piece.trim();
+    const open = address.lastIndexOf('<');
+    if (open >= 0 && address.endsWith('>')) address = address.slice(open + 1, -1).trim();
+    if (address === '') continue;
+    if (!isMailbox(address)) throw new Error('Mailgun POST with a recipient that is not an e-mail address');
+    recipients.add(address.toLowerCase());
+    if (recipients.size > MAX_RECIPIENTS) throw new Error(`Mailgun POST with more than ${MAX_RECIPIENTS} recipients`);
+  }
+  if (recipients.size === 0) throw new Error('Mailgun POST without a recipient address');
+  return [...recipients];
+}
+
+// RCPT TO lists of MAX_RECIPIENTS addresses fit in this.
+const MAX_RECIPIENT_FIELD = 32 * 1024;
+
+/**
+ * The receiving addresses of a Mailgun POST, decoding nothing but the `recipient` field, so the
+ * route can pick the tenant's signing key and verify before any other parsing runs on
+ * unauthenticated bytes.
  */
 export function readMailgunRecipients(rawBody: Buffer, headers: WebhookHeaders): string[] {
-  return recipientsOf(new FormFields(readFormBody(rawBody, headers)));
+  return recipientsOf(pickFormFields(rawBody, headers, ['recipient'], MAX_RECIPIENT_FIELD));
 }
 
 /** Mailboxes of an address header, addresses lower-cased and kept in ASCII (punycode) as SMTP uses them. */
@@ -101,8 +152,9 @@ function senderFrom(...candidates: (string | string[] | undefined)[]): InboundSe
   throw new Error('e-mail without a From or sender address');
 }
 
+/** An attachment's bytes, to be stored as a media document before the message is (never inline in it). */
 function mediaOf(data: Buffer, mimeType: string | undefined, filename: string | undefined): InboundMedia {
-  const media: InboundMedia = { contentBase64: data.toString('base64'), mimeType: mimeType || 'application/octet-stream', size: data.length };
+  const media: InboundMedia = { bytes: data, mimeType: mimeType || 'application/octet-stream', size: data.length };
   if (filename) media.filename = filename;
   return media;
 }
@@ -147,8 +199,8 @@ function readParsedVariant(form: FormFields): EmailContent {
   };
   const inReplyTo = extractMessageIds(header('In-Reply-To'))[0];
   if (inReplyTo) email.inReplyTo = inReplyTo;
-  if (bodyPlain !== undefined) email.text = bodyPlain;
-  if (html.length > 0) email.html = html.join('\n');
+  if (bodyPlain !== undefined) email.text = cut(bodyPlain, email);
+  if (html.length > 0) email.html = cut(html.join('\n'), email);
   const sender = senderFrom(form.text('from'), header('From'), form.text('sender'));
   email.from = sender.externalId;
   return {
@@ -217,8 +269,8 @@ async function readMimeVariant(part: FormPart, form: FormFields): Promise<EmailC
   };
   const inReplyTo = extractMessageIds(mail.inReplyTo)[0];
   if (inReplyTo) email.inReplyTo = inReplyTo;
-  if (mail.text !== undefined) email.text = mail.text;
-  if (typeof mail.html === 'string') email.html = mail.html;
+  if (mail.text !== undefined) email.text = cut(mail.text, email);
+  if (typeof mail.html === 'string') email.html = cut(mail.html, email);
   return {
     sender,
     text: mail.text,

@@ -4,13 +4,14 @@
  * https://developers.facebook.com/docs/messenger-platform/webhooks
  */
 import { verifyMetaSignature } from '../meta-signature.js';
-import { parseMetaMessaging } from '../meta-messaging/parse.js';
+import { parseMetaMessaging, routedMetaAccounts } from '../meta-messaging/parse.js';
 import { markSeen as markSeenOn, sendMetaMessage } from '../meta-messaging/send.js';
 import type { ChannelAdapter, ChannelCredentials, WebhookHeaders } from '../types.js';
 
 /** The Messenger adapter: X-Hub-Signature-256 verify, `entry[].messaging[]`/`standby[]` parse, Send API send. */
 export const messengerAdapter = {
   name: 'messenger',
+  routedAccounts: (rawBody: Buffer, _headers?: WebhookHeaders) => routedMetaAccounts(rawBody, 'messenger'),
   verify: (rawBody, headers, secret) => verifyMetaSignature(rawBody, headers['x-hub-signature-256'], secret),
   parse: (rawBody: Buffer, _headers?: WebhookHeaders) => parseMetaMessaging(rawBody, 'messenger'),
   send: (credentials, message) => sendMetaMessage('messenger', credentials, message),

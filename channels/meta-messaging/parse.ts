@@ -9,6 +9,7 @@
  * longer than 2^53 and arrive as JSON numbers.
  */
 import { idString, parseJsonKeepingIds } from '../json.js';
+import { accountsNamed, readMetaRouting } from '../meta-routing.js';
 import type { InboundContentType, InboundEvent, InboundMedia, InboundMessage, InboundStatus } from '../types.js';
 
 /** The two channels that speak the Messenger Platform webhook format. */
@@ -31,6 +32,11 @@ function toIso(value: unknown): string | undefined {
   const ms = n < 1e12 ? n * 1000 : n;
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** The accounts (Page or Instagram account ids, `entry[].id`) a body names, read before it is verified. */
+export async function routedMetaAccounts(rawBody: Buffer, channel: MetaMessagingChannel): Promise<string[]> {
+  return accountsNamed(channel, await readMetaRouting(rawBody));
 }
 
 /** Parses a verified Messenger (`object: "page"`) or Instagram (`object: "instagram"`) webhook body. */

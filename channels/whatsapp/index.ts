@@ -3,6 +3,7 @@
  * field "messages") and send (POST /{phone_number_id}/messages), plus the helpers the routes and
  * the send path need around them.
  */
+import { accountsNamed, readMetaRouting } from '../meta-routing.js';
 import type { ChannelAdapter, WebhookHeaders } from '../types.js';
 import { parseWhatsappWebhook } from './parse.js';
 import { sendWhatsappMessage } from './send.js';
@@ -32,6 +33,7 @@ export function isInsideCustomerServiceWindow(lastInboundAt: Date | null, now: D
 /** The WhatsApp Cloud API adapter. */
 export const whatsappAdapter = {
   name: 'whatsapp',
+  routedAccounts: async (rawBody: Buffer, _headers?: WebhookHeaders) => accountsNamed('whatsapp', await readMetaRouting(rawBody)),
   verify: (rawBody, headers, secret) => verifyWhatsappWebhook(rawBody, headers, secret),
   parse: (rawBody: Buffer, _headers?: WebhookHeaders) => parseWhatsappWebhook(rawBody),
   send: (credentials, message) => sendWhatsappMessage(credentials, message),

@@ -3,12 +3,16 @@
  * acknowledge, then process it — resolve the receiving account's tenant, the contact, the live
  * conversation — and hand each message or status to the conversation's actor. Processing is
  * idempotent (natural ids everywhere), so the recovery pass may safely run it again.
+ *
+ * Before verification only the receiving accounts are read (each adapter's bounded, linear
+ * `routedAccounts`), to choose the secrets to try; the full parse runs on verified bytes. Each
+ * event is then processed only for an account its signers speak for (webhook-signers.ts).
  */
 import { createHash } from 'node:crypto';
 import { adapterFor } from '../../channels/index.js';
 import type { ChannelName, InboundEvent, InboundMessage, InboundStatus, WebhookHeaders } from '../../channels/types.js';
 import { askConversation } from '../../actors/conversation/index.js';
-import { AppError, UnauthorizedError, ValidationError } from '../errors.js';
+import { AppError, ValidationError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import { naturalId } from '../ids.js';
 import { logger } from '../logger.js';
@@ -17,9 +21,12 @@ import { slotConversationId } from '../models/conversation.js';
 import { findMessageRef } from '../models/message.js';
 import {
   dueWebhookEvents,
+  findWebhookEventState,
   insertWebhookEvent,
   leaseWebhookEvent,
   recordWebhookAttempts,
+  reopenWebhookEvent,
+  type SignedBy,
   type WebhookAttempt,
   type WebhookEvent,
   type WebhookEventStatus,
@@ -27,9 +34,11 @@ import {
 import { resolveContact } from './contact-resolution.js';
 import { requestAutoAssignment } from './auto-assignment.js';
 import { liveConversationId, slotId } from './conversation-opening.js';
-import { mediaUrlForProviderMedia } from './media.js';
+import { mediaUrlForProviderMedia, storeInboundAttachment } from './media.js';
 import { resolveAccountCached } from './account-cache.js';
-import { appSecretOf, type ResolvedAccount } from './integration-accounts.js';
+import type { ResolvedAccount } from './integration-accounts.js';
+import { placeRawBody, rawBodyOf } from './webhook-bodies.js';
+import { SIGNED_BY_NOBODY, speaksFor, verifySigners } from './webhook-signers.js';
 import { appContext } from '../context.js';
 
 /** What the webhook route answers once the delivery is durable. */
@@ -51,60 +60,74 @@ export interface Delivery {
   accounts?: Map<string, ResolvedAccount | null>;
 }
 
+const messageOf = (err: unknown) => (err as Error).message;
+
 /**
  * Verifies and stores one delivery; processing starts after the caller has answered. The
  * signing secret may be the tenant's own (an integration's app secret), so the receiving
- * accounts are read from the body first — only to choose the key; nothing is trusted until a
- * key verifies the raw bytes.
+ * accounts are read from the body first (`routed`, when the route already read them) — only
+ * to choose the keys; nothing is trusted, or parsed further, until a key verifies the raw bytes.
  */
-export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers: WebhookHeaders): Promise<Received> {
+export async function receiveWebhook(channel: ChannelName, raw: Buffer, headers: WebhookHeaders, routed?: string[]): Promise<Received> {
   const adapter = adapterFor(channel);
+  let named: string[];
+  try {
+    named = routed ?? (await adapter.routedAccounts(raw, headers));
+  } catch (err) {
+    throw ValidationError(`Invalid ${channel} webhook body: ${messageOf(err)}`);
+  }
+  const accounts = await resolveAccounts(channel, named);
+  const signedBy = await verifySigners(channel, raw, headers, accounts.values());
   let events: InboundEvent[];
   try {
     events = await adapter.parse(raw, headers);
   } catch (err) {
-    throw ValidationError(`Invalid ${channel} webhook body: ${(err as Error).message}`);
-  }
-  const accounts = await resolveAccounts(channel, events);
-  const secrets = candidateSecrets(channel, accounts);
-  if (secrets.length === 0) throw UnauthorizedError(`No webhook secret is configured for this ${channel} account`);
-  const results = secrets.map((s) => adapter.verify(raw, headers, s));
-  if (!results.some((r) => r.ok)) {
-    const reason = results.find((r): r is { ok: false; reason: string } => !r.ok)?.reason ?? 'signature mismatch';
-    throw UnauthorizedError(`Webhook signature rejected: ${reason}`);
+    throw ValidationError(`Invalid ${channel} webhook body: ${messageOf(err)}`);
   }
   const id = createHash('sha256').update(channel).update('\0').update(raw).digest('hex');
   const now = new Date();
+  const next = new Date(now.getTime() + appContext().config.webhooks.retryAfterMs);
   const stored: WebhookEvent = {
     _id: id,
     channel,
-    raw,
+    ...(await placeRawBody(id, raw)),
     content_type: headers['content-type'] ?? null,
+    signed_by: signedBy,
+    waiting_for: [],
     tenant_id: null,
     status: 'pending',
     attempts: 0,
     // The recovery pass leaves it to this process's worker until then.
-    next_attempt_at: new Date(now.getTime() + appContext().config.webhooks.retryAfterMs),
+    next_attempt_at: next,
     note: null,
     received_at: now,
     processed_at: null,
   };
-  if (!(await insertWebhookEvent(stored))) return { id, duplicate: true };
-  return { id, duplicate: false, delivery: { stored, events, accounts } };
+  if (await insertWebhookEvent(stored)) return { id, duplicate: false, delivery: { stored, events, accounts } };
+  const reopened = await reopenIfWaiting(channel, id, signedBy, accounts, next);
+  if (!reopened) return { id, duplicate: true };
+  return { id, duplicate: false, delivery: { stored: { ...reopened, raw: stored.raw }, events, accounts } };
 }
 
-/** The tenant and account of each provider account the events name (null for an unknown one). */
-async function resolveAccounts(channel: ChannelName, events: InboundEvent[]): Promise<Map<string, ResolvedAccount | null>> {
-  const ids = [...new Set(events.map((e) => e.accountExternalId))];
+/**
+ * A provider's retry of a delivery already finished: taken up again (once, of retries arriving
+ * together) when it was waiting for an account that is connected now; otherwise a duplicate.
+ */
+async function reopenIfWaiting(channel: ChannelName, id: string, signedBy: SignedBy, accounts: Map<string, ResolvedAccount | null>, next: Date): Promise<Omit<WebhookEvent, 'raw'> | null> {
+  const state = await findWebhookEventState(id);
+  const waiting = state?.waiting_for ?? [];
+  if (!state || state.status === 'pending' || waiting.length === 0) return null;
+  const now = await Promise.all(waiting.map((a) => (accounts.has(a) ? accounts.get(a) : resolveAccountCached(channel, a))));
+  if (!now.some(Boolean)) return null;
+  if (!(await reopenWebhookEvent(state, signedBy, next))) return null;
+  return { ...state, status: 'pending', signed_by: signedBy, next_attempt_at: next, note: null };
+}
+
+/** The tenant and account of each provider account named (null for an unknown one). */
+async function resolveAccounts(channel: ChannelName, named: string[]): Promise<Map<string, ResolvedAccount | null>> {
+  const ids = [...new Set(named)];
   const resolved = await Promise.all(ids.map((a) => resolveAccountCached(channel, a)));
   return new Map(ids.map((id, i) => [id, resolved[i] ?? null]));
-}
-
-function candidateSecrets(channel: ChannelName, accounts: Map<string, ResolvedAccount | null>): string[] {
-  const tenantSecrets = [...accounts.values()].map((r) => (r ? appSecretOf(r.tenantId, channel, r.integration) : null));
-  const { config } = appContext();
-  const platform = channel === 'email' ? config.email.webhookSecret : config.meta.appSecret;
-  return [...new Set([...tenantSecrets, platform].filter((s): s is string => Boolean(s)))];
 }
 
 // Waits between tries of a delivery that failed: long enough, summed (about an hour), to cover
@@ -114,30 +137,46 @@ const BACKOFF_MS = [5_000, 15_000, 45_000, 120_000, 300_000, 600_000, 1_200_000,
 /** Processes a stored delivery once and records the outcome; safe to run more than once. */
 export async function processWebhook({ stored, events: parsed, accounts }: Delivery): Promise<WebhookEventStatus> {
   let status: WebhookEventStatus = 'processed';
-  const notes: string[] = [];
+  const notes = new Set<string>();
+  const waiting = new Set<string>();
+  let skipped = 0;
   let tenantId: string | null = null;
+  const signedBy = stored.signed_by ?? SIGNED_BY_NOBODY;
   try {
-    const events = parsed ?? (await adapterFor(stored.channel).parse(bytesOf(stored.raw), { 'content-type': stored.content_type ?? undefined }));
+    const events = parsed ?? (await adapterFor(stored.channel).parse(await rawBodyOf(stored), { 'content-type': stored.content_type ?? undefined }));
     for (const event of events) {
-      const account = accounts?.has(event.accountExternalId) ? (accounts.get(event.accountExternalId) ?? null) : await resolveAccountCached(stored.channel, event.accountExternalId);
+      const name = event.accountExternalId;
+      const account = accounts?.has(name) ? (accounts.get(name) ?? null) : await resolveAccountCached(stored.channel, name);
+      const skip = (note: string) => {
+        skipped++;
+        notes.add(note);
+      };
       if (!account) {
-        // Meta keeps retrying anything but a 2xx; an account nobody connected is kept and skipped.
-        notes.push(`unknown ${stored.channel} account ${event.accountExternalId}`);
-        logger.warn({ channel: stored.channel, account: event.accountExternalId, webhook: stored._id }, 'webhook for an unknown account ignored');
+        // Meta keeps retrying anything but a 2xx; an account nobody connected is kept and skipped,
+        // and a retry after it is connected takes the delivery up again.
+        waiting.add(name);
+        skip(`unknown ${stored.channel} account ${name}`);
+        logger.warn({ channel: stored.channel, account: name, webhook: stored._id }, 'webhook for an unknown account ignored');
+        continue;
+      }
+      if (!speaksFor(signedBy, account.tenantId)) {
+        // Verified, but by another organization's secret: it may not touch this account.
+        skip(`${stored.channel} account ${name} belongs to an organization whose secret did not sign this delivery`);
+        logger.warn({ channel: stored.channel, account: name, webhook: stored._id }, 'webhook event for an account its signer does not own ignored');
         continue;
       }
       if (!account.enabled) {
-        notes.push(`${stored.channel} account ${event.accountExternalId} is disabled`);
+        skip(`${stored.channel} account ${name} is disabled`);
         continue;
       }
       tenantId = account.tenantId;
       if (event.kind === 'message') await processMessage(account, event);
       else await processStatus(account, event);
     }
-    if (events.length > 0 && notes.length === events.length) status = 'ignored';
+    if (events.length > 0 && skipped === events.length) status = 'ignored';
   } catch (err) {
     status = 'failed';
-    notes.push((err as AppError).message);
+    notes.add((err as AppError).message);
     logger.error({ err, webhook: stored._id }, 'webhook processing failed');
   }
   const retry = status === 'failed' ? BACKOFF_MS[stored.attempts] : undefined;
@@ -147,8 +186,9 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
       attempts: stored.attempts,
       set: {
         status: retry === undefined ? status : 'pending',
-        note: notes.join('; ') || null,
+        note: [...notes].join('; ') || null,
         tenant_id: tenantId,
+        waiting_for: [...waiting],
         next_attempt_at: new Date(Date.now() + (retry ?? 0)),
         processed_at: new Date(),
       },
@@ -162,11 +202,6 @@ const attemptRecords = new GroupCommit<WebhookAttempt, void>(async (_key, outcom
   await recordWebhookAttempts(outcomes);
   return outcomes.map(() => undefined);
 });
-
-/** The stored body as a Buffer (a lean read hands back BSON Binary). */
-function bytesOf(raw: Buffer | { buffer: Uint8Array }): Buffer {
-  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer);
-}
 
 async function processMessage(account: ResolvedAccount, m: InboundMessage): Promise<void> {
   const { tenantId } = account;
@@ -199,12 +234,20 @@ async function processMessage(account: ResolvedAccount, m: InboundMessage): Prom
   // A new customer conversation asks the tenant's auto-assigner for an agent (or waits in line).
   if (created && !m.isEcho) await requestAutoAssignment(tenantId, conversationId, null);
 }
-/** What the message carries besides text; provider media ids become our own /api/media URLs. */
+/**
+ * What the message carries besides text. Provider media ids become our own /api/media URLs;
+ * attachments that came inside the webhook (e-mail) are stored as media first and named by
+ * URL, so their bytes never enter the message, its events, a Redis publish or a socket frame.
+ */
 async function contentOf(tenantId: string, accountId: string, m: InboundMessage): Promise<Record<string, unknown>> {
   const { location, contacts, choice, reaction, email, unsupportedReason } = m;
   const media = m.media
     ? await Promise.all(
-        m.media.map(async (item) => {
+        m.media.map(async ({ bytes, ...item }, index) => {
+          if (bytes) {
+            const stored = await storeInboundAttachment(tenantId, m.channel, m.externalId, index, accountId, { bytes, mimeType: item.mimeType, filename: item.filename });
+            return { ...item, url: stored.url, mimeType: stored.contentType, filename: stored.filename, size: stored.size };
+          }
           if (!item.providerMediaId) return item;
           const details = { ...(item.mimeType ? { mimeType: item.mimeType } : {}), ...(item.filename ? { filename: item.filename } : {}) };
           return { ...item, url: await mediaUrlForProviderMedia(tenantId, m.channel, item.providerMediaId, accountId, details) };

@@ -271,10 +271,14 @@ export async function appSecretFor(tenantId: string, channel: ChannelName): Prom
 
 /** The same, from an integration already read (the webhook path resolved it with the account). */
 export function appSecretOf(tenantId: string, channel: ChannelName, integration: Integration | null): string | null {
+  return ownWebhookSecretOf(tenantId, channel, integration) ?? platformWebhookSecret(appContext().config, channel);
+}
+
+/** The integration's own app secret or signing key, decrypted; null when it relies on the platform's. */
+export function ownWebhookSecretOf(tenantId: string, channel: ChannelName, integration: Integration | null): string | null {
   const name = channel === 'email' ? 'webhook_signing_secret' : 'app_secret';
   const stored = integration?.secrets[name];
-  if (stored) return decryptSecret(stored, { context: integrationSecretContext(tenantId, channel, name) });
-  return platformWebhookSecret(appContext().config, channel);
+  return stored ? decryptSecret(stored, { context: integrationSecretContext(tenantId, channel, name) }) : null;
 }
 
 const sameText = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());

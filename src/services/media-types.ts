@@ -5,7 +5,7 @@
  * without magic numbers (plain text, CSV) are accepted when declared so and the bytes are text.
  */
 import { createReadStream } from 'node:fs';
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile, type FileTypeResult } from 'file-type';
 
 /** An accepted type and its file extensions, the first being the one we add when missing. */
 interface AcceptedType {
@@ -80,8 +80,16 @@ export type DetectedType = { ok: true; contentType: string } | { ok: false; dete
 
 /** Reads the file's type from its bytes and says whether it is accepted. */
 export async function detectMediaType(path: string, declaredType: string, filename: string): Promise<DetectedType> {
+  return judgeType(await fileTypeFromFile(path), () => createReadStream(path), declaredType, filename);
+}
+
+/** The same for bytes in memory (an attachment that arrived inside a webhook). */
+export async function detectBytesType(bytes: Buffer, declaredType: string, filename: string): Promise<DetectedType> {
+  return judgeType(await fileTypeFromBuffer(bytes), () => [bytes], declaredType, filename);
+}
+
+async function judgeType(found: FileTypeResult | undefined, chunks: () => AsyncIterable<unknown> | Iterable<unknown>, declaredType: string, filename: string): Promise<DetectedType> {
   const claimed = claimedType(declaredType, filename);
-  const found = await fileTypeFromFile(path);
   if (found) {
     if (found.mime === 'application/x-cfb') {
       return claimed && CFB_TYPES.has(claimed) ? { ok: true, contentType: claimed } : { ok: false, detected: found.mime };
@@ -89,20 +97,20 @@ export async function detectMediaType(path: string, declaredType: string, filena
     return byType.has(baseType(found.mime)) ? { ok: true, contentType: found.mime } : { ok: false, detected: found.mime };
   }
   if (claimed && TEXT_TYPES.has(claimed)) {
-    const text = await textEncoding(path);
+    const text = await textEncoding(chunks());
     if (text) return { ok: true, contentType: text === 'utf-8' ? `${claimed}; charset=utf-8` : claimed };
   }
   return { ok: false, detected: null };
 }
 
 /**
- * 'utf-8' when the file is UTF-8 text, 'other' for text in a legacy 8-bit encoding (Excel's
- * CSV export), null when it holds NUL or control characters no text file has.
+ * 'utf-8' when the bytes are UTF-8 text, 'other' for text in a legacy 8-bit encoding (Excel's
+ * CSV export), null when they hold NUL or control characters no text file has.
  */
-async function textEncoding(path: string): Promise<'utf-8' | 'other' | null> {
+async function textEncoding(chunks: AsyncIterable<unknown> | Iterable<unknown>): Promise<'utf-8' | 'other' | null> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let utf8 = true;
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of chunks) {
     const bytes = chunk as Buffer;
     // Tab, LF, VT, FF, CR and ESC are the only C0 controls text files carry.
     for (const b of bytes) if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0b && b !== 0x0c && b !== 0x0d && b !== 0x1b) return null;

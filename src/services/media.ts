@@ -1,6 +1,7 @@
 /**
- * Media: uploads by agents, and the provider's media that customers send (a WhatsApp media id),
- * fetched from the provider on first download and served from our storage after that.
+ * Media: uploads by agents, the provider's media that customers send (a WhatsApp media id),
+ * fetched from the provider on first download and served from our storage after that, and
+ * attachments that arrive inside a webhook (e-mail), stored before their message is.
  *
  * Bytes live in media storage under `<tenant>/<media id>/<safe filename>`; the media document
  * records which storage (local or S3) holds them, so POST /api/media/s3 can put a file in S3
@@ -22,7 +23,7 @@ import { mediaUrl } from '../presenters/media.js';
 import { createStorage, type MediaStorage } from '../storage/index.js';
 import type { Acting } from './agents.js';
 import { credentialsFor } from './integration-accounts.js';
-import { ACCEPTED_SUMMARY, detectMediaType, safeFilename, storageName } from './media-types.js';
+import { ACCEPTED_SUMMARY, detectBytesType, detectMediaType, safeFilename, storageName } from './media-types.js';
 
 /** A stored file's bytes. */
 export interface MediaBytes {
@@ -36,7 +37,7 @@ const storageUnavailable = (message: string) => new AppError(503, 'storage_unava
 const s3Storages = new WeakMap<Config, MediaStorage>();
 
 /** The storage for a driver: the configured one, or S3 from S3_* settings next to a local default; null when not configured. */
-function storageFor(driver: MediaStorageDriver): MediaStorage | null {
+export function storageFor(driver: MediaStorageDriver): MediaStorage | null {
   const { storage, config } = appContext();
   if (storage.driver === driver) return storage;
   if (driver !== 's3' || !config.s3) return null;
@@ -255,4 +256,65 @@ async function fetchAndStore(stale: Media): Promise<Media> {
     size: file.bytes.length,
     sha256: createHash('sha256').update(file.bytes).digest('hex'),
   });
+}
+
+// ---- attachments delivered inline -------------------------------------------------------------
+
+/** A file that arrived inside a webhook, as the channel described it. */
+export interface InlineAttachment {
+  bytes: Buffer;
+  mimeType?: string | undefined;
+  filename?: string | undefined;
+}
+
+/** Where an inline attachment was stored. */
+export interface StoredAttachment {
+  url: string;
+  contentType: string;
+  filename: string;
+  size: number;
+}
+
+/**
+ * Stores an attachment of inbound message `messageExternalId` (its `index`-th) in the configured
+ * storage and records it as tenant media, once: the id derives from the message and the place,
+ * so a retried delivery finds it stored. Its type is read from the bytes; one that is not an
+ * accepted type is kept as application/octet-stream, which downloads and never renders.
+ */
+export async function storeInboundAttachment(
+  tenantId: string,
+  channel: ChannelName,
+  messageExternalId: string,
+  index: number,
+  accountId: string,
+  file: InlineAttachment,
+): Promise<StoredAttachment> {
+  const id = naturalId('inline-attachment', tenantId, channel, messageExternalId, String(index));
+  const done = await media.findOwnedOrNull(tenantId, id);
+  if (done?.storage_key) return { url: mediaUrl(id), contentType: done.content_type ?? 'application/octet-stream', filename: done.filename ?? 'file', size: done.size ?? 0 };
+  const type = await detectBytesType(file.bytes, file.mimeType ?? '', file.filename ?? '');
+  const contentType = type.ok ? type.contentType : 'application/octet-stream';
+  const filename = safeFilename(file.filename ?? `attachment-${index + 1}`, contentType);
+  const storage = appContext().storage;
+  const key = storageKey(tenantId, id, filename);
+  await putBytes(storage, key, file.bytes, contentType, file.bytes.length);
+  try {
+    await media.insert({
+      _id: id,
+      tenant_id: tenantId,
+      storage_key: key,
+      storage: storage.driver,
+      filename,
+      content_type: contentType,
+      size: file.bytes.length,
+      sha256: createHash('sha256').update(file.bytes).digest('hex'),
+      source: 'provider',
+      provider: { channel, media_id: `${messageExternalId}/${index}`, account_id: accountId },
+      uploaded_by: null,
+    });
+  } catch (err) {
+    // A concurrent try stored the same bytes under the same key first.
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return { url: mediaUrl(id), contentType, filename, size: file.bytes.length };
 }

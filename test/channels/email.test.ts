@@ -159,8 +159,8 @@ describe('channels/email parse (Mailgun fully parsed fields)', () => {
       ['content-id-map', '{"<part1.04060802@client.example>": "attachment-1"}'],
     ]));
     expect(message.media).to.deep.equal([
-      { contentBase64: PIXEL.toString('base64'), mimeType: 'image/png', filename: 'pixel.png', size: PIXEL.length },
-      { contentBase64: notes.toString('base64'), mimeType: 'text/plain', filename: 'notes.txt', size: notes.length },
+      { bytes: PIXEL, mimeType: 'image/png', filename: 'pixel.png', size: PIXEL.length },
+      { bytes: notes, mimeType: 'text/plain', filename: 'notes.txt', size: notes.length },
     ]);
   });
 
@@ -269,7 +269,7 @@ describe('channels/email parse (raw MIME in body-mime)', () => {
     expect(message.text).to.equal(email?.text);
     expect(email?.html).to.equal(`<p>${CAFE}</p><p>La commande n°42 est arrivée abîmée.</p>`);
     expect(`${email?.text}${email?.html}${email?.subject}`).to.not.match(/[\u0080-\u009f\ufffd]/);
-    expect(message.media).to.deep.equal([{ contentBase64: PIXEL.toString('base64'), mimeType: 'image/png', filename: 'photo colis.png', size: PIXEL.length }]);
+    expect(message.media).to.deep.equal([{ bytes: PIXEL, mimeType: 'image/png', filename: 'photo colis.png', size: PIXEL.length }]);
   });
 
   it('keeps 8-bit MIME bytes exact when body-mime arrives url-encoded', async () => {
