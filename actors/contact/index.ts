@@ -32,8 +32,9 @@ async function applyEdit(id: string, msg: ContactMessage): Promise<ContactJson> 
   // Only the fields sent; another tenant's contact is a 404.
   const updated = await contacts.update(msg.tenantId, id, msg.set as Partial<Contact>);
   const json = presentContact(updated);
-  // Durable first, then announced; a contact is tenant-wide, not one conversation's.
-  await emitEvent(msg.tenantId, draftEvent(msg.tenantId, `contact:${id}:edit:${newId()}`, EVENTS.contactUpdated, json, { scope: 'tenant' }));
+  // Durable first, then announced; a contact is tenant-wide, not one conversation's, and only
+  // for those who may view contacts.
+  await emitEvent(msg.tenantId, draftEvent(msg.tenantId, `contact:${id}:edit:${newId()}`, EVENTS.contactUpdated, json, { scope: 'tenant', permission: 'contacts.view' }));
   return json;
 }
 

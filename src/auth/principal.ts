@@ -11,8 +11,9 @@ export interface Principal {
   via: 'jwt' | 'api_key';
   /** Set when `via` is 'api_key'. */
   apiKeyId?: string;
-  /** JWT id and expiry, for logout's revocation. */
+  /** The session token's id, for logout's revocation; set when `via` is 'jwt'. */
   jti?: string;
+  /** When the credential stops working (the token's exp, the key's expiry); absent for a key that never expires. */
   expiresAt?: Date;
   /** The super-admin acting as this user, if impersonating. */
   impersonatorId?: string;

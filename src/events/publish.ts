@@ -11,9 +11,10 @@ import type { Audience, EventDraft, EventType } from './types.js';
 
 /**
  * An event of the change identified by `changeKey`: the same change drafts the same id, so
- * appending it again after a crash or a retry stores nothing new.
+ * appending it again after a crash or a retry stores nothing new. Every event names its
+ * audience (src/realtime/visibility.ts decides from it), so none goes to everyone by default.
  */
-export function draftEvent(tenantId: string, changeKey: string, event: EventType, data: unknown, audience: Audience = { scope: 'tenant' }): EventDraft {
+export function draftEvent(tenantId: string, changeKey: string, event: EventType, data: unknown, audience: Audience): EventDraft {
   return { id: eventIdOf(tenantId, changeKey, event), event, data, audience };
 }
 

@@ -1,3 +1,5 @@
+import type { Permission } from '../auth/permissions.js';
+
 /**
  * Every domain event name, grouped by aggregate. They double as Socket.IO event names and
  * outgoing-webhook event types; string literals for event names appear nowhere else.
@@ -23,12 +25,19 @@ export const EVENTS = {
 export type EventType = (typeof EVENTS)[keyof typeof EVENTS];
 
 /**
- * Who may receive an event. Tenant-wide events go to every signed-in member; conversation
- * events only to those who may see that conversation (ARCHITECTURE: agents without
+ * Who may receive an event. Tenant-wide events go to every signed-in member, or only to holders
+ * of `permission`, the others receiving `reduced` instead when it is given; conversation events
+ * only to those who may see that conversation (ARCHITECTURE: agents without
  * conversations.view_all see their own and their divisions' conversations).
  */
 export type Audience =
-  | { scope: 'tenant' }
+  | {
+      scope: 'tenant';
+      /** What a member must hold to receive `data` (contact data needs contacts.view). */
+      permission?: Permission;
+      /** What members without `permission` receive instead (an agent's presence without the e-mail); absent, they receive nothing. */
+      reduced?: unknown;
+    }
   | {
       scope: 'conversation';
       conversationId: string;
@@ -72,4 +81,6 @@ export const NOTICES = {
   syncRequired: 'sync.required',
   replayDone: 'sync.done',
   typing: 'typing',
+  /** `{ reason }` just before the server closes a socket whose credential no longer authenticates. */
+  sessionEnded: 'session.ended',
 } as const;

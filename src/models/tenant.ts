@@ -55,9 +55,17 @@ const slugKind: UniqueKind = {
 export const insertTenant = (doc: Omit<Tenant, 'created_at' | 'updated_at'>) =>
   moveUnique(slugKind, PLATFORM_SCOPE, doc._id, null, doc.slug, async () => (await TenantModel.create(doc)).toObject() as Tenant);
 
-/** Sets fields on a tenant. The slug is left out: nothing renames one, and doing so would have to move its claim. */
-export const updateTenant = (id: string, set: Partial<Omit<Tenant, 'slug'>>) =>
+/**
+ * Sets fields on a tenant. The slug is left out: nothing renames one, and doing so would have to
+ * move its claim. So is the status: it changes through setTenantStatus (services/tenants.ts),
+ * which also ends or re-checks the organization's open sockets.
+ */
+export const updateTenant = (id: string, set: Partial<Omit<Tenant, 'slug' | 'status'>>) =>
   TenantModel.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after' }).lean<Tenant>().exec();
+
+/** Sets a tenant's status; only setTenantStatus calls it. */
+export const updateTenantStatus = (id: string, status: Tenant['status']) =>
+  TenantModel.findByIdAndUpdate(id, { $set: { status } }, { returnDocument: 'after' }).lean<Tenant>().exec();
 
 /** Removes a tenant and frees its slug (only used to undo a half-finished registration). */
 export async function deleteTenant(id: string): Promise<void> {

@@ -46,3 +46,11 @@ export function presentAgent(user: User, extras: AgentExtras): z.infer<typeof Ag
     updated_at: iso(user.updated_at) as string,
   };
 }
+
+/** An agent's presence, as members who may not view agents see `agent.status_changed`. */
+export const AgentPresenceBody = AgentBody.pick({ id: true, name: true, status: true, status_changed_at: true });
+
+/** Shapes an agent's presence from the full agent shape. */
+export function presentAgentPresence(agent: z.infer<typeof AgentBody>): z.infer<typeof AgentPresenceBody> {
+  return { id: agent.id, name: agent.name, status: agent.status, status_changed_at: agent.status_changed_at };
+}

@@ -11,6 +11,9 @@
  * seq — while live events wait in its buffer; then the buffer drains, skipping seqs already sent.
  * Rooms and the Redis adapter carry the ephemeral traffic between processes (typing indicators
  * in `conversation:<id>` rooms, which a client joins for a conversation it may see).
+ *
+ * What each socket may see follows its session as it changes (src/realtime/sessions.ts): the
+ * gateway hears session changes on Redis and re-checks the sockets they concern.
  */
 import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -22,14 +25,14 @@ import { InFlight } from '../in-flight.js';
 import { logger } from '../logger.js';
 import { readEventsAfter, readHead } from '../models/event.js';
 import { findVisibleConversation } from '../services/conversation-access.js';
-import { divisionIdsOf } from '../services/division-members.js';
+import { parseSessionChange, SESSIONS_CHANGED } from '../services/session-changes.js';
 import { authenticateToken } from '../services/tokens.js';
 import { RecentEvents } from './recent-events.js';
+import { SessionFollower, type FollowedSocket } from './sessions.js';
 import { TenantStream } from './tenant-stream.js';
-import { canReceive, type Viewer } from './visibility.js';
+import { dataFor, viewOf, type View, type Viewer } from './visibility.js';
 
-interface Connection extends Viewer {
-  socket: Socket;
+interface Connection extends FollowedSocket {
   lastSeq: number;
   replaying: boolean;
   buffer: DomainEvent[];
@@ -49,7 +52,7 @@ export interface RealtimeGateway {
   close(): Promise<void>;
 }
 
-const wirePayload = (e: DomainEvent) => ({ event: e.event, seq: e.seq, tenant_id: e.tenant_id, data: e.data });
+const wirePayload = (e: DomainEvent, view: View) => ({ event: e.event, seq: e.seq, tenant_id: e.tenant_id, data: dataFor(e, view) });
 
 /** Attaches Socket.IO to the HTTP server. */
 export async function attachRealtime(server: http.Server, redisUrl: string, replayLimit: number): Promise<RealtimeGateway> {
@@ -61,27 +64,30 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   const recent = new RecentEvents(replayLimit);
   /** Log reads in flight, by tenant and the seq they start after, shared by sockets resuming together. */
   const replays = new InFlight<DomainEvent[]>();
-  /** Division lookups in flight, shared by one user's sockets connecting together. */
-  const divisionReads = new InFlight<string[]>();
+  const sessions = new SessionFollower((tenantId) => rooms.get(tenantId)?.connections ?? []);
 
   const send = (c: Connection, e: DomainEvent) => {
     if (e.seq <= c.lastSeq) return;
     c.lastSeq = e.seq;
-    if (canReceive(c, e.audience)) c.socket.emit(e.event, wirePayload(e));
+    const view = viewOf(c, e.audience);
+    if (view) c.socket.emit(e.event, wirePayload(e, view));
   };
 
-  // Live fan-out encodes the packet once for every recipient in this process (a room per
-  // socket id), as a Socket.IO broadcast does, instead of once per socket.
+  // Live fan-out encodes the packet once for every recipient of each shape in this process (a
+  // room per socket id), as a Socket.IO broadcast does, instead of once per socket.
   const fanOut = (room: TenantRoom, e: DomainEvent) => {
-    const recipients: string[] = [];
+    const recipients: Record<View, string[]> = { full: [], reduced: [] };
     for (const c of room.connections) {
       if (c.replaying) c.buffer.push(e);
       else if (e.seq > c.lastSeq) {
         c.lastSeq = e.seq;
-        if (canReceive(c, e.audience)) recipients.push(c.socket.id);
+        const view = viewOf(c, e.audience);
+        if (view) recipients[view].push(c.socket.id);
       }
     }
-    if (recipients.length) io.local.to(recipients).emit(e.event, wirePayload(e));
+    for (const view of ['full', 'reduced'] as const) {
+      if (recipients[view].length) io.local.to(recipients[view]).emit(e.event, wirePayload(e, view));
+    }
   };
 
   await events.psubscribe('events:*');
@@ -90,6 +96,11 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     for (const e of batch) recent.add(e);
     const tenantId = batch[0]?.tenant_id;
     if (tenantId) rooms.get(tenantId)?.stream.push(batch);
+  });
+  await events.subscribe(SESSIONS_CHANGED);
+  events.on('message', (channel: string, text: string) => {
+    const change = channel === SESSIONS_CHANGED ? parseSessionChange(text) : null;
+    if (change) sessions.hear(change);
   });
 
   const roomOf = (tenantId: string): TenantRoom => {
@@ -106,6 +117,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     try {
       const token = tokenOf(socket);
       if (!token) throw new Error('Authentication required');
+      // Before authenticating: a session change heard from here on may not be in what it reads.
+      socket.data.sessionMark = sessions.mark();
       socket.data.principal = await authenticateToken(token);
       next();
     } catch (err) {
@@ -116,21 +129,33 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   io.on('connection', async (socket) => {
     const principal = socket.data.principal as Principal;
     const room = roomOf(principal.tenantId);
-    const conn: Connection = { socket, principal, divisionIds: new Set(), lastSeq: 0, replaying: true, buffer: [] };
-    // In the room before anything is read: every event handed on from now is buffered.
+    const conn: Connection = {
+      socket,
+      // Read from the handshake again, not kept in socket.data, which the adapter shares across processes.
+      token: tokenOf(socket) ?? '',
+      principal,
+      divisionIds: new Set(),
+      checking: Promise.resolve(),
+      expiry: null,
+      lastSeq: 0,
+      replaying: true,
+      buffer: [],
+    };
+    // In the room before anything is read: every event handed on from now is buffered, and
+    // every session change heard from now on finds it.
     room.connections.add(conn);
     socket.on('disconnect', () => {
+      sessions.unfollow(conn);
       room.connections.delete(conn);
       if (room.connections.size === 0 && rooms.get(principal.tenantId) === room) {
         room.stream.close();
         rooms.delete(principal.tenantId);
       }
     });
-    watchConversations(socket, principal);
+    watchConversations(conn);
     try {
-      const key = `${principal.tenantId}:${principal.userId}`;
-      conn.divisionIds = new Set(await divisionReads.run(key, () => divisionIdsOf(principal.tenantId, principal.userId)));
-      await socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`, ...[...conn.divisionIds].map((d) => `division:${d}`)]);
+      await socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`]);
+      await sessions.follow(conn, socket.data.sessionMark as number);
       await catchUp(conn, room, sinceOf(socket));
     } catch (err) {
       logger.error({ err }, 'realtime replay failed');
@@ -200,7 +225,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
  * `{ ok }` or `{ ok: false, error }`), and `typing` with `{ conversation_id, is_typing }`,
  * relayed to the conversation's other watchers on every process through the Redis adapter.
  */
-function watchConversations(socket: Socket, principal: Principal) {
+function watchConversations(conn: Viewer & { socket: Socket }) {
+  const { socket } = conn;
   const room = (id: string) => `conversation:${id}`;
   const idOf = (body: unknown) => {
     const id = (body as { conversation_id?: unknown } | null)?.conversation_id;
@@ -210,7 +236,7 @@ function watchConversations(socket: Socket, principal: Principal) {
     const id = idOf(body);
     try {
       if (!id) throw new Error('conversation_id must be a UUID');
-      await findVisibleConversation(principal, id);
+      await findVisibleConversation(conn.principal, id);
       await socket.join(room(id));
       ack?.({ ok: true });
     } catch (err) {
@@ -226,7 +252,7 @@ function watchConversations(socket: Socket, principal: Principal) {
     const id = idOf(body);
     if (!id || !socket.rooms.has(room(id))) return;
     const isTyping = (body as { is_typing?: unknown }).is_typing === true;
-    socket.to(room(id)).emit(NOTICES.typing, { conversation_id: id, agent_id: principal.userId, name: principal.userName, is_typing: isTyping });
+    socket.to(room(id)).emit(NOTICES.typing, { conversation_id: id, agent_id: conn.principal.userId, name: conn.principal.userName, is_typing: isTyping });
   });
 }
 

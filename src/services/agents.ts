@@ -10,17 +10,19 @@ import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, isDuplicateKey, StateError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
 import { apiKeys } from '../models/api-key.js';
+import { revokeUserSessions } from '../models/auth-session.js';
 import { divisions } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
-import { presentAgent, type AgentExtras } from '../presenters/agent.js';
+import { presentAgent, presentAgentPresence, type AgentExtras } from '../presenters/agent.js';
 import { draftEvent, emitEvent } from '../events/publish.js';
 import { serveAssignmentQueue } from './auto-assignment.js';
 import { EVENTS } from '../events/types.js';
 import { agentExtras, agentExtrasOf } from './agent-view.js';
 import { addMemberships, divisionIdsOf, memberIdsOf, removeAllOfAgent, removeMemberships } from './division-members.js';
 import { hashPassword } from './passwords.js';
+import { announceSessionChange } from './session-changes.js';
 import { containsText } from './text-match.js';
 
 /** A user with what its presentation needs. */
@@ -221,6 +223,14 @@ export async function updateAgent(cmd: UpdateAgent): Promise<AgentView> {
     }
   }
   if (divisionIds) await replaceDivisions(cmd.tenantId, cmd.id, divisionIds);
+  // A new password ends the agent's other sessions (the caller's own stays when it is theirs);
+  // a deactivation ends them all, so reactivating later does not revive old tokens.
+  if (cmd.password !== undefined || deactivating) {
+    const keep = !deactivating && target._id === cmd.principal.userId ? (cmd.principal.jti ?? null) : null;
+    await revokeUserSessions(cmd.tenantId, cmd.id, keep, new Date());
+  }
+  // Their open sockets take the new name, role, divisions or end, on every process.
+  if (Object.keys(set).length > 0 || divisionIds) await announceSessionChange({ tenantId: cmd.tenantId, userIds: [cmd.id] });
   // More room, another role or new divisions may let this agent take waiting conversations.
   if (cmd.maxConcurrentConversations !== undefined || role || cmd.isActive || divisionIds) await serveAssignmentQueue(cmd.tenantId);
   return getAgent(cmd.tenantId, cmd.id);
@@ -269,12 +279,17 @@ export async function deleteAgent(cmd: DeleteAgent): Promise<void> {
   }
   // Marked first, swept second: a concurrent membership add re-reads the agent afterwards.
   await sweepDeletedAgent(cmd.tenantId, target._id);
+  await announceSessionChange({ tenantId: cmd.tenantId, userIds: [target._id] });
 }
 
 async function sweepDeletedAgent(tenantId: string, userId: string): Promise<void> {
   const keys = await apiKeys.find({ tenant_id: tenantId, user_id: userId, revoked_at: null });
   const now = new Date();
-  await Promise.all([removeAllOfAgent(tenantId, userId), ...keys.map((k) => apiKeys.update(tenantId, k._id, { revoked_at: now }))]);
+  await Promise.all([
+    removeAllOfAgent(tenantId, userId),
+    revokeUserSessions(tenantId, userId, null, now),
+    ...keys.map((k) => apiKeys.update(tenantId, k._id, { revoked_at: now })),
+  ]);
 }
 
 /** Set an agent's presence. */
@@ -294,9 +309,11 @@ export async function setAgentStatus(cmd: SetAgentStatus): Promise<AgentView> {
   if (target.status === cmd.status) return getAgent(cmd.tenantId, cmd.id);
   await users.update(cmd.tenantId, cmd.id, { status: cmd.status, status_changed_at: new Date() });
   const view = await getAgent(cmd.tenantId, cmd.id);
-  // Supervisors' dashboards and auto-assignment follow presence live.
+  // Supervisors' dashboards and auto-assignment follow presence live; members who may not view
+  // agents see the presence only, without the e-mail and the rest of the agent.
   const json = presentAgent(view.user, view.extras);
-  await emitEvent(cmd.tenantId, draftEvent(cmd.tenantId, `agent:${target._id}:status:${json.status_changed_at ?? ''}`, EVENTS.agentStatusChanged, json));
+  const audience = { scope: 'tenant' as const, permission: 'agents.view' as const, reduced: presentAgentPresence(json) };
+  await emitEvent(cmd.tenantId, draftEvent(cmd.tenantId, `agent:${target._id}:status:${json.status_changed_at ?? ''}`, EVENTS.agentStatusChanged, json, audience));
   if (cmd.status === 'online') await serveAssignmentQueue(cmd.tenantId);
   return view;
 }

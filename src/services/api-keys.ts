@@ -11,6 +11,7 @@ import { apiKeys, type ApiKey } from '../models/api-key.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { users } from '../models/user.js';
 import { assertCanGrant } from './roles.js';
+import { announceSessionChange } from './session-changes.js';
 import { generateApiKey } from './tokens.js';
 
 /** List API keys. */
@@ -95,7 +96,7 @@ export interface RevokeApiKey {
 }
 
 /**
- * Revokes a key at once (authentication reads the key on every request). Another agent's key
+ * Revokes a key at once (authentication reads the key on every request; its sockets are told). Another agent's key
  * needs agents.manage and is otherwise a 404, like another tenant's; revoking a revoked key is a
  * 404 too, so each revocation is one activity entry.
  */
@@ -105,5 +106,8 @@ export async function revokeApiKey(cmd: RevokeApiKey): Promise<ApiKey> {
     throw NotFoundError('API key');
   }
   if (key.revoked_at) throw new AppError(404, 'not_found', 'API key has already been revoked');
-  return apiKeys.update(cmd.tenantId, key._id, { revoked_at: new Date() });
+  const revoked = await apiKeys.update(cmd.tenantId, key._id, { revoked_at: new Date() });
+  // Sockets opened with the key close too, on every process.
+  await announceSessionChange({ tenantId: cmd.tenantId, apiKeyId: key._id });
+  return revoked;
 }

@@ -10,7 +10,9 @@ import { findUsersByEmail, users, type User } from '../models/user.js';
 import { workingHours } from '../models/working-hours.js';
 import { recordActivity } from './activity-log.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
-import { issueToken, revokeToken, type IssuedToken } from './tokens.js';
+import { revokeAuthSession } from '../models/auth-session.js';
+import { announceSessionChange } from './session-changes.js';
+import { issueToken, type IssuedToken } from './tokens.js';
 import { createDefaultSchedule } from './working-hours-defaults.js';
 
 /** What a successful register or login returns. */
@@ -95,7 +97,7 @@ export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
       ip: cmd.origin.ip,
       userAgent: cmd.origin.userAgent,
     });
-    return { ...issueToken(user), user, tenant };
+    return { ...(await issueToken(user)), user, tenant };
   } catch (err) {
     // No multi-document transactions on every engine: undo by hand so nothing is half-written.
     // The repositories free the role-name and e-mail claims, deleteTenant the slug claim.
@@ -166,15 +168,25 @@ export async function login(cmd: Login): Promise<Session> {
   if (!tenant || tenant.status !== 'active') throw UnauthorizedError('This organization is suspended');
   const updated = await users.update(user.tenant_id, user._id, { last_login_at: new Date() });
   await recordActivity({ ...base, action: 'auth.login' });
-  return { ...issueToken(updated), user: updated, tenant };
+  return { ...(await issueToken(updated)), user: updated, tenant };
 }
 
-/** Ends the caller's session: the JWT is revoked until its expiry. */
+/** Ends the caller's session: its token stops working at once, its open sockets close. */
 export async function logout(principal: Principal): Promise<void> {
-  if (principal.via !== 'jwt' || !principal.jti || !principal.expiresAt) {
-    throw ValidationError('Only a session token can be logged out; revoke API keys with DELETE /api/api-keys/{id}');
-  }
-  await revokeToken(principal.jti, principal.expiresAt);
+  const jti = sessionTokenId(principal, 'Only a session token can be logged out; revoke API keys with DELETE /api/api-keys/{id}');
+  await endSession(principal.tenantId, jti);
+}
+
+/** The caller's session token id, or 400 with `message` for an API key. */
+function sessionTokenId(principal: Principal, message: string): string {
+  if (principal.via !== 'jwt' || !principal.jti) throw ValidationError(message);
+  return principal.jti;
+}
+
+/** Revokes one session (401 if it was revoked meanwhile) and closes its sockets everywhere. */
+async function endSession(tenantId: string, jti: string): Promise<void> {
+  if (!(await revokeAuthSession(tenantId, jti, new Date()))) throw UnauthorizedError('Token has been revoked');
+  await announceSessionChange({ tenantId, jti });
 }
 
 /** The caller's user and tenant. */
@@ -184,9 +196,13 @@ export async function currentProfile(principal: Principal): Promise<{ user: User
   return { user, tenant };
 }
 
-/** A fresh token for the caller's session (the old one stays valid until it expires). */
+/**
+ * Rotates the caller's session token: the one presented is revoked first (so two rotations of
+ * one token cannot both succeed), then a fresh session is opened for the same user.
+ */
 export async function refreshToken(principal: Principal): Promise<IssuedToken> {
-  if (principal.via !== 'jwt') throw ValidationError('API keys do not need refreshing');
+  const jti = sessionTokenId(principal, 'API keys do not need refreshing');
   const user = await users.findOwned(principal.tenantId, principal.userId);
+  await endSession(principal.tenantId, jti);
   return issueToken(user, principal.impersonatorId);
 }

@@ -11,6 +11,7 @@ import type { Page, Scoped } from '../models/repo.js';
 import { users } from '../models/user.js';
 import { agentViews, listAgents, requireLiveAgents, type Acting, type AgentView } from './agents.js';
 import { serveAssignmentQueue } from './auto-assignment.js';
+import { announceSessionChange } from './session-changes.js';
 import { containsText } from './text-match.js';
 import { addMemberships, memberCounts, memberIdsOf, removeAllOfDivision, removeMemberships } from './division-members.js';
 
@@ -119,6 +120,8 @@ export async function deleteDivision(cmd: DeleteDivision): Promise<Division> {
   const division = await divisions.findOwned(cmd.tenantId, cmd.id);
   await divisions.remove(cmd.tenantId, cmd.id);
   await Promise.all([removeAllOfDivision(cmd.tenantId, cmd.id), removeOverrideIfAny(cmd.tenantId, cmd.id)]);
+  // Its members' open sockets stop seeing its conversations.
+  await announceSessionChange({ tenantId: cmd.tenantId, divisionId: cmd.id });
   return division;
 }
 
@@ -166,6 +169,7 @@ export async function addDivisionAgents(cmd: ChangeDivisionAgents): Promise<Divi
   const ids = [...new Set(cmd.agentIds)];
   await requireLiveAgents(cmd.tenantId, ids, 'agent_ids');
   await addMemberships(cmd.tenantId, ids.map((userId) => ({ divisionId: division._id, userId })));
+  await announceSessionChange({ tenantId: cmd.tenantId, userIds: ids });
   // New members may take conversations waiting in this division.
   await serveAssignmentQueue(cmd.tenantId);
   // A division deleted meanwhile had its new memberships taken back; this then answers 404.
@@ -177,5 +181,7 @@ export async function removeDivisionAgents(cmd: ChangeDivisionAgents): Promise<D
   const division = await divisions.findOwned(cmd.tenantId, cmd.divisionId);
   const ids = [...new Set(cmd.agentIds)];
   await removeMemberships(cmd.tenantId, ids.map((userId) => ({ divisionId: division._id, userId })));
+  // Their open sockets stop receiving the division's conversations, on every process.
+  await announceSessionChange({ tenantId: cmd.tenantId, userIds: ids });
   return getDivision(cmd.tenantId, division._id);
 }

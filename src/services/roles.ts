@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, isDuplicateKey, StateError } from '../er
 import { newId } from '../ids.js';
 import { roles, type Role } from '../models/role.js';
 import { users } from '../models/user.js';
+import { announceSessionChange } from './session-changes.js';
 
 // The one role that must always hold every permission, so someone can always administer the tenant.
 const ADMIN_ROLE = 'admin';
@@ -141,6 +142,8 @@ export async function updateRole(cmd: UpdateRole): Promise<RoleWithCount> {
   if (cmd.permissions) set.permissions = inCatalogueOrder(cmd.permissions);
   try {
     const updated = await roles.update(cmd.tenantId, role._id, set);
+    // Holders' open sockets take the new permissions, on every process.
+    if (cmd.permissions) await announceSessionChange({ tenantId: cmd.tenantId, roleId: role._id });
     return { role: updated, agentCount: await users.count(holdersFilter(cmd.tenantId, role._id)) };
   } catch (err) {
     if (isDuplicateKey(err) && cmd.name !== undefined) throw nameTaken(cmd.name);

@@ -1,7 +1,9 @@
 /**
  * Credentials: JWTs for sessions and `osk_` API keys, resolved to the same Principal.
- * An API key reads `osk_<key id without dashes>_<secret>`, so authenticating it is one `_id`
- * lookup plus a constant-time hash comparison.
+ * A session token is good while its session document (`_id` = the token's jti) is live, so a
+ * revocation lasts in MongoDB; reading it runs beside the user and tenant reads, so it adds no
+ * round trip. An API key reads `osk_<key id without dashes>_<secret>`, so authenticating it is
+ * one `_id` lookup plus a constant-time hash comparison.
  */
 import { createHash, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -9,13 +11,13 @@ import type { Principal } from '../auth/principal.js';
 import { appContext } from '../context.js';
 import { UnauthorizedError } from '../errors.js';
 import { findApiKeyById, touchApiKey } from '../models/api-key.js';
+import { authSessions, type AuthSession } from '../models/auth-session.js';
 import { InFlight } from '../in-flight.js';
 import { roles, type Role } from '../models/role.js';
 import { users, type User } from '../models/user.js';
 import { findTenant, type Tenant } from '../models/tenant.js';
 
 const API_KEY_PREFIX = 'osk_';
-const revokedKey = (jti: string) => `auth:revoked:${jti}`;
 
 /** A signed session token. */
 export interface IssuedToken {
@@ -23,14 +25,16 @@ export interface IssuedToken {
   expires_at: string;
 }
 
-/** Signs a session JWT for the user. */
-export function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId?: string): IssuedToken {
+/** Opens a session for the user and signs its JWT. */
+export async function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId?: string): Promise<IssuedToken> {
   const { secret, ttlSeconds } = appContext().config.jwt;
   const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+  const jti = randomUUID();
+  await authSessions.insert({ _id: jti, tenant_id: user.tenant_id, user_id: user._id, expires_at: new Date(exp * 1000), revoked_at: null });
   const token = jwt.sign({ tid: user.tenant_id, ...(impersonatorId ? { imp: impersonatorId } : {}), exp }, secret, {
     algorithm: 'HS256',
     subject: user._id,
-    jwtid: randomUUID(),
+    jwtid: jti,
   });
   return { token, expires_at: new Date(exp * 1000).toISOString() };
 }
@@ -45,12 +49,6 @@ function verificationKey(secret: string): KeyObject {
   return verifier.key;
 }
 
-/** Revokes a session token until it would have expired anyway. */
-export async function revokeToken(jti: string, expiresAt: Date): Promise<void> {
-  const ttl = Math.max(1, expiresAt.getTime() - Date.now());
-  await appContext().redis.set(revokedKey(jti), '1', 'PX', ttl);
-}
-
 /** A new API key's secret text and what is stored of it. */
 export function generateApiKey(keyId: string): { key: string; prefix: string; secret_hash: string } {
   const secret = randomBytes(24).toString('base64url');
@@ -60,12 +58,15 @@ export function generateApiKey(keyId: string): { key: string; prefix: string; se
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** Resolves a bearer token (JWT or API key) to the caller, or throws 401. */
-export async function authenticateToken(token: string): Promise<Principal> {
-  return token.startsWith(API_KEY_PREFIX) ? authenticateApiKey(token) : authenticateJwt(token);
+/**
+ * Resolves a bearer token (JWT or API key) to the caller, or throws 401. `readsAfter` (a
+ * readMark) makes it read afresh what a concurrent authentication may have read before a change.
+ */
+export async function authenticateToken(token: string, readsAfter?: number): Promise<Principal> {
+  return token.startsWith(API_KEY_PREFIX) ? authenticateApiKey(token, readsAfter) : authenticateJwt(token, readsAfter);
 }
 
-async function authenticateJwt(token: string): Promise<Principal> {
+async function authenticateJwt(token: string, readsAfter?: number): Promise<Principal> {
   let claims: jwt.JwtPayload;
   try {
     claims = jwt.verify(token, verificationKey(appContext().config.jwt.secret), { algorithms: ['HS256'] }) as jwt.JwtPayload;
@@ -76,8 +77,11 @@ async function authenticateJwt(token: string): Promise<Principal> {
   if (typeof sub !== 'string' || typeof tid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
     throw UnauthorizedError('Invalid token');
   }
-  if (await appContext().redis.exists(revokedKey(jti))) throw UnauthorizedError('Token has been revoked');
-  const principal = await principalFor(tid, sub, 'jwt');
+  const [session, principal] = await Promise.all([
+    sessionReads.run(jti, () => authSessions.findOwnedOrNull(tid, jti), readsAfter),
+    principalFor(tid, sub, 'jwt', readsAfter),
+  ]);
+  if (!session || session.user_id !== sub || session.revoked_at) throw UnauthorizedError('Token has been revoked');
   return {
     ...principal,
     jti,
@@ -86,7 +90,7 @@ async function authenticateJwt(token: string): Promise<Principal> {
   };
 }
 
-async function authenticateApiKey(token: string): Promise<Principal> {
+async function authenticateApiKey(token: string, readsAfter?: number): Promise<Principal> {
   const match = /^osk_([0-9a-f]{32})_([A-Za-z0-9_-]{20,})$/.exec(token);
   if (!match) throw UnauthorizedError('Malformed API key');
   const [, hex, secret] = match as unknown as [string, string, string];
@@ -98,30 +102,31 @@ async function authenticateApiKey(token: string): Promise<Principal> {
   if (!key || !timingSafeEqual(given, stored)) throw UnauthorizedError('Invalid API key');
   if (key.revoked_at) throw UnauthorizedError('API key has been revoked');
   if (key.expires_at && key.expires_at.getTime() <= Date.now()) throw UnauthorizedError('API key has expired');
-  const principal = await principalFor(key.tenant_id, key.user_id, 'api_key');
+  const principal = await principalFor(key.tenant_id, key.user_id, 'api_key', readsAfter);
   void touchApiKey(key._id, new Date()).catch(() => undefined);
   const narrowed = key.permissions
     ? new Set([...principal.permissions].filter((p) => key.permissions?.includes(p)))
     : principal.permissions;
-  return { ...principal, permissions: narrowed, apiKeyId: key._id };
+  return { ...principal, permissions: narrowed, apiKeyId: key._id, ...(key.expires_at ? { expiresAt: key.expires_at } : {}) };
 }
 
-// Concurrent authentications of the same users, roles and tenant share their reads.
+// Concurrent authentications of the same sessions, users, roles and tenant share their reads.
+const sessionReads = new InFlight<AuthSession | null>();
 const userReads = new InFlight<User | null>();
 const tenantReads = new InFlight<Tenant | null>();
 const roleReads = new InFlight<Role | null>();
 
 /** Loads the user and role behind a credential; a deleted or deactivated user is 401. */
-async function principalFor(tenantId: string, userId: string, via: Principal['via']): Promise<Principal> {
+async function principalFor(tenantId: string, userId: string, via: Principal['via'], readsAfter?: number): Promise<Principal> {
   const [user, tenant] = await Promise.all([
-    userReads.run(`${tenantId}:${userId}`, () => users.findOwnedOrNull(tenantId, userId)),
-    tenantReads.run(tenantId, () => findTenant(tenantId)),
+    userReads.run(`${tenantId}:${userId}`, () => users.findOwnedOrNull(tenantId, userId), readsAfter),
+    tenantReads.run(tenantId, () => findTenant(tenantId), readsAfter),
   ]);
   if (!user || user.deleted_at || !user.is_active) {
     throw UnauthorizedError('Account is no longer active');
   }
   if (!tenant || tenant.status !== 'active') throw UnauthorizedError('Organization is suspended');
-  const role = await roleReads.run(`${tenantId}:${user.role_id}`, () => roles.findOwnedOrNull(tenantId, user.role_id));
+  const role = await roleReads.run(`${tenantId}:${user.role_id}`, () => roles.findOwnedOrNull(tenantId, user.role_id), readsAfter);
   return {
     tenantId,
     userId: user._id,

@@ -168,7 +168,7 @@ describe('POST /api/api-keys', () => {
   });
 
   it('answers 403 while impersonating', async () => {
-    const { token } = issueToken({ _id: s.userId, tenant_id: s.tenantId }, newId());
+    const { token } = await issueToken({ _id: s.userId, tenant_id: s.tenantId }, newId());
     const res = await api('POST', '/api/api-keys', { token, body: { name: 'left behind' } });
     expect(res.status).to.equal(403);
   });

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { newId } from '../../src/ids.js';
 import { activityLogs } from '../../src/models/activity-log.js';
 import { divisions } from '../../src/models/division.js';
-import { updateTenant } from '../../src/models/tenant.js';
+import { setTenantStatus } from '../../src/services/tenants.js';
 import { api } from '../support/http.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
@@ -571,7 +571,7 @@ describe('GET /api/working-hours/status', () => {
 
   it('answers 404 for a suspended tenant', async () => {
     const gone = await createSession();
-    await updateTenant(gone.tenantId, { status: 'suspended' });
+    await setTenantStatus({ tenantId: gone.tenantId, status: 'suspended' });
     expect((await api('GET', `/api/working-hours/status?tenant=${gone.tenantSlug}`)).status).to.equal(404);
   });
 });

@@ -196,7 +196,22 @@ describe('POST /api/webhooks/meta (WhatsApp)', () => {
     const raw = Buffer.from(textWebhook(wa.phoneNumberId, from, wamid, 'stored before the crash'));
     // Exactly what receiveWebhook leaves behind when the process dies right after storing.
     const receivedAt = new Date(Date.now() - 60_000);
-    await insertWebhookEvent({ _id: `crash-${digits(12)}`, channel: 'whatsapp', raw, content_type: 'application/json', tenant_id: null, status: 'pending', attempts: 0, next_attempt_at: receivedAt, note: null, received_at: receivedAt, processed_at: null });
+    await insertWebhookEvent({
+      _id: `crash-${digits(12)}`,
+      channel: 'whatsapp',
+      raw,
+      raw_storage: null,
+      content_type: 'application/json',
+      signed_by: { platform: false, tenants: [s.tenantId] },
+      waiting_for: [],
+      tenant_id: null,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: receivedAt,
+      note: null,
+      received_at: receivedAt,
+      processed_at: null,
+    });
     const restarted = await startServerProcess(testServerEnv());
     try {
       const m = await until(() => findFirst(messages, { tenant_id: s.tenantId, external_id: wamid }), 'the recovered message', 20000);

@@ -105,7 +105,7 @@ export const authRoutes: RouteGroup = {
       method: 'post',
       path: '/api/auth/logout',
       summary: 'Logout (clears cookie)',
-      description: 'Revokes the session token (it stops working at once, in every process) and clears the cookie.',
+      description: 'Revokes the session token (it stops working at once, in every process, and sockets opened with it close) and clears the cookie.',
       access: 'authenticated',
       response: MessageBody,
       audit: { action: 'auth.logout', resource: 'agent', target: () => null },
@@ -119,6 +119,8 @@ export const authRoutes: RouteGroup = {
       method: 'get',
       path: '/api/auth/token',
       summary: 'Issue a fresh JWT for the current session',
+      description:
+        'Rotates the session token: the token presented is revoked (it stops working at once, in every process, and sockets opened with it close) and a new one is returned and set as the cookie. API keys answer 400.',
       access: 'authenticated',
       response: TokenBody,
       handler: async ({ principal, ctx }) => {
