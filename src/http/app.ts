@@ -4,7 +4,9 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Config } from '../config.js';
 import { docsRouter } from './docs.js';
 import { renderErrors } from './middleware/errors.js';
+import { answerOtherMethods } from './middleware/methods.js';
 import { rawBodyFor } from './middleware/raw-body.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { mountRoutes } from './mount.js';
 import { buildOpenApi } from './openapi.js';
 import { apiGroups } from './routes/index.js';
@@ -19,11 +21,9 @@ export function createApp(config: Config): Koa {
   });
   const docs = docsRouter();
 
+  app.use(securityHeaders);
   app.use(renderErrors);
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    await next();
-  });
+  app.use(answerOtherMethods([api, docs]));
   app.use(rawBodyFor('/api/webhooks/', config.webhookBodyLimitKb * 1024));
   const parseBody = koaBody({
     jsonLimit: `${config.bodyLimitKb}kb`,
@@ -37,7 +37,7 @@ export function createApp(config: Config): Koa {
   // Webhook bodies were already read raw by rawBodyFor.
   app.use((ctx, next) => (ctx.state.rawBody ? next() : parseBody(ctx, next)));
 
-  app.use(api.routes()).use(api.allowedMethods({ throw: false }));
+  app.use(api.routes());
   app.use(docs.routes());
   // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.
   app.silent = true;

@@ -1,0 +1,35 @@
+/**
+ * A method no route of a known path takes answers 405 with the `Allow` header (OPTIONS answers
+ * 204 with it), whether or not any route uses that method elsewhere: @koa/router's own
+ * allowedMethods answers 501 for a method it never registered (TRACE, CONNECT), which tells a
+ * client the server cannot do something the path simply does not take.
+ */
+import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+
+/** The methods the routers' routes take on `path`, HEAD with GET; empty for an unknown path. */
+function allowedOn(routers: Router[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const router of routers) {
+    for (const layer of router.match(path, 'GET').path) for (const m of layer.methods) methods.add(m);
+  }
+  if (methods.size > 0) methods.add('OPTIONS');
+  return [...methods];
+}
+
+/** Koa middleware, placed before the routers, answering what they left unanswered for a known path. */
+export function answerOtherMethods(routers: Router[]) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    await next();
+    if (ctx.status !== 404 || ctx.body !== undefined) return;
+    const allowed = allowedOn(routers, ctx.path);
+    if (allowed.length === 0) return;
+    ctx.set('Allow', allowed.join(', '));
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      return;
+    }
+    ctx.status = 405;
+    ctx.body = { message: `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allowed.join(', ')}`, code: 'method_not_allowed' };
+  };
+}
