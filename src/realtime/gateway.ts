@@ -42,7 +42,7 @@ interface Connection extends FollowedSocket {
 interface TenantRoom {
   connections: Set<Connection>;
   stream: TenantStream;
-  /** The log's end when the first of these sockets connected, read once for all of them. */
+  /** The log's end when the first of these sockets connected, read once for all of them; the stream starts there. */
   head: Promise<number> | null;
 }
 
@@ -167,20 +167,32 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     socket.emit(NOTICES.replayDone, { seq: conn.lastSeq });
   });
 
+  /**
+   * Starts the room's stream at the log's end, read once for all its sockets; every socket waits
+   * for it before reading what it missed, so the stream never starts past what they read.
+   */
+  const startStream = (room: TenantRoom, tenantId: string): Promise<number> =>
+    (room.head ??= readHead(tenantId).then(
+      (head) => {
+        room.stream.start(head);
+        return head;
+      },
+      (err: unknown) => {
+        room.head = null;
+        room.stream.startWithoutHead();
+        throw err;
+      },
+    ));
+
   async function catchUp(conn: Connection, room: TenantRoom, since: number | null) {
     const tenantId = conn.principal.tenantId;
+    const head = await startStream(room, tenantId);
     if (since === null) {
-      // A fresh client starts at the present: what this process has handed on, else the log's end
-      // (later events reach it live, buffered while it is set up). An event handed on while the
-      // end was being read came after the client connected, even if the read already saw it.
-      const head =
-        room.stream.position ??
-        (await (room.head ??= readHead(tenantId).catch((err: unknown) => {
-          room.head = null;
-          throw err;
-        })));
+      // A fresh client starts at the present: what this process has handed on (later events
+      // reach it live, buffered while it is set up). An event handed on while it was being set
+      // up came after the client connected.
       const firstBuffered = Math.min(...conn.buffer.map((e) => e.seq));
-      conn.lastSeq = Math.min(head, firstBuffered - 1);
+      conn.lastSeq = Math.min(room.stream.position ?? head, firstBuffered - 1);
       return;
     }
     conn.lastSeq = since;

@@ -4,6 +4,9 @@
  * can be lost (Redis dropped the connection); a socket that took seq N+1 before N would then
  * skip N for ever. So events wait here until their predecessors have arrived; a gap that stays
  * open for GAP_WAIT_MS is filled from the log, which has every committed seq.
+ *
+ * The stream starts at the log's end read when this process's first socket of the tenant
+ * connected, not at the first event it hears: that one may itself come after a lost publish.
  */
 import type { DomainEvent } from '../events/types.js';
 import { logger } from '../logger.js';
@@ -19,22 +22,41 @@ const MAX_FILLS = 20;
 
 /** Orders one tenant's events and fills gaps from the log. */
 export class TenantStream {
-  /** The last seq handed on; null until the first event arrives. */
+  /** The last seq handed on; null until the stream is started. */
   position: number | null = null;
   private readonly waiting = new Map<number, DomainEvent>();
   private timer: NodeJS.Timeout | null = null;
   private fills = 0;
   private closed = false;
+  // Without a head to start from (its read failed), the first event heard is trusted instead.
+  private startAtFirstHeard = false;
 
   constructor(
     private readonly tenantId: string,
     private readonly deliver: (e: DomainEvent) => void,
   ) {}
 
+  /**
+   * Starts handing on events after `head`, a seq the log had when the first socket connected
+   * (sockets catch up to it from the log themselves); those heard so far up to it are dropped.
+   */
+  start(head: number): void {
+    if (this.position !== null || this.closed) return;
+    this.position = head;
+    for (const seq of this.waiting.keys()) if (seq <= head) this.waiting.delete(seq);
+    this.release();
+  }
+
+  /** Starts at the first event heard, when the log's end could not be read (its sockets were told sync.required). */
+  startWithoutHead(): void {
+    this.startAtFirstHeard = true;
+    this.push([]);
+  }
+
   /** Takes published events; hands on every one whose predecessors have all been handed on. */
   push(events: DomainEvent[]): void {
     for (const e of events) if (this.position === null || e.seq > this.position) this.waiting.set(e.seq, e);
-    if (this.position === null && this.waiting.size > 0) this.position = Math.min(...this.waiting.keys()) - 1;
+    if (this.position === null && this.startAtFirstHeard && this.waiting.size > 0) this.position = Math.min(...this.waiting.keys()) - 1;
     this.release();
   }
 
