@@ -13,7 +13,7 @@ import { setAppContext } from './context.js';
 import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
-import { attachRealtime } from './realtime/gateway.js';
+import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { watchAccountChanges } from './services/account-cache.js';
 import { recoverDueWebhooks } from './services/inbound.js';
 import { WebhookWorker } from './services/webhook-worker.js';
@@ -24,6 +24,8 @@ import { createStorage } from './storage/index.js';
 export interface RunningServer {
   url: string;
   port: number;
+  /** Its Socket.IO gateway. */
+  realtime: RealtimeGateway;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    realtime,
     async close() {
       await jobs.stop();
       await realtime.close();

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../src/config.js';
+import type { RealtimeGateway } from '../src/realtime/gateway.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { startFakeGraph, type FakeGraph } from './support/fake-graph.js';
 
@@ -20,6 +21,12 @@ export function fakeGraph(): FakeGraph {
 
 /** The environment the test server runs with, for a second server process sharing its data. */
 export const testServerEnv = () => env;
+
+/** The running server's Socket.IO gateway (its census shows what it holds for sockets). */
+export function realtimeGateway(): RealtimeGateway {
+  if (!server) throw new Error('server not started');
+  return server.realtime;
+}
 
 /** The running server's base URL. */
 export function baseUrl(): string {

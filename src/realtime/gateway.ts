@@ -46,9 +46,31 @@ interface TenantRoom {
   head: Promise<number> | null;
 }
 
+/** What this process holds for sockets right now: every count falls back when sockets leave. */
+export interface GatewayCensus {
+  /** Handshakes whose middleware (authentication) is running. */
+  authenticating: number;
+  /** Connected sockets whose scope and replay are still being set up. */
+  settingUp: number;
+  /** Engine.IO connections open (one under each Socket.IO client). */
+  engineConnections: number;
+  /** Connected Socket.IO sockets. */
+  sockets: number;
+  /** Sockets whose session is followed and events delivered (every tenant's). */
+  followed: number;
+  /** Tenants with an event stream in this process. */
+  tenantStreams: number;
+  /** Armed credential-expiry timers. */
+  expiryTimers: number;
+  /** Socket ids that are members of any room. */
+  roomMembers: number;
+}
+
 /** The running gateway. */
 export interface RealtimeGateway {
   io: Server;
+  /** Counts of what the gateway holds, for checks that nothing outlives its socket. */
+  census(): GatewayCensus;
   close(): Promise<void>;
 }
 
@@ -65,6 +87,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   /** Log reads in flight, by tenant and the seq they start after, shared by sockets resuming together. */
   const replays = new InFlight<DomainEvent[]>();
   const sessions = new SessionFollower((tenantId) => rooms.get(tenantId)?.connections ?? []);
+  let authenticating = 0;
+  let settingUp = 0;
 
   const send = (c: Connection, e: DomainEvent) => {
     if (e.seq <= c.lastSeq) return;
@@ -114,6 +138,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   };
 
   io.use(async (socket, next) => {
+    authenticating++;
     try {
       const token = tokenOf(socket);
       if (!token) throw new Error('Authentication required');
@@ -123,6 +148,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       next();
     } catch (err) {
       next(new Error((err as Error).message || 'Authentication failed'));
+    } finally {
+      authenticating--;
     }
   });
 
@@ -153,6 +180,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       }
     });
     watchConversations(conn);
+    settingUp++;
     try {
       await socket.join([`tenant:${principal.tenantId}`, `agent:${principal.userId}`]);
       await sessions.follow(conn, socket.data.sessionMark as number);
@@ -160,6 +188,8 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     } catch (err) {
       logger.error({ err }, 'realtime replay failed');
       socket.emit(NOTICES.syncRequired, { reason: 'replay failed' });
+    } finally {
+      settingUp--;
     }
     conn.replaying = false;
     for (const e of conn.buffer.sort((a, b) => a.seq - b.seq)) send(conn, e);
@@ -221,6 +251,21 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
 
   return {
     io,
+    census() {
+      const nsp = io.of('/');
+      let followed = 0;
+      for (const room of rooms.values()) followed += room.connections.size;
+      return {
+        authenticating,
+        settingUp,
+        engineConnections: io.engine.clientsCount,
+        sockets: nsp.sockets.size,
+        followed,
+        tenantStreams: rooms.size,
+        expiryTimers: sessions.expiryTimers,
+        roomMembers: nsp.adapter.sids.size,
+      };
+    },
     async close() {
       for (const room of rooms.values()) room.stream.close();
       io.disconnectSockets(true);

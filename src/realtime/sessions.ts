@@ -41,6 +41,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class SessionFollower {
   private heard = 0;
   private readonly recent: SessionChange[] = [];
+  /** Sockets with an expiry timer armed (counted by the gateway's census). */
+  private readonly armed = new Set<FollowedSocket>();
   /** Division lookups in flight, shared by one user's sockets connecting or re-checked together. */
   private readonly divisionReads = new InFlight<string[]>();
 
@@ -74,8 +76,12 @@ export class SessionFollower {
 
   /** Stops following a socket that disconnected. */
   unfollow(s: FollowedSocket): void {
-    if (s.expiry) clearTimeout(s.expiry);
-    s.expiry = null;
+    this.disarm(s);
+  }
+
+  /** How many expiry timers are armed. */
+  get expiryTimers(): number {
+    return this.armed.size;
   }
 
   /** A change announced on Redis: re-checks every socket here that it concerns. */
@@ -125,13 +131,24 @@ export class SessionFollower {
   }
 
   private armExpiry(s: FollowedSocket): void {
-    if (s.expiry) clearTimeout(s.expiry);
-    s.expiry = null;
+    this.disarm(s);
     const at = s.principal.expiresAt?.getTime();
     // A socket gone before it was followed must not leave a timer behind.
     if (at === undefined || !s.socket.connected) return;
-    s.expiry = setTimeout(() => (Date.now() >= at ? endSession(s, 'Token has expired') : this.armExpiry(s)), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
+    const fire = () => {
+      this.disarm(s);
+      if (Date.now() >= at) endSession(s, 'Token has expired');
+      else this.armExpiry(s);
+    };
+    s.expiry = setTimeout(fire, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
     s.expiry.unref();
+    this.armed.add(s);
+  }
+
+  private disarm(s: FollowedSocket): void {
+    if (s.expiry) clearTimeout(s.expiry);
+    s.expiry = null;
+    this.armed.delete(s);
   }
 
   /** A refused credential ends the socket; anything else (the database away) drops its connection so the client reconnects and authenticates afresh. */
