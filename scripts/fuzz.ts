@@ -16,7 +16,7 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 
 const server = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-  env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.toString() },
+  env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.toString(), RATE_LIMIT_API_TOKEN: 'off' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const stop = () => server.kill('SIGTERM');

@@ -7,6 +7,15 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
+// `<count>/<seconds>` (at most count in any such window), or `off`.
+const rateLimit = z
+  .string()
+  .regex(/^(off|[1-9]\d{0,8}\/[1-9]\d{0,6})$/, 'must be <count>/<seconds> (e.g. 30/300) or off')
+  .transform((v): RateLimit | null => {
+    if (v === 'off') return null;
+    const [points, seconds] = v.split('/').map(Number) as [number, number];
+    return { points, seconds };
+  });
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -41,7 +50,38 @@ const EnvSchema = z.object({
   ACTOR_IDLE_MS: z.coerce.number().int().min(50).max(3600000).default(30000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WEBHOOK_RETRY_AFTER_MS: z.coerce.number().int().min(100).max(3600000).default(30000),
+  RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
+  RATE_LIMIT_LOGIN_EMAIL: rateLimit.prefault('10/300'),
+  RATE_LIMIT_REGISTER_IP: rateLimit.prefault('10/3600'),
+  RATE_LIMIT_REGISTER_EMAIL: rateLimit.prefault('3/3600'),
+  RATE_LIMIT_SOCKET_IP: rateLimit.prefault('120/60'),
+  RATE_LIMIT_WEBHOOK_SOURCE: rateLimit.prefault('12000/60'),
+  RATE_LIMIT_API_TOKEN: rateLimit.prefault('1200/60'),
 });
+
+/** At most `points` in any window of `seconds`. */
+export interface RateLimit {
+  points: number;
+  seconds: number;
+}
+
+/** What each abuse limit counts; null turns it off. */
+export interface RateLimits {
+  /** Login attempts per client IP. */
+  loginIp: RateLimit | null;
+  /** Login attempts per e-mail address, from any IP. */
+  loginEmail: RateLimit | null;
+  /** Registrations per client IP. */
+  registerIp: RateLimit | null;
+  /** Registrations per e-mail address. */
+  registerEmail: RateLimit | null;
+  /** Socket.IO handshakes per client IP. */
+  socketIp: RateLimit | null;
+  /** Webhook deliveries per source IP and provider. */
+  webhookSource: RateLimit | null;
+  /** Authenticated API requests per session token or API key. */
+  apiToken: RateLimit | null;
+}
 
 export type Config = {
   env: 'development' | 'test' | 'production';
@@ -77,6 +117,7 @@ export type Config = {
   email: { webhookSecret: string | null };
   /** 32-byte key for secrets at rest (integration tokens); derived from JWT_SECRET outside production. */
   encryptionKey: Buffer;
+  rateLimits: RateLimits;
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -146,5 +187,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKey: e.ENCRYPTION_KEY
       ? Buffer.from(e.ENCRYPTION_KEY, 'hex')
       : createHash('sha256').update(`omnistream-encryption:${jwtSecret}`).digest(),
+    rateLimits: {
+      loginIp: e.RATE_LIMIT_LOGIN_IP,
+      loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,
+      registerIp: e.RATE_LIMIT_REGISTER_IP,
+      registerEmail: e.RATE_LIMIT_REGISTER_EMAIL,
+      socketIp: e.RATE_LIMIT_SOCKET_IP,
+      webhookSource: e.RATE_LIMIT_WEBHOOK_SOURCE,
+      apiToken: e.RATE_LIMIT_API_TOKEN,
+    },
   };
 }

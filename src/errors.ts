@@ -50,7 +50,17 @@ export const ForbiddenError = (message = 'You do not have permission to do this'
 export const NotFoundError = (resource = 'Resource') => new AppError(404, 'not_found', `${resource} not found`);
 export const ConflictError = (message: string) => new AppError(409, 'conflict', message);
 export const StateError = (message: string) => new AppError(422, 'state_not_allowed', message);
-export const RateLimitError = (message = 'Too many requests') => new AppError(429, 'rate_limited', message);
+
+/** A 429: the caller used up a limit; `retryAfterSeconds` becomes the Retry-After header. */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'rate_limited', message);
+    this.name = 'RateLimitedError';
+  }
+}
 
 /** True for MongoDB's duplicate-key error, the signal that an `_id` or unique claim was lost. */
 export function isDuplicateKey(err: unknown): boolean {

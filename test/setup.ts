@@ -41,6 +41,9 @@ export function throwawayMongoUri(prefix = 'test'): string {
   return uri.toString();
 }
 
+/** Every RATE_LIMIT_* setting (src/config.ts). */
+export const RATE_LIMIT_VARIABLES = ['LOGIN_IP', 'LOGIN_EMAIL', 'REGISTER_IP', 'REGISTER_EMAIL', 'SOCKET_IP', 'WEBHOOK_SOURCE', 'API_TOKEN'].map((n) => `RATE_LIMIT_${n}`);
+
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(60000);
@@ -57,6 +60,8 @@ export const mochaHooks = {
       // Outbound Graph calls go to the local fake, never to Meta.
       META_GRAPH_URL: graph.url,
       META_GRAPH_VERSION: 'v21.0',
+      // Every test calls from 127.0.0.1; test/http/rate-limits.test.ts runs servers that limit.
+      ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, 'off'])),
     };
     const config = parseConfig({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' });
     server = await startServer(config);

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { assertNoFieldIssues, ForbiddenError, UnauthorizedError, ValidationError, type FieldIssue } from '../errors.js';
 import { recordActivity } from '../services/activity-log.js';
+import { consumeLimit } from '../services/rate-limits.js';
 import { authenticateToken } from '../services/tokens.js';
 import { appContext } from '../context.js';
 import type { RouteDef } from './route.js';
@@ -56,6 +57,8 @@ async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | nu
   const token = readToken(ctx);
   if (!token) throw UnauthorizedError();
   const principal = await authenticateToken(token);
+  // Per credential: a session's tokens share its jti's count, an API key its id's.
+  await consumeLimit('apiToken', principal.apiKeyId ?? principal.jti ?? principal.userId);
   if (def.access !== 'authenticated' && !principal.permissions.has(def.access)) {
     throw ForbiddenError(`Requires the ${def.access} permission`);
   }
@@ -68,6 +71,10 @@ function handle(def: RouteDef) {
     const params = parse(def.params, ctx.params, 'params') as Record<string, string>;
     const query = parse(def.query, ctx.query, 'query');
     const body = parse(def.body, ctx.request.body, 'body');
+    for (const { limit, key } of def.limits ?? []) {
+      const value = key({ ctx, body: body as never });
+      if (value !== null) await consumeLimit(limit, value);
+    }
     const result = await def.handler({ params, query, body, principal, ctx } as never);
     const [status, payload] = result instanceof HttpResult ? [result.status, result.body] : [def.status ?? 200, result];
     if (def.method !== 'get' && def.audit !== 'none' && principal) {

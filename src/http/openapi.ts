@@ -51,6 +51,9 @@ function operation(group: string, def: RouteDef) {
     if (def.access !== 'authenticated') responses[403] = errorResponse(`Caller lacks ${def.access}`);
   }
   if (def.params) responses[404] = errorResponse('Not found in the caller’s organization');
+  if (def.access !== 'public' || def.limits?.length) {
+    responses[429] = { ...errorResponse('Too many requests: a rate limit is used up'), headers: { 'Retry-After': { description: 'Seconds until the limit allows another call', schema: { type: 'integer' } } } };
+  }
   return {
     tags: [group],
     summary: def.summary,

@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Permission } from '../auth/permissions.js';
+import type { LimitName } from '../services/rate-limits.js';
 import type { HttpResult } from './result.js';
 
 /** Who may call: anyone, any signed-in caller, or holders of one permission. */
@@ -18,6 +19,12 @@ export interface AuditSpec<B> {
   resource: string;
   /** The affected resource's id; defaults to the `id` path parameter or the response's `id`. */
   target?: (input: { params: Record<string, string>; result: B }) => string | null;
+}
+
+/** An abuse limit a route counts each call against, keyed from the request (null: not counted). */
+export interface RouteLimit<B> {
+  limit: LimitName;
+  key(input: { ctx: Context; body: B }): string | null;
 }
 
 /** The validated input a handler receives. */
@@ -62,6 +69,11 @@ interface BaseRoute<
   produces?: string;
   /** Error statuses worth documenting besides 400/401/403/404 (413, 415, 503...). */
   errors?: Record<number, string>;
+  /**
+   * Limits counted before the handler runs, after the body is validated (429 + Retry-After);
+   * every authenticated route also counts the `apiToken` limit.
+   */
+  limits?: RouteLimit<Out<B>>[];
   handler(input: RouteInput<Out<P>, Out<Q>, Out<B>, A>): Promise<RouteResult<z.input<R>>>;
 }
 

@@ -20,11 +20,14 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import type { Principal } from '../auth/principal.js';
+import { appContext } from '../context.js';
+import { RateLimitedError } from '../errors.js';
 import { NOTICES, type DomainEvent } from '../events/types.js';
 import { InFlight } from '../in-flight.js';
 import { logger } from '../logger.js';
 import { readEventsAfter, readHead } from '../models/event.js';
 import { findVisibleConversation } from '../services/conversation-access.js';
+import { consumeLimit } from '../services/rate-limits.js';
 import { parseSessionChange, SESSIONS_CHANGED } from '../services/session-changes.js';
 import { authenticateToken } from '../services/tokens.js';
 import { RecentEvents } from './recent-events.js';
@@ -140,6 +143,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
   io.use(async (socket, next) => {
     authenticating++;
     try {
+      await consumeLimit('socketIp', clientAddressOf(socket));
       const token = tokenOf(socket);
       if (!token) throw new Error('Authentication required');
       // Before authenticating: a session change heard from here on may not be in what it reads.
@@ -147,7 +151,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       socket.data.principal = await authenticateToken(token);
       next();
     } catch (err) {
-      next(new Error((err as Error).message || 'Authentication failed'));
+      next(handshakeError(err));
     } finally {
       authenticating--;
     }
@@ -327,4 +331,18 @@ function sinceOf(socket: Socket): number | null {
   const since = (socket.handshake.auth as { since_seq?: unknown }).since_seq;
   const n = typeof since === 'string' ? Number(since) : since;
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** The client's address, as HTTP requests see it (behind the proxy production trusts, its X-Forwarded-For). */
+function clientAddressOf(socket: Socket): string {
+  const forwarded = appContext().config.env === 'production' ? socket.handshake.headers['x-forwarded-for'] : undefined;
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || socket.handshake.address;
+}
+
+/** The connect_error a refused handshake gets: its message, and for a used-up limit when to retry (`data`). */
+function handshakeError(err: unknown): Error {
+  const refused: Error & { data?: unknown } = new Error((err as Error).message || 'Authentication failed');
+  if (err instanceof RateLimitedError) refused.data = { code: err.code, retry_after: err.retryAfterSeconds };
+  return refused;
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
 import { BUILT_IN_ROLES } from '../auth/permissions.js';
+import { appContext } from '../context.js';
 import { AppError, ConflictError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
 import { naturalId, newId } from '../ids.js';
 import { roles, type Role } from '../models/role.js';
@@ -142,33 +143,62 @@ export interface Login {
   origin: RequestOrigin;
 }
 
-/** Checks the credentials and opens a session. Wrong e-mail and wrong password look the same. */
+/**
+ * Checks the credentials and opens a session. Nothing about the e-mail is told before a password
+ * matched: an unknown e-mail, a wrong password and an e-mail of several organizations each cost
+ * about one password comparison (the candidates' run in parallel; an unknown e-mail burns one at
+ * the configured cost) and get the same 401. "tenant_required" comes only when the password
+ * matched in more than one organization.
+ */
 export async function login(cmd: Login): Promise<Session> {
   let candidates = await findUsersByEmail(cmd.email);
   if (cmd.tenant) {
     const t = await findTenantByIdOrSlug(cmd.tenant);
     candidates = candidates.filter((u) => u.tenant_id === t?._id);
   }
-  if (candidates.length > 1) {
+  const matched = await usersMatching(candidates, cmd.password);
+  if (matched.length === 0) {
+    await Promise.all(candidates.map((u) => recordFailedLogin(u, cmd.origin)));
+    throw UnauthorizedError('Invalid e-mail or password');
+  }
+  if (matched.length > 1) {
     throw new AppError(400, 'tenant_required', 'This e-mail belongs to several organizations; pass "tenant" (id or slug)');
   }
-  const user = candidates[0];
-  if (!user) {
-    await burnPasswordCheck(cmd.password);
-    throw UnauthorizedError('Invalid e-mail or password');
-  }
-  const ok = await verifyPassword(cmd.password, user.password_hash);
-  const tenant = await findTenant(user.tenant_id);
-  const base = { tenantId: user.tenant_id, actor: { userId: user._id, userName: user.name }, resourceType: 'agent', resourceId: user._id, ip: cmd.origin.ip, userAgent: cmd.origin.userAgent };
-  if (!ok) {
-    await recordActivity({ ...base, action: 'auth.login_failed' });
-    throw UnauthorizedError('Invalid e-mail or password');
-  }
+  const user = matched[0] as User;
   if (!user.is_active) throw UnauthorizedError('This account is deactivated');
+  const tenant = await findTenant(user.tenant_id);
   if (!tenant || tenant.status !== 'active') throw UnauthorizedError('This organization is suspended');
   const updated = await users.update(user.tenant_id, user._id, { last_login_at: new Date() });
-  await recordActivity({ ...base, action: 'auth.login' });
+  await recordActivity({ ...loginActivity(user, cmd.origin), action: 'auth.login' });
   return { ...(await issueToken(updated)), user: updated, tenant };
+}
+
+/** The candidates whose password hash the password matches, all compared at once. */
+async function usersMatching(candidates: User[], password: string): Promise<User[]> {
+  if (candidates.length === 0) {
+    await burnPasswordCheck(password);
+    return [];
+  }
+  const ok = await Promise.all(candidates.map((u) => verifyPassword(password, u.password_hash)));
+  return candidates.filter((_, i) => ok[i]);
+}
+
+const loginActivity = (user: User, origin: RequestOrigin) => ({
+  tenantId: user.tenant_id,
+  actor: { userId: user._id, userName: user.name },
+  resourceType: 'agent',
+  resourceId: user._id,
+  ip: origin.ip,
+  userAgent: origin.userAgent,
+});
+
+// A guessing run against one account leaves one auth.login_failed row per this window, not one per guess.
+const FAILED_LOGIN_ROW_WINDOW_MS = 15 * 60_000;
+
+/** Records a failed login of `user` in its organization's activity log, at most once per window. */
+async function recordFailedLogin(user: User, origin: RequestOrigin): Promise<void> {
+  const first = await appContext().redis.set(`auth:login-failed-recorded:${user._id}`, '1', 'PX', FAILED_LOGIN_ROW_WINDOW_MS, 'NX');
+  if (first) await recordActivity({ ...loginActivity(user, origin), action: 'auth.login_failed' });
 }
 
 /** Ends the caller's session: its token stops working at once, its open sockets close. */

@@ -1,4 +1,5 @@
 /** Password hashing with bcrypt (bcryptjs: no native build step on fresh machines). */
+import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { appContext } from '../context.js';
 
@@ -9,8 +10,16 @@ export const hashPassword = (password: string): Promise<string> =>
 /** True when the password matches the hash. */
 export const verifyPassword = (password: string, hash: string): Promise<boolean> => bcrypt.compare(password, hash);
 
-// Compared against when the e-mail is unknown, so a miss costs as long as a wrong password.
-const DUMMY_HASH = '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.8ZbYQ0N1eTO2K3l5rHMeZ8M7M9n6';
+// Compared against when the e-mail is unknown, so a miss costs as long as a wrong password:
+// a hash of a random password at the configured cost, made once per cost.
+const dummyHashes = new Map<number, Promise<string>>();
+
+function dummyHash(): Promise<string> {
+  const rounds = appContext().config.passwordHashRounds;
+  let hash = dummyHashes.get(rounds);
+  if (!hash) dummyHashes.set(rounds, (hash = bcrypt.hash(randomBytes(16).toString('hex'), rounds)));
+  return hash;
+}
 
 /** Spends the time of one comparison, for unknown accounts. */
-export const burnPasswordCheck = (password: string): Promise<boolean> => bcrypt.compare(password, DUMMY_HASH);
+export const burnPasswordCheck = async (password: string): Promise<boolean> => bcrypt.compare(password, await dummyHash());

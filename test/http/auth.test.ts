@@ -129,6 +129,62 @@ describe('POST /api/auth/login', () => {
   });
 });
 
+describe('POST /api/auth/login does not reveal which e-mails exist', () => {
+  let s: TestSession;
+  let shared: TestSession;
+  const login = (email: string, password: string) => api('POST', '/api/auth/login', { body: { email, password } });
+
+  before(async () => {
+    s = await createSession();
+    // An e-mail in two organizations, the second with another password.
+    shared = await createSession();
+    await createSession({ email: shared.email, password: 'kata-sandi-lain' });
+  });
+
+  it('answers an unknown e-mail, a wrong password and a two-organization e-mail with a wrong password alike', async () => {
+    const answers = [await login(`nobody-${Date.now()}@example.test`, 'rahasia-123'), await login(s.email, 'tebakan-salah'), await login(shared.email, 'tebakan-salah')];
+    for (const res of answers) {
+      expect(res.status).to.equal(401);
+      expect(res.body).to.deep.equal({ message: 'Invalid e-mail or password', code: 'unauthorized' });
+    }
+  });
+
+  it('asks which organization only once the password matched in several, and logs into the one it matched', async () => {
+    const ambiguous = await createSession();
+    await createSession({ email: ambiguous.email, password: ambiguous.password });
+    expect((await login(ambiguous.email, ambiguous.password)).body.code).to.equal('tenant_required');
+    const one = await login(shared.email, shared.password);
+    expect(one.status).to.equal(200);
+    expect(one.body.tenant.id).to.equal(shared.tenantId);
+  });
+
+  it('spends about as long on an unknown e-mail as on a wrong password', async () => {
+    // Interleaved, medians: the gap between the two is what a guesser would measure. Before,
+    // an unknown e-mail was compared with a cost-10 hash while accounts use the configured cost.
+    const unknown: number[] = [];
+    const wrong: number[] = [];
+    const timed = async (into: number[], email: string) => {
+      const started = performance.now();
+      expect((await login(email, 'tebakan-salah')).status).to.equal(401);
+      into.push(performance.now() - started);
+    };
+    for (let i = 0; i < 11; i++) {
+      await timed(unknown, `nobody-${i}-${Date.now()}@example.test`);
+      await timed(wrong, s.email);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    expect(Math.abs(median(unknown) - median(wrong))).to.be.below(25);
+  });
+
+  it('writes one auth.login_failed row per account for a run of wrong guesses', async () => {
+    const target = await createSession();
+    for (let i = 0; i < 12; i++) expect((await login(target.email, `tebakan-${i}`)).status).to.equal(401);
+    const rows = await target.call('GET', '/api/activity-logs?action=auth.login_failed');
+    expect(rows.body.data).to.have.length(1);
+    expect(rows.body.data[0].resource_id).to.equal(target.userId);
+  });
+});
+
 describe('GET /api/auth/me', () => {
   let s: TestSession;
   before(async () => {

@@ -3,7 +3,7 @@
  * keep their status and message; anything else is a 500 whose message and stack stay in the log.
  */
 import type { Context, Next } from 'koa';
-import { AppError } from '../../errors.js';
+import { AppError, RateLimitedError } from '../../errors.js';
 import { logger } from '../../logger.js';
 
 const CLIENT_CODES: Record<number, string> = {
@@ -22,6 +22,7 @@ export async function renderErrors(ctx: Context, next: Next): Promise<void> {
     }
   } catch (err) {
     if (err instanceof AppError) {
+      if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
       ctx.status = err.status;
       ctx.body = { message: err.message, code: err.code, ...(err.details ? { details: err.details } : {}) };
       return;

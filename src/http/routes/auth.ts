@@ -40,6 +40,11 @@ async function presentSession(ctx: Context, s: Session) {
 
 const origin = (ctx: Context) => ({ ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null });
 
+// Counted per client IP and per e-mail (any IP), whatever the outcome: a guesser spreading
+// attempts over addresses still meets the e-mail's limit.
+const byIp = ({ ctx }: { ctx: Context }) => ctx.ip || null;
+const byEmail = ({ body }: { body: { email: string } }) => body.email.toLowerCase();
+
 /** The Auth group. */
 export const authRoutes: RouteGroup = {
   group: 'Auth',
@@ -53,6 +58,10 @@ export const authRoutes: RouteGroup = {
       body: RegisterBody,
       response: SessionBody,
       status: 201,
+      limits: [
+        { limit: 'registerIp', key: byIp },
+        { limit: 'registerEmail', key: byEmail },
+      ],
       audit: 'none', // the service records tenant.registered with the new admin as actor
       handler: async ({ body, ctx }) =>
         presentSession(
@@ -72,10 +81,15 @@ export const authRoutes: RouteGroup = {
       method: 'post',
       path: '/api/auth/login',
       summary: 'Login with email and password',
-      description: 'Sets an httpOnly session cookie and returns the same JWT for `Authorization: Bearer`.',
+      description:
+        'Sets an httpOnly session cookie and returns the same JWT for `Authorization: Bearer`. An unknown e-mail and a wrong password get the same 401 in about the same time; "tenant_required" (400) comes only after the password matched in several organizations. Attempts are limited per IP and per e-mail (429 with Retry-After).',
       access: 'public',
       body: LoginBody,
       response: SessionBody,
+      limits: [
+        { limit: 'loginIp', key: byIp },
+        { limit: 'loginEmail', key: byEmail },
+      ],
       audit: 'none', // the service records auth.login and auth.login_failed
       handler: async ({ body, ctx }) =>
         presentSession(

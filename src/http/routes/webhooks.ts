@@ -65,6 +65,8 @@ function delivery(path: string, summary: string, description: string, channelOf:
     description: `${description} The raw body is verified, stored and acknowledged within the request; processing follows. 401 for a missing or wrong signature, 400 for a body that cannot be read.`,
     access: 'public',
     response: ReceivedBody,
+    // Per endpoint and source address; checked before the signature, so floods cost no HMACs.
+    limits: [{ limit: 'webhookSource', key: ({ ctx }) => `${path}:${ctx.ip}` }],
     audit: 'none', // provider deliveries are not user actions; the raw delivery itself is kept
     handler: async ({ ctx }) => receive(ctx, channelOf(ctx.state.rawBody as Buffer)),
   });
