@@ -94,7 +94,7 @@ await attempt('server', async () => {
   const env = serverEnvironment({ mongodbUri: uri.toString(), redisUrl: REDIS_URL, graphUrl: graph.url, replayLimit: 100_000 });
   const server = await startServerProcess('server-1', env);
   try {
-    const ctx: BenchContext = { settings, env, db, server, tenant: await setUpTenant(server.url), baseline, rows };
+    const ctx: BenchContext = { settings, env, db, server, tenant: await setUpTenant(server.url, (id, token) => graph.grant(id, token)), baseline, rows };
     await measureServers(ctx);
   } finally {
     await server.stop();

@@ -14,10 +14,13 @@
  */
 import { forgetAccounts } from '../../src/services/account-cache.js';
 import type { ChannelName } from '../../channels/types.js';
-import { ConflictError, NotFoundError, StateError } from '../../src/errors.js';
+import { AppError, ConflictError, isDuplicateKey, NotFoundError, StateError } from '../../src/errors.js';
 import {
   integrationId,
+  integrationMissing,
   integrations,
+  moveInboundDomain,
+  releaseInboundDomain,
   saveIntegration,
   type Integration,
   type IntegrationSecretName,
@@ -110,7 +113,7 @@ async function upsertIntegration(tenantId: string, msg: UpsertIntegrationMessage
   }
   const secrets: IntegrationSecrets = { ...NEW_SECRETS, ...stored?.secrets };
   for (const [key, value] of Object.entries(msg.secrets) as [IntegrationSecretName, string | null][]) secrets[key] = value;
-  const doc = await saveIntegration(
+  const write = () => saveIntegration(
     {
       _id: id,
       tenant_id: tenantId,
@@ -124,6 +127,15 @@ async function upsertIntegration(tenantId: string, msg: UpsertIntegrationMessage
     },
     now,
   );
+  let doc: Integration;
+  try {
+    doc = await moveInboundDomain(tenantId, stored?.settings.inbound_domain ?? null, settings.inbound_domain ?? null, write);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    throw new AppError(409, 'conflict', 'This inbound domain is already the inbound domain of another organization', [
+      { in: 'body', field: 'settings.inbound_domain', message: 'belongs to another organization' },
+    ]);
+  }
   return { created: !stored, integration: await viewIntegration(tenantId, msg.channel, doc) };
 }
 
@@ -136,11 +148,14 @@ async function dropAccount(a: IntegrationAccount): Promise<void> {
 /** Deletes an integration with all its accounts and their routes. */
 async function removeIntegration(tenantId: string, msg: ChannelMessage): Promise<{ id: string; message: string }> {
   const id = integrationId(tenantId, msg.channel);
-  if (!(await integrations.findOwnedOrNull(tenantId, id))) throw NotFoundError(`${msg.channel} integration`);
+  const stored = await integrations.findOwnedOrNull(tenantId, id);
+  if (!stored) throw NotFoundError(`${msg.channel} integration`);
   const accounts = await integrationAccounts.find({ tenant_id: tenantId, channel: msg.channel });
   for (const a of accounts) await dropAccount(a);
   // The integration goes last, so an interrupted delete can simply be repeated.
   await integrations.remove(tenantId, id);
+  const domain = stored.settings.inbound_domain;
+  if (domain) await releaseInboundDomain(tenantId, domain);
   const n = accounts.length;
   return { id, message: `The ${msg.channel} integration and its ${n} account${n === 1 ? '' : 's'} were deleted` };
 }
@@ -213,15 +228,30 @@ function mergeSettings(stored: AccountSettings, patch: AccountSettingsPatch): Ac
 /** The integration an account belongs to; 422 when the channel is not set up. */
 async function requireIntegration(tenantId: string, channel: ChannelName): Promise<Integration> {
   const integration = await integrations.findOwnedOrNull(tenantId, integrationId(tenantId, channel));
-  if (!integration) {
-    throw StateError(`The ${channel} integration is not set up; create it with PUT /api/integrations/${channel} before adding accounts`);
-  }
+  if (!integration) throw integrationMissing(channel);
   return integration;
+}
+
+/**
+ * An inbound address is the tenant's own only at the tenant's inbound domain (one organization's
+ * per domain, claimed with it): anything else is a 422 naming `external_id`. Checked here, where
+ * the integration is read, so a concurrent change of the domain cannot slip between.
+ */
+function requireOwnDomain(integration: Integration, address: string): void {
+  const domain = integration.settings.inbound_domain?.toLowerCase();
+  const at = address.lastIndexOf('@');
+  const own = domain !== undefined && address.slice(at + 1).toLowerCase() === domain;
+  if (own) return;
+  const message = domain
+    ? `must be an address at this organization’s inbound domain ${domain}`
+    : 'needs this organization’s inbound domain: set settings.inbound_domain with PUT /api/integrations/email first';
+  throw new AppError(422, 'ownership_not_proven', `The e-mail address ${message}`, [{ in: 'body', field: 'external_id', message }]);
 }
 
 /** Adds an account: claim the provider account, store it, make it the default of an empty channel. */
 async function createAccount(tenantId: string, msg: CreateAccountMessage): Promise<IntegrationAccountJson> {
   const integration = await requireIntegration(tenantId, msg.channel);
+  if (msg.channel === 'email') requireOwnDomain(integration, msg.externalId);
   await claimRoute(tenantId, msg.channel, msg.externalId, msg.accountId);
   let account: IntegrationAccount;
   try {
@@ -253,6 +283,7 @@ async function updateAccount(tenantId: string, msg: UpdateAccountMessage): Promi
   if (msg.status !== undefined) set.status = msg.status;
   if (msg.settings) set.settings = mergeSettings(account.settings, msg.settings);
   const newExternalId = msg.externalId !== undefined && msg.externalId !== account.external_id ? msg.externalId : null;
+  if (newExternalId && account.channel === 'email') requireOwnDomain(await requireIntegration(tenantId, 'email'), newExternalId);
   if (newExternalId) {
     await claimRoute(tenantId, account.channel, newExternalId, account._id);
     set.external_id = newExternalId;

@@ -22,14 +22,17 @@ export interface BenchTenant {
 
 /**
  * Registers a tenant, enables WhatsApp (signed with the app-wide META_APP_SECRET) and connects
- * one phone number: everything through the public API, as a customer would.
+ * one phone number: everything through the public API, as a customer would. Connecting proves
+ * ownership with the Graph API, so `grant` tells the fake Graph API that the token controls the number.
  */
-export async function setUpTenant(baseUrl: string): Promise<BenchTenant> {
+export async function setUpTenant(baseUrl: string, grant: (id: string, token: string) => void): Promise<BenchTenant> {
   const email = `bench-${Date.now()}-${randomBytes(3).toString('hex')}@example.test`;
   const session = await call<{ token: string; tenant: { id: string } }>(baseUrl, 'POST', '/api/auth/register', { organization_name: 'Bench Co', name: 'Bench Admin', email, password: 'bench-password' });
   const phoneNumberId = `1${Date.now()}`;
   await call(baseUrl, 'PUT', '/api/integrations/whatsapp', {}, session.token);
-  await call(baseUrl, 'POST', '/api/integration-accounts', { channel: 'whatsapp', external_id: phoneNumberId, name: 'Bench line', access_token: `EAAG${randomBytes(20).toString('hex')}` }, session.token);
+  const accessToken = `EAAG${randomBytes(20).toString('hex')}`;
+  grant(phoneNumberId, accessToken);
+  await call(baseUrl, 'POST', '/api/integration-accounts', { channel: 'whatsapp', external_id: phoneNumberId, name: 'Bench line', access_token: accessToken }, session.token);
   return { token: session.token, tenantId: session.tenant.id, phoneNumberId };
 }
 

@@ -8,9 +8,11 @@
 import { model, Schema } from 'mongoose';
 import type { ChannelName } from '../../channels/types.js';
 import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { caseless, moveUnique, releaseUnique, type UniqueKind } from './unique-claim.js';
 
 /** Every channel, in the order lists show them. */
 export const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const satisfies readonly ChannelName[];
@@ -93,7 +95,34 @@ export async function verifyDigestInUse(channel: ChannelName, digest: string): P
 export const findIntegration = (tenantId: string, channel: ChannelName) =>
   IntegrationModel.findById(integrationId(tenantId, channel)).lean<Integration>().exec();
 
+/** The error for an account added to a channel whose integration is not set up (422). */
+export const integrationMissing = (channel: ChannelName) =>
+  new AppError(422, 'state_not_allowed', `The ${channel} integration is not set up; create it with PUT /api/integrations/${channel} before adding accounts`);
+
 /** The platform-wide webhook secret of a channel (META_APP_SECRET or EMAIL_WEBHOOK_SECRET), or null. */
 export function platformWebhookSecret(config: Config, channel: ChannelName): string | null {
   return channel === 'email' ? config.email.webhookSecret : config.meta.appSecret;
 }
+
+// Inbound domains are unique across the platform: mail for one domain reaches one organization.
+const DOMAIN_SCOPE = 'platform';
+
+const inboundDomainKind: UniqueKind = {
+  name: 'integration.inbound_domain',
+  normalize: caseless,
+  async holds(_scope, tenantId, key) {
+    const domain = (await findIntegration(tenantId, 'email'))?.settings.inbound_domain;
+    return typeof domain === 'string' && caseless(domain) === key;
+  },
+};
+
+/**
+ * Writes an e-mail integration whose `inbound_domain` goes from `from` to `to` (null: none),
+ * claiming `to` for the tenant first: rejects with 11000 when another organization holds it.
+ * The domain is what makes an inbound address the tenant's own (actors/tenant/integrations.ts).
+ */
+export const moveInboundDomain = <T>(tenantId: string, from: string | null, to: string | null, write: () => Promise<T>) =>
+  moveUnique(inboundDomainKind, DOMAIN_SCOPE, tenantId, from, to, write);
+
+/** Frees the tenant's inbound domain (its e-mail integration was deleted). */
+export const releaseInboundDomain = (tenantId: string, domain: string) => releaseUnique(inboundDomainKind, DOMAIN_SCOPE, domain, tenantId);

@@ -17,7 +17,7 @@ import { appContext } from '../context.js';
 import { decryptSecret, encryptSecret, secretDigest } from '../crypto/secrets.js';
 import { assertNoFieldIssues, BodyFieldError } from '../errors.js';
 import { newId } from '../ids.js';
-import { CHANNELS, findIntegration, META_CHANNELS, platformWebhookSecret, verifyDigestInUse, type Integration } from '../models/integration.js';
+import { CHANNELS, findIntegration, integrationMissing, META_CHANNELS, platformWebhookSecret, verifyDigestInUse, type Integration } from '../models/integration.js';
 import {
   ACCOUNT_FIELDS,
   findAccountById,
@@ -30,8 +30,10 @@ import {
 import type { Scoped } from '../models/repo.js';
 import { presentIntegrationAccount } from '../presenters/integration.js';
 import { presentPage } from '../presenters/page.js';
+import { proveMetaOwnership } from './account-ownership.js';
 import { defaultAccountIds, viewAccount, type IntegrationAccountJson } from './integration-views.js';
 import { integrationSecretContext } from './integrations.js';
+import { checkSmtpSettings, outboundPolicy } from './smtp-settings.js';
 
 /** Who acts, in which organization. */
 interface TenantCommand {
@@ -53,7 +55,7 @@ export interface AccountSettingsInput {
   page_id?: string | null | undefined;
   from_address?: string | null | undefined;
   from_name?: string | null | undefined;
-  smtp?: { host: string; port: number; secure?: boolean | undefined; user?: string | null | undefined; password?: string | null | undefined } | null | undefined;
+  smtp?: { host: string; port: number; secure?: boolean | undefined; starttls?: boolean | undefined; user?: string | null | undefined; password?: string | null | undefined } | null | undefined;
 }
 
 /** The encryption context of an account secret: a ciphertext only decrypts in its own place. */
@@ -99,9 +101,9 @@ function settingsPatch(accountId: string, input: AccountSettingsInput | undefine
   }
   if (input.smtp === null) patch.smtp = null;
   else if (input.smtp) {
-    const { host, port, secure, user, password } = input.smtp;
+    const { host, port, secure, starttls, user, password } = input.smtp;
     // Port 465 speaks TLS from the first byte; 587/25 upgrade with STARTTLS (RFC 8314).
-    const smtp: SmtpPatch = { host, port, secure: secure ?? port === 465, user: user ?? null };
+    const smtp: SmtpPatch = { host, port, secure: secure ?? port === 465, starttls: starttls ?? true, user: user ?? null };
     if (password !== undefined) {
       smtp.password = password === null ? null : encryptSecret(password, { context: accountSecretContext(accountId, 'smtp.password') });
     }
@@ -151,11 +153,20 @@ export interface CreateAccount extends TenantCommand {
 
 /**
  * Connects an account to a configured channel (422 otherwise). Claiming its provider id is
- * exactly-once across organizations: 409 when any organization, this one included, has it.
+ * exactly-once across organizations: 409 when any organization, this one included, has it;
+ * and it takes proof of ownership first (account-ownership.ts): 422 when the token does not
+ * control the Meta id, or the address is not at the organization's inbound domain.
  */
 export async function createAccount(cmd: CreateAccount): Promise<IntegrationAccountJson> {
   const externalId = normalizeExternalId(cmd.channel, cmd.externalId);
   checkFields(cmd.channel, cmd.accessToken, cmd.settings, true);
+  await checkSmtpSettings(cmd.settings?.smtp);
+  // checkFields made sure a Meta account comes with its token.
+  if (cmd.channel !== 'email' && cmd.accessToken !== undefined) {
+    // A channel not set up is refused before anything is asked of Meta (the actor checks again).
+    if (!(await findIntegration(cmd.tenantId, cmd.channel))) throw integrationMissing(cmd.channel);
+    await proveMetaOwnership(cmd.channel, externalId, cmd.accessToken);
+  }
   const accountId = newId();
   return askTenant(cmd.tenantId, 'integration_accounts.create', {
     accountId,
@@ -184,9 +195,17 @@ export interface UpdateAccount extends AccountCommand {
 export async function updateAccount(cmd: UpdateAccount): Promise<IntegrationAccountJson> {
   const account = await integrationAccounts.findOwned(cmd.tenantId, cmd.id);
   checkFields(account.channel, cmd.accessToken, cmd.settings, false);
+  await checkSmtpSettings(cmd.settings?.smtp);
+  const externalId = cmd.externalId === undefined ? undefined : normalizeExternalId(account.channel, cmd.externalId);
+  if (externalId !== undefined && externalId !== account.external_id && account.channel !== 'email') {
+    // Moving to another Meta id is a claim of it: the token the account will send with must control it.
+    const token = cmd.accessToken ?? (account.access_token ? decryptSecret(account.access_token, { context: accountSecretContext(account._id, 'access_token') }) : null);
+    if (token === null) throw issue('access_token', `is required to move a ${account.channel} account to another id`);
+    await proveMetaOwnership(account.channel, externalId, token);
+  }
   return askTenant(cmd.tenantId, 'integration_accounts.update', {
     accountId: account._id,
-    ...(cmd.externalId === undefined ? {} : { externalId: normalizeExternalId(account.channel, cmd.externalId) }),
+    ...(externalId === undefined ? {} : { externalId }),
     ...(cmd.name === undefined ? {} : { name: cmd.name }),
     ...(cmd.display === undefined ? {} : { display: cmd.display }),
     ...(cmd.accessToken === undefined ? {} : { accessToken: encryptToken(account._id, cmd.accessToken) }),
@@ -251,9 +270,11 @@ export function credentialsFor(account: IntegrationAccount, integration: Integra
     credentials.settings = {
       from: name ? `"${name.replace(/["\\]/g, '')}" <${address}>` : address,
       ...(smtp
-        ? { smtp: { host: smtp.host, port: smtp.port, secure: smtp.secure ?? smtp.port === 465, ...(smtp.user ? { user: smtp.user, pass: pass ?? '' } : {}) } }
+        ? { smtp: { host: smtp.host, port: smtp.port, secure: smtp.secure ?? smtp.port === 465, starttls: smtp.starttls ?? true, ...(smtp.user ? { user: smtp.user, pass: pass ?? '' } : {}) } }
         : {}),
     };
+    // The SMTP host is the tenant's: the send checks where it leads (src/net/outbound-guard.ts).
+    credentials.outbound = outboundPolicy();
   } else {
     credentials.settings = Object.fromEntries(ACCOUNT_FIELDS[account.channel].settings.map((k) => [k, s[k] ?? null]));
   }

@@ -7,13 +7,17 @@ import { activityLogs } from '../../src/models/activity-log.js';
 import { integrationId, integrations } from '../../src/models/integration.js';
 import { findAccountRoute, insertAccountRoute, integrationAccounts } from '../../src/models/integration-account.js';
 import { appSecretFor, credentialsFor, resolveAccount, verifyTokenMatches } from '../../src/services/integration-accounts.js';
+import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
+import { ownerToken } from '../support/meta-owner.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 
 /** A 17-digit Meta id: beyond 2^53, so it must stay a string end to end. */
 const metaId = () => `1${Array.from({ length: 16 }, () => randomInt(10)).join('')}`;
 const hex32 = () => Array.from({ length: 32 }, () => randomInt(16).toString(16)).join('');
 const token = () => `EAAG${newId().replace(/-/g, '')}`;
+/** An inbound domain no other organization of the run holds (one organization per domain), mixed case. */
+const inboundDomain = () => `Toko-${randomInt(1e9)}.Example`;
 
 async function configure(s: TestSession, channel: string, body: Record<string, unknown> = {}): Promise<any> {
   const res = await s.call('PUT', `/api/integrations/${channel}`, { body });
@@ -21,10 +25,12 @@ async function configure(s: TestSession, channel: string, body: Record<string, u
   return res.body;
 }
 
+/** Connects an account; a Meta account gets a token the fake Graph API says controls its id, unless `body` brings one. */
 async function addAccount(s: TestSession, body: Record<string, unknown> = {}): Promise<any> {
-  const res = await s.call('POST', '/api/integration-accounts', {
-    body: { channel: 'whatsapp', external_id: metaId(), name: 'Sales line', access_token: token(), ...body },
-  });
+  const full: Record<string, unknown> = { channel: 'whatsapp', external_id: metaId(), name: 'Sales line', ...body };
+  if (full.channel !== 'email' && !('access_token' in body)) full.access_token = ownerToken(String(full.external_id));
+  else if (typeof full.access_token === 'string') fakeGraph().grant(String(full.external_id), full.access_token);
+  const res = await s.call('POST', '/api/integration-accounts', { body: full });
   expect(res.status, JSON.stringify(res.body)).to.equal(201);
   return res.body;
 }
@@ -262,13 +268,16 @@ describe('GET /api/integration-accounts', () => {
   let s: TestSession;
   let other: TestSession;
   let accounts: any[];
+  let helpAddress: string;
   before(async () => {
     [s, other] = await Promise.all([createSession(), createSession()]);
-    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email'), configure(other, 'whatsapp')]);
+    const domain = inboundDomain();
+    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email', { settings: { inbound_domain: domain } }), configure(other, 'whatsapp')]);
+    helpAddress = `help@${domain.toLowerCase()}`;
     accounts = [];
     accounts.push(await addAccount(s, { name: 'first' }));
     accounts.push(await addAccount(s, { name: 'second', status: 'disabled' }));
-    accounts.push(await addAccount(s, { channel: 'email', external_id: 'Help@Toko.Example', name: 'third', access_token: undefined }));
+    accounts.push(await addAccount(s, { channel: 'email', external_id: helpAddress.toUpperCase(), name: 'third', access_token: undefined }));
     accounts.push(await addAccount(s, { name: 'fourth' }));
     await addAccount(other, { name: 'theirs' });
   });
@@ -287,7 +296,7 @@ describe('GET /api/integration-accounts', () => {
     expect(res.body.data[0]).to.have.all.keys(
       'id', 'channel', 'external_id', 'name', 'display', 'status', 'is_default', 'has_access_token', 'settings', 'created_at', 'updated_at',
     );
-    expect(res.body.data[2].external_id).to.equal('help@toko.example');
+    expect(res.body.data[2].external_id).to.equal(helpAddress);
     expect(JSON.stringify(res.body)).not.to.match(/EAAG|"access_token"/);
   });
 
@@ -317,9 +326,11 @@ describe('GET /api/integration-accounts', () => {
 describe('POST /api/integration-accounts', () => {
   let s: TestSession;
   let other: TestSession;
+  const domain = inboundDomain();
+  const support = `support@${domain.toLowerCase()}`;
   before(async () => {
     [s, other] = await Promise.all([createSession(), createSession()]);
-    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email', { settings: { from_name: 'Toko' } }), configure(other, 'whatsapp')]);
+    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email', { settings: { from_name: 'Toko', inbound_domain: domain } }), configure(other, 'whatsapp')]);
   });
   itChecksAccess('POST', () => '/api/integration-accounts', 'integrations.manage', () => s, {
     body: { channel: 'whatsapp', external_id: '123', name: 'x', access_token: token() },
@@ -328,6 +339,7 @@ describe('POST /api/integration-accounts', () => {
   it('connects a WhatsApp number, keeps its 17-digit id exact and stores the token encrypted', async () => {
     const plain = token();
     const phoneId = metaId();
+    fakeGraph().grant(phoneId, plain);
     const res = await s.call('POST', '/api/integration-accounts', {
       body: { channel: 'whatsapp', external_id: phoneId, name: 'Main', display: '+62 811 1234 567', access_token: plain, settings: { waba_id: '102290129340398' } },
     });
@@ -376,13 +388,13 @@ describe('POST /api/integration-accounts', () => {
     const res = await s.call('POST', '/api/integration-accounts', {
       body: {
         channel: 'email',
-        external_id: ' Support@Toko.Example ',
+        external_id: ` Support@${domain} `,
         name: 'Support',
         settings: { smtp: { host: 'smtp.toko.example', port: 465, user: 'support', password: 'smtp-pa55word!' } },
       },
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    expect(res.body).to.include({ external_id: 'support@toko.example', has_access_token: false, is_default: true });
+    expect(res.body).to.include({ external_id: support, has_access_token: false, is_default: true });
     expect(res.body.settings).to.deep.equal({
       from_address: null,
       from_name: null,
@@ -390,11 +402,11 @@ describe('POST /api/integration-accounts', () => {
     });
     expectNoneOf(JSON.stringify(res.body), ['smtp-pa55word!']);
     expectNoneOf(await activityText(s), ['smtp-pa55word!']);
-    const resolved = await resolveAccount('email', 'SUPPORT@toko.example');
+    const resolved = await resolveAccount('email', support.toUpperCase());
     expect(resolved?.tenantId).to.equal(s.tenantId);
     const creds = credentialsFor(resolved?.account ?? (null as never), resolved?.integration ?? null);
     expect(creds.settings).to.deep.equal({
-      from: '"Toko" <support@toko.example>',
+      from: `"Toko" <${support}>`,
       smtp: { host: 'smtp.toko.example', port: 465, secure: true, user: 'support', pass: 'smtp-pa55word!' },
     });
   });
@@ -402,10 +414,10 @@ describe('POST /api/integration-accounts', () => {
   it('answers 409 when another organization, or this one, already has the number', async () => {
     const phoneId = metaId();
     const mine = await addAccount(s, { external_id: phoneId });
-    const theirs = await other.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: phoneId, name: 'x', access_token: token() } });
+    const theirs = await other.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: phoneId, name: 'x', access_token: ownerToken(phoneId) } });
     expect(theirs.status).to.equal(409);
     expect(theirs.body.message).to.equal('This WhatsApp phone number is already connected to another organization');
-    const again = await s.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: phoneId, name: 'x', access_token: token() } });
+    const again = await s.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: phoneId, name: 'x', access_token: ownerToken(phoneId) } });
     expect(again.status).to.equal(409);
     expect(again.body.message).to.include('already connected to this organization');
     expect((await resolveAccount('whatsapp', phoneId))?.account._id).to.equal(mine.id);
@@ -415,7 +427,7 @@ describe('POST /api/integration-accounts', () => {
   it('lets exactly one of two organizations claiming one number at once win', async () => {
     for (let trial = 0; trial < 3; trial++) {
       const phoneId = metaId();
-      const body = { channel: 'whatsapp', external_id: phoneId, name: 'race', access_token: token() };
+      const body = { channel: 'whatsapp', external_id: phoneId, name: 'race', access_token: ownerToken(phoneId) };
       const [a, b] = await Promise.all([
         s.call('POST', '/api/integration-accounts', { body }),
         other.call('POST', '/api/integration-accounts', { body }),
@@ -435,7 +447,7 @@ describe('POST /api/integration-accounts', () => {
     expect(await resolveAccount('whatsapp', mineLeft)).to.equal(null);
     const taken = await addAccount(s, { external_id: mineLeft });
     expect((await resolveAccount('whatsapp', mineLeft))?.account._id).to.equal(taken.id);
-    const refused = await s.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: theirsLeft, name: 'x', access_token: token() } });
+    const refused = await s.call('POST', '/api/integration-accounts', { body: { channel: 'whatsapp', external_id: theirsLeft, name: 'x', access_token: ownerToken(theirsLeft) } });
     expect(refused.status).to.equal(409);
   });
 
@@ -506,9 +518,10 @@ describe('GET /api/integration-accounts/{id}', () => {
 describe('PATCH /api/integration-accounts/{id}', () => {
   let s: TestSession;
   let other: TestSession;
+  const domain = inboundDomain().toLowerCase();
   before(async () => {
     [s, other] = await Promise.all([createSession(), createSession()]);
-    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email'), configure(other, 'whatsapp')]);
+    await Promise.all([configure(s, 'whatsapp'), configure(s, 'email', { settings: { inbound_domain: domain } }), configure(other, 'whatsapp')]);
   });
   itChecksAccess('PATCH', () => `/api/integration-accounts/${newId()}`, 'integrations.manage', () => s, { body: { name: 'x' } });
 
@@ -530,7 +543,7 @@ describe('PATCH /api/integration-accounts/{id}', () => {
   it('keeps the stored SMTP password when a new SMTP server omits it, and removes it on null', async () => {
     const account = await addAccount(s, {
       channel: 'email',
-      external_id: `inbox-${newId().slice(0, 8)}@toko.example`,
+      external_id: `inbox-${newId().slice(0, 8)}@${domain}`,
       access_token: undefined,
       settings: { smtp: { host: 'smtp.old.example', user: 'u', password: 'old-secret-pw' } },
     });
@@ -549,7 +562,7 @@ describe('PATCH /api/integration-accounts/{id}', () => {
   it('moves the claim to a new external id and releases the old one', async () => {
     const account = await addAccount(s);
     const newPhone = metaId();
-    const res = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { external_id: newPhone } });
+    const res = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { external_id: newPhone, access_token: ownerToken(newPhone) } });
     expect(res.status).to.equal(200);
     expect(res.body.external_id).to.equal(newPhone);
     expect((await resolveAccount('whatsapp', newPhone))?.account._id).to.equal(account.id);
@@ -562,7 +575,9 @@ describe('PATCH /api/integration-accounts/{id}', () => {
   it('answers 409 when the new external id is taken, changing nothing', async () => {
     const account = await addAccount(s);
     const theirs = await addAccount(other);
-    const res = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { external_id: theirs.external_id, name: 'Stolen' } });
+    // Even with a token that controls the number (one business, two organizations): the claim decides.
+    const stolen = { external_id: theirs.external_id, name: 'Stolen', access_token: ownerToken(theirs.external_id) };
+    const res = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: stolen });
     expect(res.status).to.equal(409);
     expect(res.body.message).to.include('another organization');
     expect((await s.call('GET', `/api/integration-accounts/${account.id}`)).body).to.include({ name: account.name, external_id: account.external_id });

@@ -36,8 +36,9 @@ describe('POST /api/webhooks/email (Mailgun routes)', () => {
   const signingKey = `key-${randomBytes(16).toString('hex')}`;
   before(async () => {
     s = await createSession();
-    address = `support-${randomBytes(4).toString('hex')}@toko.example`;
-    const integration = await s.call('PUT', '/api/integrations/email', { body: { webhook_signing_secret: signingKey } });
+    const domain = `toko-${randomBytes(4).toString('hex')}.example`;
+    address = `support-${randomBytes(4).toString('hex')}@${domain}`;
+    const integration = await s.call('PUT', '/api/integrations/email', { body: { webhook_signing_secret: signingKey, settings: { inbound_domain: domain } } });
     expect(integration.status, JSON.stringify(integration.body)).to.be.oneOf([200, 201]);
     const account = await s.call('POST', '/api/integration-accounts', { body: { channel: 'email', external_id: address, name: 'Support inbox' } });
     expect(account.status, JSON.stringify(account.body)).to.equal(201);

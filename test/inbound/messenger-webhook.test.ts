@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { signMetaBody } from '../../channels/meta-signature.js';
 import { messages } from '../../src/models/message.js';
 import { testServerEnv } from '../setup.js';
 import { api } from '../support/http.js';
 import { findFirst } from '../support/repos.js';
+import { ownerToken } from '../support/meta-owner.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { digits, until } from '../support/whatsapp.js';
 
@@ -26,7 +26,7 @@ describe('POST /api/webhooks/messenger', () => {
     pageId = `1${digits(17)}`;
     expect((await s.call('PUT', '/api/integrations/messenger', { body: {} })).status).to.be.oneOf([200, 201]);
     const account = await s.call('POST', '/api/integration-accounts', {
-      body: { channel: 'messenger', external_id: pageId, name: 'Toko Page', access_token: `EAAG${randomBytes(20).toString('hex')}` },
+      body: { channel: 'messenger', external_id: pageId, name: 'Toko Page', access_token: ownerToken(pageId) },
     });
     expect(account.status, JSON.stringify(account.body)).to.equal(201);
   });

@@ -37,7 +37,14 @@ export interface FakeGraph {
   unexpected: RecordedRequest[];
   /** Answers `method path` (path may contain `*` segments) with `handler`; later registrations win. */
   on(method: string, pathPattern: string, handler: Handler | FakeReply): void;
-  /** Forgets requests and handlers. */
+  /**
+   * Meta's own state: `token` controls object `id` (a phone number, Page or Instagram account),
+   * so `GET /{version}/{id}` with that bearer token answers `{ id, ...fields }` and with any other
+   * token Graph's code-100 error, as Meta does. Grants outlive `reset()`: they are who owns what,
+   * not a test's plan. A handler registered with `on` for the same path still wins.
+   */
+  grant(id: string, token: string, fields?: Record<string, unknown>): void;
+  /** Forgets requests and handlers (grants stay). */
   reset(): void;
   close(): Promise<void>;
 }
@@ -51,6 +58,27 @@ const matches = (pattern: string, path: string) => {
 /** Starts a fake Graph API on a free loopback port. */
 export async function startFakeGraph(): Promise<FakeGraph> {
   let routes: { method: string; pattern: string; handler: Handler }[] = [];
+  const grants = new Map<string, { tokens: Set<string>; fields: Record<string, unknown> }>();
+  // Graph's answer to a node read, for an id someone was granted.
+  const readNode = (req: RecordedRequest): FakeReply | null => {
+    const [, version, id, ...rest] = req.path.split('/');
+    const granted = req.method === 'GET' && version && id && rest.length === 0 ? grants.get(id) : undefined;
+    if (!granted) return null;
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? req.query.get('access_token');
+    if (token && granted.tokens.has(token)) return { body: { id, ...granted.fields } };
+    return {
+      status: 400,
+      body: {
+        error: {
+          message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+          fbtrace_id: 'AfakeTrace',
+        },
+      },
+    };
+  };
   const fake: Omit<FakeGraph, 'url'> & { url: string } = {
     url: '',
     requests: [],
@@ -58,6 +86,12 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     on(method, pattern, handler) {
       const h: Handler = typeof handler === 'function' ? handler : () => handler;
       routes.unshift({ method: method.toUpperCase(), pattern, handler: h });
+    },
+    grant(id, token, fields = {}) {
+      const granted = grants.get(id) ?? { tokens: new Set<string>(), fields: {} };
+      granted.tokens.add(token);
+      granted.fields = { ...granted.fields, ...fields };
+      grants.set(id, granted);
     },
     reset() {
       routes = [];
@@ -85,6 +119,12 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, text, json };
     fake.requests.push(recorded);
     const route = routes.find((r) => r.method === recorded.method && matches(r.pattern, recorded.path));
+    const node = route ? null : readNode(recorded);
+    if (node) {
+      res.writeHead(node.status ?? 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(node.body));
+      return;
+    }
     if (!route) {
       fake.unexpected.push(recorded);
       res.writeHead(599, { 'content-type': 'application/json' });

@@ -10,6 +10,7 @@ import { naturalId } from '../../src/ids.js';
 import { conversations } from '../../src/models/conversation.js';
 import { messages } from '../../src/models/message.js';
 import { api } from './http.js';
+import { ownerToken } from './meta-owner.js';
 import type { TestSession } from './session.js';
 
 /** `n` random decimal digits, never starting with 0 (phone numbers, provider ids). */
@@ -35,7 +36,7 @@ export async function connectWhatsapp(s: TestSession): Promise<WhatsappAccount> 
   const integration = await s.call('PUT', '/api/integrations/whatsapp', { body: { app_secret: appSecret, verify_token: `verify-${digits(6)}` } });
   expect(integration.status, JSON.stringify(integration.body)).to.be.oneOf([200, 201]);
   const account = await s.call('POST', '/api/integration-accounts', {
-    body: { channel: 'whatsapp', external_id: phoneNumberId, name: 'Support line', access_token: `EAAG${randomBytes(20).toString('hex')}` },
+    body: { channel: 'whatsapp', external_id: phoneNumberId, name: 'Support line', access_token: ownerToken(phoneNumberId, { display_phone_number: '15550783881' }) },
   });
   expect(account.status, JSON.stringify(account.body)).to.equal(201);
   return { appSecret, phoneNumberId, accountId: account.body.id as string };

@@ -28,6 +28,20 @@ const acting = (principal: Principal) => ({ tenantId: principal.tenantId, princi
 const SECRETS_NOTE =
   'Secrets (app_secret, verify_token, webhook_signing_secret, access_token, SMTP password) are encrypted at rest and never returned: responses show `has_*` flags instead.';
 
+const OWNERSHIP_NOTE =
+  'Proof of ownership comes before the claim, so a refused claim takes nothing: a Meta id is checked with the Graph API ' +
+  '(`GET /{id}?fields=id,display_phone_number` for a WhatsApp phone_number_id, `?fields=id,name` for a Page, `?fields=id,username` for an Instagram account, with `access_token` as bearer); ' +
+  'Graph must answer that very id, else 422 naming `access_token`. 503 when the Graph API cannot be reached, times out or answers 5xx/429; 502 when it answers something that is not a Graph object (try again later: nothing was claimed). ' +
+  'An inbound e-mail address must be at the organization’s own inbound domain, the email integration’s `settings.inbound_domain` ' +
+  '(one organization per domain, like a help desk’s forwarding domain; PUT /api/integrations/email answers 409 for a domain another organization has), else 422 naming `external_id`. ';
+
+const CLAIM_ERRORS = {
+  409: 'The provider account is already connected, here or in another organization',
+  422: 'The channel is not set up, the access token does not control the Meta id, or the address is not at the organization’s inbound domain',
+  502: 'The Graph API answered the ownership check with something unreadable; nothing was claimed',
+  503: 'The Graph API could not be reached for the ownership check; nothing was claimed',
+};
+
 /** The Integrations group (generic rows; Meta onboarding flows are separate). */
 export const integrationRoutes: RouteGroup = {
   group: 'Integrations',
@@ -63,11 +77,13 @@ export const integrationRoutes: RouteGroup = {
         '(Meta channels: settings app_id, waba_id and business_id (WhatsApp), secrets app_secret and verify_token; ' +
         'email: settings provider, inbound_domain, from_name, secret webhook_signing_secret). ' +
         'A stored app_secret verifies this organization’s Meta webhooks instead of META_APP_SECRET. ' +
+        'An e-mail `inbound_domain` belongs to one organization: 409 when another one has it. Inbound addresses (e-mail accounts) can only be claimed at it. ' +
         SECRETS_NOTE,
       access: 'integrations.manage',
       params: ChannelParams,
       body: UpsertIntegrationBody,
       response: IntegrationBody,
+      errors: { 409: 'The inbound domain is already another organization’s' },
       audit: { action: 'integration.updated', resource: 'integration' },
       handler: async ({ principal, params, body }) => {
         const { created, integration } = await upsertIntegration({
@@ -112,11 +128,13 @@ export const integrationRoutes: RouteGroup = {
         '`external_id` is the WhatsApp phone_number_id, Facebook Page id or Instagram account id as a string of digits, or the inbound e-mail address. ' +
         'A provider account belongs to one organization: 409 when it is already connected, here or elsewhere. ' +
         'Meta accounts need `access_token`. The first active account of a channel becomes its default. ' +
+        OWNERSHIP_NOTE +
         SECRETS_NOTE,
       access: 'integrations.manage',
       body: CreateAccountBody,
       response: IntegrationAccountBody,
       status: 201,
+      errors: CLAIM_ERRORS,
       audit: { action: 'integration_account.created', resource: 'integration_account' },
       handler: ({ principal, body }) =>
         createAccount({
@@ -157,13 +175,16 @@ export const integrationRoutes: RouteGroup = {
       path: '/api/integration-accounts/{id}',
       summary: 'Update an integration account',
       description:
-        'Only the fields given change. A new `external_id` moves the account to another provider id (409 when taken). ' +
+        'Only the fields given change. A new `external_id` moves the account to another provider id (409 when taken), which is a claim: ' +
+        'it takes the same proof of ownership as creating, with the `access_token` given or else the stored one. ' +
         'Disabling the default hands the default to the oldest active account; enabling an account of a channel without a default makes it the default. ' +
+        OWNERSHIP_NOTE +
         SECRETS_NOTE,
       access: 'integrations.manage',
       params: IdParams,
       body: UpdateAccountBody,
       response: IntegrationAccountBody,
+      errors: CLAIM_ERRORS,
       audit: { action: 'integration_account.updated', resource: 'integration_account' },
       handler: ({ principal, params, body }) =>
         updateAccount({
