@@ -3,7 +3,9 @@
  * process at start with a message naming the variable, instead of failing later at use.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseNetwork } from './net/outbound-guard.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
@@ -50,6 +52,12 @@ const EnvSchema = z.object({
   ACTOR_IDLE_MS: z.coerce.number().int().min(50).max(3600000).default(30000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WEBHOOK_RETRY_AFTER_MS: z.coerce.number().int().min(100).max(3600000).default(30000),
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+    .refine((list) => list.every(isNetwork), 'must be a comma-separated list of CIDRs or addresses, e.g. 127.0.0.1/32,10.20.0.0/16'),
+  OUTBOUND_TLS_CA_FILE: z.string().min(1).optional(),
   RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
   RATE_LIMIT_LOGIN_EMAIL: rateLimit.prefault('10/300'),
   RATE_LIMIT_REGISTER_IP: rateLimit.prefault('10/3600'),
@@ -81,6 +89,16 @@ export interface RateLimits {
   webhookSource: RateLimit | null;
   /** Authenticated API requests per session token or API key. */
   apiToken: RateLimit | null;
+}
+
+/** True for a CIDR or a single IP address. */
+function isNetwork(text: string): boolean {
+  try {
+    parseNetwork(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export type Config = {
@@ -117,6 +135,11 @@ export type Config = {
   email: { webhookSecret: string | null };
   /** 32-byte key for secrets at rest (integration tokens); derived from JWT_SECRET outside production. */
   encryptionKey: Buffer;
+  /**
+   * Tenant-configured targets (SMTP servers, later webhook URLs): networks they may reach besides
+   * public addresses (none by default), and extra CA certificates (PEM) their TLS trusts.
+   */
+  outbound: { allowedNetworks: string[]; ca: string | null };
   rateLimits: RateLimits;
 };
 
@@ -135,6 +158,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: required in production (64 hex characters)');
   }
   const jwtSecret = e.JWT_SECRET ?? randomBytes(32).toString('hex');
+  let outboundCa: string | null = null;
+  if (e.OUTBOUND_TLS_CA_FILE) {
+    try {
+      outboundCa = readFileSync(e.OUTBOUND_TLS_CA_FILE, 'utf8');
+    } catch (err) {
+      throw new Error(`Invalid configuration:\n  OUTBOUND_TLS_CA_FILE: cannot read ${e.OUTBOUND_TLS_CA_FILE} (${(err as Error).message})`);
+    }
+    if (!outboundCa.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new Error(`Invalid configuration:\n  OUTBOUND_TLS_CA_FILE: ${e.OUTBOUND_TLS_CA_FILE} holds no PEM certificate`);
+    }
+  }
   let storage: Config['storage'] = { driver: 'local', dir: e.MEDIA_DIR };
   if (e.STORAGE_DRIVER === 's3') {
     const missing = (['S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const).filter((k) => !e[k]);
@@ -187,6 +221,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKey: e.ENCRYPTION_KEY
       ? Buffer.from(e.ENCRYPTION_KEY, 'hex')
       : createHash('sha256').update(`omnistream-encryption:${jwtSecret}`).digest(),
+    outbound: { allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS, ca: outboundCa },
     rateLimits: {
       loginIp: e.RATE_LIMIT_LOGIN_IP,
       loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,
