@@ -13,6 +13,8 @@
  * Instagram ids exceed 2^53 and would be corrupted as JS numbers.
  */
 
+import type { OutboundPolicy } from '../src/net/outbound-guard.js';
+
 /** The channels OmniStream speaks. */
 export type ChannelName = 'whatsapp' | 'messenger' | 'instagram' | 'email';
 
@@ -167,6 +169,11 @@ export interface ChannelCredentials {
   graphVersion: string;
   /** Channel-specific settings (SMTP/provider API settings for e-mail, etc.). */
   settings?: Record<string, unknown>;
+  /**
+   * Where a tenant-configured host (the e-mail account's SMTP server) may lead, from
+   * OUTBOUND_ALLOWED_NETWORKS / OUTBOUND_TLS_CA_FILE; absent = public addresses only, Node's CAs.
+   */
+  outbound?: OutboundPolicy;
 }
 
 /** What the provider answered to a send. */

@@ -4,6 +4,7 @@
  * run as META_GRAPH_URL; it starts with no handlers, so each test registers what it expects.
  */
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/config.js';
 import type { RealtimeGateway } from '../src/realtime/gateway.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -60,6 +61,11 @@ export const mochaHooks = {
       // Outbound Graph calls go to the local fake, never to Meta.
       META_GRAPH_URL: graph.url,
       META_GRAPH_VERSION: 'v21.0',
+      // Local fake SMTP servers listen on 127.0.0.1: allowed explicitly, as production would
+      // allow an internal relay; every other non-public address stays refused.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
+      // Their self-signed certificate is trusted the way production trusts a private CA.
+      OUTBOUND_TLS_CA_FILE: fileURLToPath(new URL('./fixtures/tls/smtp-cert.pem', import.meta.url)),
       // Every test calls from 127.0.0.1; test/http/rate-limits.test.ts runs servers that limit.
       ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, 'off'])),
     };

@@ -9,11 +9,19 @@
  *
  * Failures become ChannelSendError: SMTP 4xx replies are transient (retry), 5xx are permanent
  * (RFC 5321 §4.2.1); a lost connection or timeout is retryable, bad credentials are not.
+ *
+ * The host is the tenant's, so it goes through the outbound guard (src/net/outbound-guard.ts):
+ * resolved once, every address checked against `credentials.outbound`, and the connection made
+ * to the checked address (the name stays the TLS server name), so a DNS answer that changes
+ * between check and connect cannot lead elsewhere. Credentials only travel over TLS: implicit
+ * TLS (`secure`) or STARTTLS required, with the certificate verified; a server that does not
+ * offer STARTTLS fails the send before AUTH.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { NodemailerError } from 'nodemailer';
 import { z } from 'zod';
+import { OutboundTargetError, outboundCa, resolveOutboundTarget, type CheckedTarget } from '../../src/net/outbound-guard.js';
 import { ChannelSendError } from '../types.js';
 import type { ChannelCredentials, OutboundMessage, SendResult } from '../types.js';
 
@@ -21,8 +29,10 @@ const SmtpSettings = z.object({
   smtp: z.object({
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535),
-    /** true: TLS from the first byte (port 465); false: plain, upgraded by STARTTLS when offered. */
+    /** true: TLS from the first byte (port 465); false: plain, upgraded by STARTTLS (required with credentials). */
     secure: z.boolean(),
+    /** With `secure` false: false stays in plain text, which is only allowed without credentials. */
+    starttls: z.boolean().optional(),
     user: z.string().min(1).optional(),
     pass: z.string().optional(),
   }),
@@ -44,6 +54,11 @@ const MESSAGE_ID = /^[^\s<>()",;]+$/;
 /** Turns a nodemailer/SMTP failure into a ChannelSendError: 4xx and network errors retryable, 5xx and auth not. */
 export function smtpErrorToSendError(error: unknown): ChannelSendError {
   const err = error as NodemailerError;
+  if (err.code === 'ETLS' && err.command === 'STARTTLS') {
+    // requireTLS: the server would not start TLS, so the credentials were never sent. Retrying will not change that.
+    const answer = err.response ? ` (it answered ${err.response})` : '';
+    return new ChannelSendError(`SMTP server refused STARTTLS${answer}; credentials are only sent over TLS`, 'smtp_tls_required', false, null);
+  }
   const responseCode = typeof err.responseCode === 'number' ? err.responseCode : null;
   const message = err.response ? `SMTP ${err.response}` : `SMTP ${err.code ?? 'error'}: ${err.message}`;
   if (responseCode !== null) {
@@ -51,6 +66,20 @@ export function smtpErrorToSendError(error: unknown): ChannelSendError {
   }
   const code = typeof err.code === 'string' ? err.code : null;
   return new ChannelSendError(message, code, code !== null && TRANSIENT_CODES.has(code), null);
+}
+
+/**
+ * The SMTP host resolved and checked under the account's outbound policy. A refused address is a
+ * permanent failure naming it; a name that does not resolve is retryable (DNS may come back).
+ */
+async function checkedTarget(host: string, credentials: ChannelCredentials): Promise<CheckedTarget> {
+  try {
+    return await resolveOutboundTarget(host, credentials.outbound);
+  } catch (err) {
+    if (!(err instanceof OutboundTargetError)) throw err;
+    if (err.reason === 'refused') throw new ChannelSendError(`SMTP host ${host} ${err.message}: refused by the outbound policy`, 'smtp_host_refused', false, null);
+    throw new ChannelSendError(`SMTP host ${host} ${err.message}`, 'EDNS', true, null);
+  }
 }
 
 /** Sends an `email` content by SMTP and answers the Message-ID we generated as `externalId`. */
@@ -78,11 +107,27 @@ export async function sendEmail(credentials: ChannelCredentials, message: Outbou
   const invalid = references.find((id) => !MESSAGE_ID.test(id));
   if (invalid !== undefined) throw new ChannelSendError(`not a Message-ID: ${JSON.stringify(invalid)}`, 'invalid_message_id', false, null);
 
+  const { smtp } = settings;
+  const authenticated = Boolean(smtp.user);
+  if (authenticated && !smtp.secure && smtp.starttls === false) {
+    throw new ChannelSendError('SMTP credentials are only sent over TLS, and this account turns STARTTLS off', 'smtp_tls_required', false, null);
+  }
+  const target = await checkedTarget(smtp.host, credentials);
+  const ca = credentials.outbound?.ca;
   const transport = nodemailer.createTransport({
-    host: settings.smtp.host,
-    port: settings.smtp.port,
-    secure: settings.smtp.secure,
-    ...(settings.smtp.user ? { auth: { user: settings.smtp.user, pass: settings.smtp.pass ?? '' } } : {}),
+    // The address that was checked, never the name again (DNS rebinding); the name is the TLS server name.
+    host: target.address,
+    port: smtp.port,
+    secure: smtp.secure,
+    // With credentials: STARTTLS or nothing (a server that does not offer it never sees AUTH).
+    requireTLS: authenticated && !smtp.secure,
+    ignoreTLS: !authenticated && !smtp.secure && smtp.starttls === false,
+    tls: {
+      ...(target.literal ? {} : { servername: smtp.host }),
+      ...(ca ? { ca: outboundCa(ca) } : {}),
+      minVersion: 'TLSv1.2',
+    },
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}),
     // Fail within a minute rather than nodemailer's minutes-long defaults; the job retries.
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,

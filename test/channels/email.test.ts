@@ -1,6 +1,8 @@
 /**
  * E-mail channel: Mailgun route POSTs (parsed fields and raw MIME) verified and parsed from raw
- * bytes, and SMTP sends against a real local SMTP server (smtp-server) that captures what it got.
+ * bytes, and SMTP sends against a real local SMTP server (smtp-server) that captures what it got:
+ * with STARTTLS or implicit TLS under a test certificate, or without TLS, to show where the SMTP
+ * host may lead (outbound guard) and that credentials only travel over verified TLS.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { SMTPServer } from 'smtp-server';
 import { emailAdapter, readMailgunRecipients, signMailgunFields, verifyMailgunSignature } from '../../channels/email/index.js';
 import { ChannelSendError } from '../../channels/types.js';
 import type { ChannelCredentials, InboundMessage, OutboundMessage, WebhookHeaders } from '../../channels/types.js';
+import type { LookupAll, OutboundPolicy } from '../../src/net/outbound-guard.js';
 
 const KEY = 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0';
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/email/${name}`, import.meta.url));
@@ -286,25 +289,53 @@ describe('channels/email parse (raw MIME in body-mime)', () => {
   });
 });
 
-/** A real SMTP server on 127.0.0.1 that records connections and captures each message. */
+/** The test certificates (test/fixtures/tls): `smtp` is trusted through the policy's CA, `stranger` by nobody. */
+const tlsFixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url));
+const TRUSTED = { key: tlsFixture('smtp-key.pem'), cert: tlsFixture('smtp-cert.pem') };
+const STRANGER = { key: tlsFixture('stranger-key.pem'), cert: tlsFixture('stranger-cert.pem') };
+
+/** The local servers' network allowed, their certificate trusted: what test/setup.ts configures for the server. */
+const LOCAL_POLICY: OutboundPolicy = { allowedNetworks: ['127.0.0.1/32'], ca: TRUSTED.cert.toString('utf8') };
+
+/** A real SMTP server on 127.0.0.1 that records connections, logins and each message. */
 interface SmtpCapture {
   port: number;
   connections: number;
-  messages: { from: string; to: string[]; raw: Buffer }[];
+  /** Every AUTH the server received, and whether the session was under TLS then. */
+  auths: { username: string; secure: boolean; servername: string | false | null | undefined }[];
+  messages: { from: string; to: string[]; raw: Buffer; secure: boolean }[];
   close(): Promise<void>;
 }
 
-async function startSmtp(options: { rejectRcpt?: { code: number; text: string } } = {}): Promise<SmtpCapture> {
-  const capture: SmtpCapture = { port: 0, connections: 0, messages: [], close: async () => undefined };
+interface SmtpOptions {
+  rejectRcpt?: { code: number; text: string };
+  /**
+   * starttls: offers STARTTLS (default); none: no TLS at all; hidden: does not advertise STARTTLS;
+   * implicit: TLS from the first byte (port 465 style).
+   */
+  tls?: 'starttls' | 'none' | 'hidden' | 'implicit';
+  /** The certificate it presents (default the trusted one). */
+  identity?: { key: Buffer; cert: Buffer };
+}
+
+async function startSmtp(options: SmtpOptions = {}): Promise<SmtpCapture> {
+  const capture: SmtpCapture = { port: 0, connections: 0, auths: [], messages: [], close: async () => undefined };
+  const tls = options.tls ?? 'starttls';
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: ['STARTTLS'],
+    ...(tls === 'none' ? { disabledCommands: ['STARTTLS'] } : { ...(options.identity ?? TRUSTED) }),
+    ...(tls === 'hidden' ? { hideSTARTTLS: true } : {}),
+    ...(tls === 'implicit' ? { secure: true } : {}),
+    // This server would take a password in plain text: refusing to send one is the client's job.
     allowInsecureAuth: true,
+    // Relays take mail without a login too (the plain-text, no-credentials case).
+    authOptional: true,
     onConnect(_session, callback) {
       capture.connections++;
       callback();
     },
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      capture.auths.push({ username: auth.username ?? '', secure: Boolean(session.secure), servername: session.servername });
       if (auth.username === 'mailer' && auth.password === 's3cret') return callback(null, { user: auth.username });
       return callback(Object.assign(new Error('Authentication credentials invalid'), { responseCode: 535 }));
     },
@@ -317,27 +348,42 @@ async function startSmtp(options: { rejectRcpt?: { code: number; text: string } 
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        capture.messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
+        capture.messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks), secure: Boolean(session.secure) });
         callback();
       });
     },
   });
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   capture.port = (server.server.address() as AddressInfo).port;
   capture.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return capture;
 }
 
+/** A resolver that answers `address` for every name, counting the questions (the `lookup` seam). */
+function resolvingTo(...addresses: string[]): LookupAll & { calls: string[] } {
+  const calls: string[] = [];
+  return Object.assign(
+    async (hostname: string) => {
+      calls.push(hostname);
+      return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    },
+    { calls },
+  );
+}
+
 describe('channels/email send (SMTP)', () => {
   let smtp: SmtpCapture;
   afterEach(async () => smtp?.close());
 
-  const credentials = (port: number, overrides: Record<string, unknown> = {}): ChannelCredentials => ({
+  const credentials = (port: number, overrides: Record<string, unknown> = {}, outbound: OutboundPolicy | undefined = LOCAL_POLICY): ChannelCredentials => ({
     accountExternalId: 'support@acme.example',
     graphUrl: '',
     graphVersion: '',
     settings: { smtp: { host: '127.0.0.1', port, secure: false, user: 'mailer', pass: 's3cret' }, from: 'Acme Support <support@acme.example>', ...overrides },
+    ...(outbound ? { outbound } : {}),
   });
+  const withSmtp = (port: number, smtp: Record<string, unknown>, outbound?: OutboundPolicy) => credentials(port, { smtp: { port, secure: false, ...smtp } }, outbound);
   const reply: OutboundMessage = {
     to: 'rene.lefevre@client.example',
     content: {
@@ -349,6 +395,7 @@ describe('channels/email send (SMTP)', () => {
       references: ['first.41@mail.client.example', '7d2f6a1e@acme.example'],
     },
   };
+  const failure = (credentials: ChannelCredentials) => emailAdapter.send(credentials, reply).then(() => null, (e: unknown) => e);
 
   it('sends through the account SMTP server with threading headers and answers our Message-ID', async () => {
     smtp = await startSmtp();
@@ -383,7 +430,7 @@ describe('channels/email send (SMTP)', () => {
 
   it('maps a 4xx SMTP reply to a retryable ChannelSendError', async () => {
     smtp = await startSmtp({ rejectRcpt: { code: 451, text: 'Try again later' } });
-    const error = await emailAdapter.send(credentials(smtp.port), reply).then(() => null, (e: unknown) => e);
+    const error = await failure(credentials(smtp.port));
     expect(error).to.be.instanceOf(ChannelSendError);
     expect(error).to.deep.include({ providerCode: 451, retryable: true, httpStatus: null });
     expect(smtp.messages).to.have.length(0);
@@ -391,12 +438,11 @@ describe('channels/email send (SMTP)', () => {
 
   it('maps a 5xx SMTP reply (unknown mailbox, bad credentials) to a final ChannelSendError', async () => {
     smtp = await startSmtp({ rejectRcpt: { code: 550, text: 'No such user here' } });
-    const unknownUser = await emailAdapter.send(credentials(smtp.port), reply).then(() => null, (e: unknown) => e);
+    const unknownUser = await failure(credentials(smtp.port));
     expect(unknownUser).to.be.instanceOf(ChannelSendError);
     expect(unknownUser).to.deep.include({ providerCode: 550, retryable: false });
     expect((unknownUser as Error).message).to.match(/No such user here/);
-    const badLogin = credentials(smtp.port, { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: 'mailer', pass: 'wrong' } });
-    const authError = await emailAdapter.send(badLogin, reply).then(() => null, (e: unknown) => e);
+    const authError = await failure(withSmtp(smtp.port, { host: '127.0.0.1', user: 'mailer', pass: 'wrong' }));
     expect(authError).to.deep.include({ providerCode: 535, retryable: false });
   });
 
@@ -404,7 +450,7 @@ describe('channels/email send (SMTP)', () => {
     smtp = await startSmtp();
     const port = smtp.port;
     await smtp.close();
-    const error = await emailAdapter.send(credentials(port), reply).then(() => null, (e: unknown) => e);
+    const error = await failure(credentials(port));
     expect(error).to.be.instanceOf(ChannelSendError);
     expect(error).to.deep.include({ retryable: true });
   });
@@ -412,7 +458,7 @@ describe('channels/email send (SMTP)', () => {
   it('refuses missing settings, non-email content and broken Message-IDs without connecting', async () => {
     smtp = await startSmtp();
     const noSettings = { ...credentials(smtp.port), settings: { from: 'support@acme.example' } };
-    const missing = await emailAdapter.send(noSettings, reply).then(() => null, (e: unknown) => e);
+    const missing = await failure(noSettings);
     expect(missing).to.deep.include({ providerCode: 'config', retryable: false });
     const text = await emailAdapter.send(credentials(smtp.port), { to: 'bob@client.example', content: { type: 'text', text: 'hi' } }).then(() => null, (e: unknown) => e);
     expect(text).to.deep.include({ providerCode: 'unsupported_content', retryable: false });
@@ -420,5 +466,121 @@ describe('channels/email send (SMTP)', () => {
     const badId = await emailAdapter.send(credentials(smtp.port), injected).then(() => null, (e: unknown) => e);
     expect(badId).to.deep.include({ providerCode: 'invalid_message_id', retryable: false });
     expect(smtp.connections).to.equal(0);
+  });
+});
+
+describe('channels/email send: where the SMTP host may lead (outbound guard)', () => {
+  let smtp: SmtpCapture;
+  afterEach(async () => smtp?.close());
+  const message: OutboundMessage = { to: 'bob@client.example', content: { type: 'email', subject: 'Hello', text: 'Hi Bob' } };
+  const account = (smtp: Record<string, unknown>, outbound?: OutboundPolicy): ChannelCredentials => ({
+    accountExternalId: 'support@acme.example',
+    graphUrl: '',
+    graphVersion: '',
+    settings: { smtp: { secure: false, ...smtp }, from: 'support@acme.example' },
+    ...(outbound ? { outbound } : {}),
+  });
+  const failure = (credentials: ChannelCredentials) => emailAdapter.send(credentials, message).then(() => null, (e: unknown) => e);
+
+  it('attack: refuses loopback, metadata and private hosts under the default policy, without connecting', async () => {
+    // Before the guard, each of these hosts was connected to and the first one received the mail.
+    smtp = await startSmtp();
+    const cases: [string, string][] = [
+      ['127.0.0.1', 'is a loopback address (127.0.0.1)'],
+      ['0x7f.1', 'is a loopback address (127.0.0.1)'],
+      ['2130706433', 'is a loopback address (127.0.0.1)'],
+      ['localhost', 'resolves to a loopback address (127.0.0.1)'],
+      ['169.254.169.254', 'is a link-local address (169.254.169.254)'],
+      ['10.0.0.5', 'is a private address (10.0.0.5)'],
+    ];
+    for (const [host, why] of cases) {
+      const error = await failure(account({ host, port: smtp.port }));
+      expect(error, host).to.be.instanceOf(ChannelSendError);
+      expect(error, host).to.deep.include({ providerCode: 'smtp_host_refused', retryable: false, message: `SMTP host ${host} ${why}: refused by the outbound policy` });
+    }
+    expect(smtp.connections).to.equal(0);
+  });
+
+  it('attack: refuses at send time a host that now resolves to a private address (DNS changed after saving)', async () => {
+    smtp = await startSmtp();
+    const lookup = resolvingTo('10.0.0.5');
+    const error = await failure(account({ host: 'smtp.omnistream.test', port: smtp.port }, { ...LOCAL_POLICY, lookup }));
+    expect(error).to.deep.include({
+      providerCode: 'smtp_host_refused',
+      retryable: false,
+      message: 'SMTP host smtp.omnistream.test resolves to a private address (10.0.0.5): refused by the outbound policy',
+    });
+    expect(lookup.calls).to.deep.equal(['smtp.omnistream.test']);
+    expect(smtp.connections).to.equal(0);
+  });
+
+  it('connects to the address it checked, keeping the host name for SNI and the certificate check', async () => {
+    smtp = await startSmtp();
+    // Only the guard's resolver knows this name: reaching the server proves nodemailer did not resolve it again.
+    const lookup = resolvingTo('127.0.0.1');
+    await emailAdapter.send(account({ host: 'smtp.omnistream.test', port: smtp.port, user: 'mailer', pass: 's3cret' }, { ...LOCAL_POLICY, lookup }), message);
+    expect(lookup.calls).to.deep.equal(['smtp.omnistream.test']);
+    expect(smtp.auths).to.deep.equal([{ username: 'mailer', secure: true, servername: 'smtp.omnistream.test' }]);
+    expect(smtp.messages.map((m) => m.secure)).to.deep.equal([true]);
+    // The same address under a name the certificate does not carry fails the certificate check.
+    const wrongName = await failure(account({ host: 'mail.elsewhere.test', port: smtp.port, user: 'mailer', pass: 's3cret' }, { ...LOCAL_POLICY, lookup }));
+    expect(wrongName).to.be.instanceOf(ChannelSendError);
+    expect((wrongName as Error).message).to.match(/altnames|Hostname\/IP does not match/i);
+    expect(smtp.auths).to.have.length(1);
+  });
+
+  it('sends credentials only after STARTTLS, and over implicit TLS', async () => {
+    smtp = await startSmtp();
+    await emailAdapter.send(account({ host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY), message);
+    expect(smtp.auths).to.deep.equal([{ username: 'mailer', secure: true, servername: false }]);
+    await smtp.close();
+    smtp = await startSmtp({ tls: 'implicit' });
+    await emailAdapter.send(account({ host: '127.0.0.1', port: smtp.port, secure: true, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY), message);
+    expect(smtp.auths).to.deep.equal([{ username: 'mailer', secure: true, servername: false }]);
+    expect(smtp.messages).to.have.length(1);
+  });
+
+  it('attack: a server that does not offer STARTTLS is never sent the credentials', async () => {
+    // Before: nodemailer saw no STARTTLS, stayed in plain text and sent AUTH PLAIN to this server.
+    smtp = await startSmtp({ tls: 'none' });
+    const error = await failure(account({ host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY));
+    expect(error).to.be.instanceOf(ChannelSendError);
+    expect(error).to.deep.include({
+      providerCode: 'smtp_tls_required',
+      retryable: false,
+      message: 'SMTP server refused STARTTLS (it answered 500 Error: command not recognized); credentials are only sent over TLS',
+    });
+    expect(smtp.auths).to.deep.equal([]);
+    expect(smtp.messages).to.deep.equal([]);
+  });
+
+  it('asks for STARTTLS even when the server does not advertise it (hideSTARTTLS), and logs in only once under TLS', async () => {
+    smtp = await startSmtp({ tls: 'hidden' });
+    await emailAdapter.send(account({ host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY), message);
+    expect(smtp.auths).to.deep.equal([{ username: 'mailer', secure: true, servername: false }]);
+    expect(smtp.messages.map((m) => m.secure)).to.deep.equal([true]);
+  });
+
+  it('refuses a certificate the configured CAs do not trust (no bypass of certificate checks)', async () => {
+    smtp = await startSmtp({ identity: STRANGER });
+    const error = await failure(account({ host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY));
+    expect(error).to.be.instanceOf(ChannelSendError);
+    expect((error as Error).message).to.match(/self[- ]signed|unable to verify/i);
+    expect(smtp.auths).to.deep.equal([]);
+    // Without the configured CA, the trusted test certificate is a stranger too.
+    await smtp.close();
+    smtp = await startSmtp();
+    const noCa = await failure(account({ host: '127.0.0.1', port: smtp.port, user: 'mailer', pass: 's3cret' }, { allowedNetworks: ['127.0.0.1/32'] }));
+    expect((noCa as Error).message).to.match(/self[- ]signed|unable to verify/i);
+    expect(smtp.auths).to.deep.equal([]);
+  });
+
+  it('refuses STARTTLS turned off with credentials before connecting; without them sends in plain text', async () => {
+    smtp = await startSmtp({ tls: 'none' });
+    const error = await failure(account({ host: '127.0.0.1', port: smtp.port, starttls: false, user: 'mailer', pass: 's3cret' }, LOCAL_POLICY));
+    expect(error).to.deep.include({ providerCode: 'smtp_tls_required', retryable: false });
+    expect(smtp.connections).to.equal(0);
+    await emailAdapter.send(account({ host: '127.0.0.1', port: smtp.port, starttls: false }, LOCAL_POLICY), message);
+    expect(smtp.messages.map((m) => m.secure)).to.deep.equal([false]);
   });
 });
