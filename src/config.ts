@@ -58,6 +58,7 @@ const EnvSchema = z.object({
     .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
     .refine((list) => list.every(isNetwork), 'must be a comma-separated list of CIDRs or addresses, e.g. 127.0.0.1/32,10.20.0.0/16'),
   OUTBOUND_TLS_CA_FILE: z.string().min(1).optional(),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
   RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
   RATE_LIMIT_LOGIN_EMAIL: rateLimit.prefault('10/300'),
   RATE_LIMIT_REGISTER_IP: rateLimit.prefault('10/3600'),
@@ -141,6 +142,11 @@ export type Config = {
    */
   outbound: { allowedNetworks: string[]; ca: string | null };
   rateLimits: RateLimits;
+  /**
+   * Reverse proxies in front of the server that append to X-Forwarded-For: the client address
+   * is the entry this many from the right (0: the connection's own address, no header trusted).
+   */
+  trustProxyHops: number;
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -222,6 +228,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       ? Buffer.from(e.ENCRYPTION_KEY, 'hex')
       : createHash('sha256').update(`omnistream-encryption:${jwtSecret}`).digest(),
     outbound: { allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS, ca: outboundCa },
+    trustProxyHops: e.TRUST_PROXY_HOPS ?? (e.NODE_ENV === 'production' ? 1 : 0),
     rateLimits: {
       loginIp: e.RATE_LIMIT_LOGIN_IP,
       loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,

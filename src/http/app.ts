@@ -13,7 +13,8 @@ import { apiGroups } from './routes/index.js';
 
 /** Builds the app; `config` sets body limits and proxy trust. */
 export function createApp(config: Config): Koa {
-  const app = new Koa({ proxy: config.env === 'production' });
+  // Only the entries our own proxies appended are believed: a client may send any X-Forwarded-For.
+  const app = new Koa({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
   const openapi = buildOpenApi(apiGroups);
   const api = mountRoutes(apiGroups);
   api.get('/api/openapi.json', (ctx) => {

@@ -333,11 +333,13 @@ function sinceOf(socket: Socket): number | null {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
-/** The client's address, as HTTP requests see it (behind the proxy production trusts, its X-Forwarded-For). */
+/** The client's address as HTTP requests see it: with TRUST_PROXY_HOPS, the entry our proxies appended to X-Forwarded-For. */
 function clientAddressOf(socket: Socket): string {
-  const forwarded = appContext().config.env === 'production' ? socket.handshake.headers['x-forwarded-for'] : undefined;
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || socket.handshake.address;
+  const hops = appContext().config.trustProxyHops;
+  const header = hops > 0 ? socket.handshake.headers['x-forwarded-for'] : undefined;
+  const entries = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((a) => a.trim()).filter(Boolean);
+  // Koa's rule (ctx.ip): the first of the last `hops` entries.
+  return (hops > 0 ? entries.slice(-hops)[0] : undefined) ?? socket.handshake.address;
 }
 
 /** The connect_error a refused handshake gets: its message, and for a used-up limit when to retry (`data`). */

@@ -1,7 +1,7 @@
 /**
  * Abuse limits over real HTTP and Socket.IO, against a server process of their own with small
- * limits, its own redis-server and production's proxy trust, so each test speaks from its own
- * client address (X-Forwarded-For) and counts nothing another test counted.
+ * limits, its own redis-server and production's proxy trust (one proxy hop), so each test speaks
+ * from its own client address (X-Forwarded-For) and counts nothing another test counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,10 +71,12 @@ describe('rate limits (429 with Retry-After)', function () {
     expect((await call('POST', '/api/auth/login', freshIp(), { body: { email: `nobody-${unique()}@example.test`, password: 'x' } })).status).to.equal(401);
   });
 
-  it('limits logins per client address across e-mails', async () => {
+  it('limits logins per client address across e-mails, whatever X-Forwarded-For the client itself sends', async () => {
     const ip = freshIp();
-    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/auth/login', ip, { body: { email: `guess-${i}-${unique()}@example.test`, password: 'x' } })).status).to.equal(401);
-    expectLimited(await call('POST', '/api/auth/login', ip, { body: { email: `guess-${unique()}@example.test`, password: 'x' } }), /from this address/);
+    // The client forges a new leftmost entry each time; the proxy appends the address it saw.
+    const via = (i: number) => `203.0.113.${i + 1}, ${ip}`;
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/auth/login', via(i), { body: { email: `guess-${i}-${unique()}@example.test`, password: 'x' } })).status).to.equal(401);
+    expectLimited(await call('POST', '/api/auth/login', via(9), { body: { email: `guess-${unique()}@example.test`, password: 'x' } }), /from this address/);
     expect((await call('POST', '/api/auth/login', freshIp(), { body: { email: `guess-${unique()}@example.test`, password: 'x' } })).status).to.equal(401);
   });
 
