@@ -165,7 +165,7 @@ describe('POST /api/media/upload', () => {
     const doc = await send('GET', '/api/openapi.json');
     const op = doc.body.paths['/api/media/upload'].post;
     expect(op.requestBody.content['multipart/form-data'].schema.properties.file).to.include({ type: 'string', format: 'binary' });
-    expect(op.responses).to.have.keys(['201', '400', '401', '403', '413', '415']);
+    expect(op.responses).to.have.keys(['201', '400', '401', '403', '413', '415', '429']);
     expect(doc.body.paths['/api/media/{id}'].get.responses['200'].content).to.have.key('application/octet-stream');
   });
 });
