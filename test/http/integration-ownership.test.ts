@@ -91,7 +91,7 @@ describe('POST /api/integration-accounts (proof of ownership)', () => {
     for (const [path, method] of [
       ['/api/integration-accounts', 'post'],
       ['/api/integration-accounts/{id}', 'patch'],
-    ]) {
+    ] as const) {
       expect(Object.keys(doc.paths[path][method].responses), `${method} ${path}`).to.include.members(['409', '422', '502', '503']);
     }
   });
