@@ -43,6 +43,13 @@ export function assertNoFieldIssues(issues: FieldIssue[]): void {
 export const BodyFieldError = (field: string, message: string, extra: Record<string, unknown> = {}) =>
   FieldsError([{ in: 'body', field, message, ...extra }]);
 
+/**
+ * A 422 for a body field that is well-formed but not allowed as it stands (an SMTP host that
+ * resolves to a private address): "settings.smtp.host resolves to a private address (10.0.0.5)".
+ */
+export const FieldStateError = (field: string, message: string, code = 'state_not_allowed') =>
+  new AppError(422, code, `${field} ${message}`, [{ in: 'body', field, message }]);
+
 export const UnauthorizedError = (message = 'Authentication required') =>
   new AppError(401, 'unauthorized', message);
 export const ForbiddenError = (message = 'You do not have permission to do this') =>

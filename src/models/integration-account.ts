@@ -24,8 +24,10 @@ export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export interface SmtpSettings {
   host: string;
   port: number;
-  /** TLS from the first byte (port 465); false = STARTTLS when the server offers it. */
+  /** TLS from the first byte (port 465); false = STARTTLS (required when there is a user). */
   secure: boolean;
+  /** With `secure` false: false stays in plain text (only without a user); absent = true. */
+  starttls?: boolean;
   user: string | null;
   /** Encrypted. */
   password: string | null;

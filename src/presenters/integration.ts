@@ -49,6 +49,7 @@ export const SmtpBody = z.object({
   host: z.string(),
   port: z.number().int(),
   secure: z.boolean(),
+  starttls: z.boolean().describe('With secure false: upgrade to TLS with STARTTLS (always, when there is a user)'),
   user: z.string().nullable(),
   has_password: z.boolean(),
 });
@@ -115,7 +116,7 @@ export function presentIntegrationAccount(a: IntegrationAccount, isDefault: bool
     if (key === 'smtp') {
       const smtp = a.settings.smtp;
       settings.smtp = smtp
-        ? { host: smtp.host, port: smtp.port, secure: smtp.secure, user: smtp.user ?? null, has_password: Boolean(smtp.password) }
+        ? { host: smtp.host, port: smtp.port, secure: smtp.secure, starttls: smtp.starttls ?? true, user: smtp.user ?? null, has_password: Boolean(smtp.password) }
         : null;
     } else {
       settings[key] = a.settings[key] ?? null;

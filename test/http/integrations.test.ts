@@ -398,7 +398,7 @@ describe('POST /api/integration-accounts', () => {
     expect(res.body.settings).to.deep.equal({
       from_address: null,
       from_name: null,
-      smtp: { host: 'smtp.toko.example', port: 465, secure: true, user: 'support', has_password: true },
+      smtp: { host: 'smtp.toko.example', port: 465, secure: true, starttls: true, user: 'support', has_password: true },
     });
     expectNoneOf(JSON.stringify(res.body), ['smtp-pa55word!']);
     expectNoneOf(await activityText(s), ['smtp-pa55word!']);
@@ -407,7 +407,7 @@ describe('POST /api/integration-accounts', () => {
     const creds = credentialsFor(resolved?.account ?? (null as never), resolved?.integration ?? null);
     expect(creds.settings).to.deep.equal({
       from: `"Toko" <${support}>`,
-      smtp: { host: 'smtp.toko.example', port: 465, secure: true, user: 'support', pass: 'smtp-pa55word!' },
+      smtp: { host: 'smtp.toko.example', port: 465, secure: true, starttls: true, user: 'support', pass: 'smtp-pa55word!' },
     });
   });
 
@@ -548,13 +548,13 @@ describe('PATCH /api/integration-accounts/{id}', () => {
       settings: { smtp: { host: 'smtp.old.example', user: 'u', password: 'old-secret-pw' } },
     });
     const moved = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { settings: { smtp: { host: 'smtp.new.example', port: 2525, user: 'u' } } } });
-    expect(moved.body.settings.smtp).to.deep.equal({ host: 'smtp.new.example', port: 2525, secure: false, user: 'u', has_password: true });
+    expect(moved.body.settings.smtp).to.deep.equal({ host: 'smtp.new.example', port: 2525, secure: false, starttls: true, user: 'u', has_password: true });
     const resolved = await resolveAccount('email', account.external_id);
     expect(credentialsFor(resolved?.account ?? (null as never)).settings?.smtp).to.include({ user: 'u', pass: 'old-secret-pw' });
     const removed = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { settings: { smtp: { host: 'smtp.new.example', password: null } } } });
     expect(removed.body.settings.smtp.has_password).to.equal(false);
     const relay = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { settings: { smtp: { host: 'LocalHost', port: 25 } } } });
-    expect(relay.body.settings.smtp).to.deep.equal({ host: 'localhost', port: 25, secure: false, user: null, has_password: false });
+    expect(relay.body.settings.smtp).to.deep.equal({ host: 'localhost', port: 25, secure: false, starttls: true, user: null, has_password: false });
     const bad = await s.call('PATCH', `/api/integration-accounts/${account.id}`, { body: { settings: { smtp: { host: 'smtp host' } } } });
     expect(bad.status).to.equal(400);
   });

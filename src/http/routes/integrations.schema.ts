@@ -80,9 +80,17 @@ export const SmtpInput = z.strictObject({
     .toLowerCase()
     .max(253)
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a host name or IPv4 address')
-    .describe('SMTP server host name or IPv4 address (a relay on the same network may be `localhost`)'),
+    .describe(
+      'SMTP server host name or IPv4 address. It must resolve to public addresses only (422 otherwise): loopback, private, link-local and other non-public addresses are refused unless the operator allows their network (OUTBOUND_ALLOWED_NETWORKS)',
+    ),
   port: z.number().int().min(1).max(65535).default(587),
   secure: z.boolean().optional().describe('TLS from the first byte; default true on port 465, else STARTTLS'),
+  starttls: z
+    .boolean()
+    .optional()
+    .describe(
+      'With secure false: upgrade with STARTTLS (default true). false sends in plain text and is refused (422) with a user or password: credentials only travel over TLS, and a server that does not offer STARTTLS is never sent them',
+    ),
   user: Label(320).nullable().optional(),
   password: SecretText(1, 1024)
     .nullable()

@@ -37,7 +37,9 @@ const OWNERSHIP_NOTE =
 
 const CLAIM_ERRORS = {
   409: 'The provider account is already connected, here or in another organization',
-  422: 'The channel is not set up, the access token does not control the Meta id, or the address is not at the organization’s inbound domain',
+  422:
+    'The channel is not set up, the access token does not control the Meta id, the address is not at the organization’s inbound domain, ' +
+    'the SMTP host is or resolves to a non-public address (settings.smtp.host), or SMTP credentials would travel without TLS (settings.smtp.starttls)',
   502: 'The Graph API answered the ownership check with something unreadable; nothing was claimed',
   503: 'The Graph API could not be reached for the ownership check; nothing was claimed',
 };
