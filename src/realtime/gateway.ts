@@ -146,9 +146,10 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       await consumeLimit('socketIp', clientAddressOf(socket));
       const token = tokenOf(socket);
       if (!token) throw new Error('Authentication required');
-      // Before authenticating: a session change heard from here on may not be in what it reads.
+      // Before authenticating: a session change heard from here on may not be in what it reads;
+      // one heard before is, as long as it joins no read that started before it was heard.
       socket.data.sessionMark = sessions.mark();
-      socket.data.principal = await authenticateToken(token);
+      socket.data.principal = await authenticateToken(token, sessions.readsAfter());
       next();
     } catch (err) {
       next(handshakeError(err));

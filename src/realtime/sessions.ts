@@ -40,6 +40,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Follows this process's sockets' sessions. */
 export class SessionFollower {
   private heard = 0;
+  /** The read mark when the last change was heard here. */
+  private heardAtRead = -1;
   private readonly recent: SessionChange[] = [];
   /** Sockets with an expiry timer armed (counted by the gateway's census). */
   private readonly armed = new Set<FollowedSocket>();
@@ -54,13 +56,23 @@ export class SessionFollower {
   }
 
   /**
+   * The readMark a handshake's reads must be after. A read another handshake started before
+   * the last change was heard may predate the change; joining it, a socket would authenticate
+   * as before the change while its mark says the change was already applied, and keep that
+   * session for good.
+   */
+  readsAfter(): number {
+    return this.heardAtRead;
+  }
+
+  /**
    * Starts following a socket authenticated after `mark`: reads its divisions and joins their
    * rooms, arms its expiry, and re-checks it if a change of its tenant was heard meanwhile.
    * Resolves once its scope is settled; a failed division read rejects.
    */
   async follow(s: FollowedSocket, mark: number): Promise<void> {
     this.armExpiry(s);
-    const initial = this.scope(s, -1);
+    const initial = this.scope(s, this.heardAtRead);
     s.checking = initial.catch(() => undefined);
     const missed = this.heard - mark;
     if (missed > 0) {
@@ -91,6 +103,7 @@ export class SessionFollower {
     if (this.recent.length > RECENT_CHANGES) this.recent.shift();
     // Reads that started before now may predate the change; the re-checks do not join them.
     const after = readMark();
+    this.heardAtRead = after;
     for (const s of this.socketsOf(change.tenantId)) if (concerns(change, s.principal, s.divisionIds)) this.recheck(s, after);
   }
 
