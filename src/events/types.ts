@@ -33,8 +33,12 @@ export type EventType = (typeof EVENTS)[keyof typeof EVENTS];
 export type Audience =
   | {
       scope: 'tenant';
-      /** What a member must hold to receive `data` (contact data needs contacts.view). */
-      permission?: Permission;
+      /**
+       * What a member must hold to receive `data` (contact data needs contacts.view); null when
+       * every member may. Required, so each tenant-wide event decides it (events stored before
+       * it was required lack it and read as null).
+       */
+      permission: Permission | null;
       /** What members without `permission` receive instead (an agent's presence without the e-mail); absent, they receive nothing. */
       reduced?: unknown;
     }

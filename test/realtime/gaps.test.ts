@@ -23,7 +23,7 @@ const storedEvent = (s: TestSession, seq: number): StoredEvent => ({
   seq,
   event: EVENT,
   data: { id: s.userId, status: `injected ${seq}` },
-  audience: { scope: 'tenant' },
+  audience: { scope: 'tenant', permission: null },
   created_at: new Date(),
 });
 

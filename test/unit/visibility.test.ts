@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Principal } from '../../src/auth/principal.js';
-import { canReceive } from '../../src/realtime/visibility.js';
+import { canReceive, dataFor, viewOf } from '../../src/realtime/visibility.js';
 
 const viewer = (permissions: string[], divisionIds: string[] = []) => ({
   principal: { tenantId: 't', userId: 'me', userName: 'Me', roleId: 'r', permissions: new Set(permissions), via: 'jwt' } as Principal,
@@ -10,7 +10,16 @@ const conv = (divisionId: string | null, assigneeId: string | null) => ({ scope:
 
 describe('canReceive', () => {
   it('sends tenant-wide events to every member', () => {
-    expect(canReceive(viewer([]), { scope: 'tenant' })).to.equal(true);
+    expect(canReceive(viewer([]), { scope: 'tenant', permission: null })).to.equal(true);
+  });
+  it('sends a tenant-wide event that names a permission whole to its holders, reduced or not at all to others', () => {
+    const presence = { scope: 'tenant' as const, permission: 'agents.view' as const, reduced: { id: 'a' } };
+    const contact = { scope: 'tenant' as const, permission: 'contacts.view' as const };
+    expect(viewOf(viewer(['agents.view']), presence)).to.equal('full');
+    expect(viewOf(viewer(['contacts.view']), presence)).to.equal('reduced');
+    expect(dataFor({ data: { id: 'a', email: 'a@x' }, audience: presence }, 'reduced')).to.deep.equal({ id: 'a' });
+    expect(viewOf(viewer(['contacts.view']), contact)).to.equal('full');
+    expect(viewOf(viewer(['agents.view', 'conversations.view_all']), contact)).to.equal(null);
   });
   it('sends every conversation event to holders of conversations.view_all', () => {
     expect(canReceive(viewer(['conversations.view_all']), conv('d1', 'someone'))).to.equal(true);
