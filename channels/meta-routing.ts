@@ -48,7 +48,9 @@ const TRACKED_DEPTH = 8;
 const MAX_KEY = 32;
 // Provider ids are at most a few dozen digits.
 const MAX_ID = 64;
-const PAUSE_BYTES = 512 * 1024;
+// A slice this long takes a few milliseconds even at its slowest (a string or bracket every
+// few bytes), so other requests wait at most that long while a multi-megabyte body is read.
+const PAUSE_BYTES = 64 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -125,6 +127,11 @@ export async function readMetaRouting(raw: Buffer): Promise<MetaRouting> {
     if (c === QUOTE) {
       const end = closingQuote(raw, i);
       if (end < 0) break;
+      if (depth > TRACKED_DEPTH) {
+        // Nothing we look for sits this deep: skip the string without building anything.
+        i = end;
+        continue;
+      }
       const text = raw.subarray(i + 1, end);
       if (expectKey) {
         setKey(text.length <= MAX_KEY && !text.includes(BACKSLASH) ? text.toString('latin1') : OTHER_KEY);
@@ -148,7 +155,7 @@ export async function readMetaRouting(raw: Buffer): Promise<MetaRouting> {
     } else if (isDigit(c) || c === 0x2d) {
       let j = i + 1;
       while (j < raw.length && isNumberPart(raw[j])) j++;
-      onValue(raw.subarray(i, j));
+      if (depth <= TRACKED_DEPTH) onValue(raw.subarray(i, j));
       i = j - 1;
     }
   }
