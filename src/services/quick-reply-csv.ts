@@ -133,11 +133,21 @@ function readRows(bytes: Buffer): ParsedRow[] {
   const headerLine = text.split(/\r\n|\n|\r/, 1)[0] ?? '';
   const delimiter = headerLine.includes(';') && !headerLine.includes(',') ? ';' : ',';
   let records: { record: string[]; info: { lines: number } }[];
+  // The line the last whole record ended on: an unclosed quote is only noticed at the end of the file.
+  let lastLine = 0;
   try {
     // With `info`, each record comes with its position (csv-parse's types do not follow the option).
-    records = parse(text, { delimiter, info: true, skip_empty_lines: true }) as unknown as typeof records;
+    records = parse(text, {
+      delimiter,
+      info: true,
+      skip_empty_lines: true,
+      on_record: (record, context) => {
+        lastLine = context.lines;
+        return record;
+      },
+    }) as unknown as typeof records;
   } catch (err) {
-    if (err instanceof CsvError) throw fileError(describeCsvError(err));
+    if (err instanceof CsvError) throw fileError(describeCsvError(err, lastLine + 1));
     throw err;
   }
   const [header, ...rows] = records;
@@ -162,12 +172,12 @@ function readRows(bytes: Buffer): ParsedRow[] {
   });
 }
 
-function describeCsvError(err: CsvError): string {
-  const line = (err as CsvError & { lines?: number }).lines;
-  const at = line ? `line ${line}: ` : '';
+function describeCsvError(err: CsvError, rowStart: number): string {
+  const { lines } = err as CsvError & { lines?: number };
+  const at = lines ? `line ${lines}: ` : '';
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return `${at}a quoted field is never closed (unbalanced ")`;
+      return `line ${rowStart}: a quoted field in the row starting here is never closed (unbalanced ")`;
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       return `${at}the row has a different number of fields than the header (${CSV_COLUMNS.length} expected)`;
     case 'INVALID_OPENING_QUOTE':
