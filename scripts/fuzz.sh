@@ -12,4 +12,5 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q 'schemathesis==4.32.5'
 fi
 export SCHEMATHESIS_BIN="$venv/bin/schemathesis"
-exec bash scripts/with-services.sh npx tsx scripts/fuzz.ts "$@"
+# With MinIO, so POST /api/media/s3 is exercised rather than answering 503 (not configured).
+WITH_S3=1 exec bash scripts/with-services.sh npx tsx scripts/fuzz.ts "$@"

@@ -16,7 +16,19 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 
 const server = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-  env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongo.toString(), RATE_LIMIT_API_TOKEN: 'off' },
+  env: {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MONGODB_URI: mongo.toString(),
+    RATE_LIMIT_API_TOKEN: 'off',
+    // The MinIO fuzz.sh starts, so POST /api/media/s3 stores for real.
+    ...(process.env.TEST_S3_ENDPOINT
+      ? { S3_ENDPOINT: process.env.TEST_S3_ENDPOINT, S3_ACCESS_KEY: process.env.TEST_S3_ACCESS_KEY ?? '', S3_SECRET_KEY: process.env.TEST_S3_SECRET_KEY ?? '' }
+      : {}),
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const stop = () => server.kill('SIGTERM');

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/config.js';
+import { undocumentedAnswers } from '../src/http/conformance.js';
 import type { RealtimeGateway } from '../src/realtime/gateway.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { startFakeGraph, type FakeGraph } from './support/fake-graph.js';
@@ -77,5 +78,8 @@ export const mochaHooks = {
     server = null;
     await graph?.close();
     graph = null;
+    // Every answer the in-process server gave during the run had to be a documented status.
+    const undocumented = undocumentedAnswers();
+    if (undocumented.length > 0) throw new Error(`answers the OpenAPI document does not list:\n  ${undocumented.join('\n  ')}`);
   },
 };

@@ -6,11 +6,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import { assertNoFieldIssues, ForbiddenError, UnauthorizedError, ValidationError, type FieldIssue } from '../errors.js';
+import { AppError, assertNoFieldIssues, ForbiddenError, UnauthorizedError, ValidationError, type FieldIssue } from '../errors.js';
 import { recordActivity } from '../services/activity-log.js';
 import { consumeLimit } from '../services/rate-limits.js';
 import { authenticateToken } from '../services/tokens.js';
 import { appContext } from '../context.js';
+import { checkAnswer } from './conformance.js';
 import type { RouteDef } from './route.js';
 import { HttpResult } from './result.js';
 
@@ -65,7 +66,28 @@ async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | nu
   return principal;
 }
 
-function handle(def: RouteDef) {
+function handle(def: RouteDef, checkConformance: boolean) {
+  const answer = answerRoute(def);
+  if (!checkConformance) return answer;
+  return async (ctx: Context) => {
+    try {
+      await answer(ctx);
+      checkAnswer(def, ctx.status);
+    } catch (err) {
+      checkAnswer(def, statusOfError(err));
+      throw err;
+    }
+  };
+}
+
+/** The status renderErrors gives an error (middleware/errors.ts). */
+function statusOfError(err: unknown): number {
+  const e = err as { status?: number; statusCode?: number; expose?: boolean };
+  const status = e.status ?? e.statusCode ?? 500;
+  return status >= 400 && status < 500 && e.expose !== false ? status : err instanceof AppError ? err.status : 500;
+}
+
+function answerRoute(def: RouteDef) {
   return async (ctx: Context) => {
     const principal = await authenticate(ctx, def);
     const params = parse(def.params, ctx.params, 'params') as Record<string, string>;
@@ -97,11 +119,14 @@ function handle(def: RouteDef) {
   };
 }
 
-/** Mounts every group's routes on one router. */
-export function mountRoutes(groups: RouteGroup[]): Router {
+/**
+ * Mounts every group's routes on one router. With `checkConformance` (tests) each answer's
+ * status is checked against the route's documented ones (conformance.ts).
+ */
+export function mountRoutes(groups: RouteGroup[], checkConformance = false): Router {
   const router = new Router();
   for (const { routes } of groups) {
-    for (const def of routes) router[def.method](koaPath(def.path), handle(def));
+    for (const def of routes) router[def.method](koaPath(def.path), handle(def, checkConformance));
   }
   return router;
 }

@@ -34,25 +34,38 @@ const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
-function operation(group: string, def: RouteDef) {
-  const status = String(def.status ?? 200);
-  const responses: Record<string, unknown> = {
-    [status]: {
-      description: def.summary,
-      ...(status === '204'
-        ? {}
-        : { content: def.produces ? { [def.produces]: { schema: { type: 'string', format: 'binary' } } } : { 'application/json': { schema: outputSchema(def.response) } } }),
-    },
-    400: errorResponse('Invalid parameters, query or body'),
-  };
-  for (const [code, description] of Object.entries(def.errors ?? {})) responses[code] = errorResponse(description);
+/** Every status a route may answer, with what it means: what OpenAPI lists and what tests hold the server to. */
+export function documentedStatuses(def: RouteDef): Map<number, string> {
+  const statuses = new Map<number, string>([[400, 'Invalid parameters, query or body']]);
   if (def.access !== 'public') {
-    responses[401] = errorResponse('Missing, invalid, expired or revoked credentials');
-    if (def.access !== 'authenticated') responses[403] = errorResponse(`Caller lacks ${def.access}`);
+    statuses.set(401, 'Missing, invalid, expired or revoked credentials');
+    if (def.access !== 'authenticated') statuses.set(403, `Caller lacks ${def.access}`);
   }
-  if (def.params) responses[404] = errorResponse('Not found in the caller’s organization');
-  if (def.access !== 'public' || def.limits?.length) {
-    responses[429] = { ...errorResponse('Too many requests: a rate limit is used up'), headers: { 'Retry-After': { description: 'Seconds until the limit allows another call', schema: { type: 'integer' } } } };
+  if (def.params) statuses.set(404, 'Not found in the caller’s organization');
+  if (def.access !== 'public' || def.limits?.length) statuses.set(429, 'Too many requests: a rate limit is used up');
+  // A route's own words win: what else it answers, or what a common status means for it.
+  for (const [code, description] of Object.entries(def.errors ?? {})) statuses.set(Number(code), description);
+  return statuses;
+}
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the limit allows another call', schema: { type: 'integer' } } };
+
+/** Every status a route may answer at all: its successes and documentedStatuses. */
+export function answerStatuses(def: RouteDef): Set<number> {
+  return new Set([def.status ?? 200, ...Object.keys(def.alsoSucceeds ?? {}).map(Number), ...documentedStatuses(def).keys()]);
+}
+
+function operation(group: string, def: RouteDef) {
+  const success = (status: number, description: string) => ({
+    description,
+    ...(status === 204 || status === 304
+      ? {}
+      : { content: def.produces ? { [def.produces]: { schema: { type: 'string', format: 'binary' } } } : { 'application/json': { schema: outputSchema(def.response) } } }),
+  });
+  const responses: Record<string, unknown> = { [def.status ?? 200]: success(def.status ?? 200, def.summary) };
+  for (const [code, description] of Object.entries(def.alsoSucceeds ?? {})) responses[code] = success(Number(code), description);
+  for (const [code, description] of documentedStatuses(def)) {
+    responses[code] = code === 429 ? { ...errorResponse(description), headers: RETRY_AFTER } : errorResponse(description);
   }
   return {
     tags: [group],

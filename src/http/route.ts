@@ -60,6 +60,8 @@ interface BaseRoute<
   /** The success response's schema and status (200 unless said). */
   response: R;
   status?: number;
+  /** Other success statuses the handler may answer with the same schema (an upsert's 201), and when. */
+  alsoSucceeds?: Record<number, string>;
   /**
    * A multipart/form-data request (file uploads), documented in OpenAPI from this schema. The
    * handler reads the form itself (koa-body leaves it unparsed), so it streams under its limits.

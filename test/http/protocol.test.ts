@@ -41,6 +41,13 @@ describe('methods a path does not take', () => {
     expect(traced.headers.allow?.split(', ')).to.include.members(['GET', 'PATCH', 'DELETE']);
   });
 
+  it('list only the literal route’s methods on a path a parameter route also matches', async () => {
+    // /api/conversations/bulk is POST-only, though GET /api/conversations/{id} matches it too.
+    const res = await rawRequest('OPTIONS', '/api/conversations/bulk');
+    expect(res.status).to.equal(204);
+    expect(res.headers.allow?.split(', ').sort()).to.deep.equal(['OPTIONS', 'POST']);
+  });
+
   it('leave an unknown path a 404', async () => {
     const res = await rawRequest('TRACE', '/api/no-such-thing');
     expect(res.status).to.equal(404);

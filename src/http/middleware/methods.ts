@@ -7,12 +7,16 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 
-/** The methods the routers' routes take on `path`, HEAD with GET; empty for an unknown path. */
+/**
+ * The methods the routers' routes take on `path`, HEAD with GET; empty for an unknown path. A
+ * path some route names literally (`/api/conversations/bulk`) takes only those routes' methods,
+ * not those of a parameter route it also matches (`/api/conversations/{id}`).
+ */
 function allowedOn(routers: Router[], path: string): string[] {
+  const layers = routers.flatMap((router) => router.match(path, 'GET').path).filter((layer) => layer.methods.length > 0);
+  const literal = layers.filter((layer) => layer.paramNames.length === 0);
   const methods = new Set<string>();
-  for (const router of routers) {
-    for (const layer of router.match(path, 'GET').path) for (const m of layer.methods) methods.add(m);
-  }
+  for (const layer of literal.length > 0 ? literal : layers) for (const m of layer.methods) methods.add(m);
   if (methods.size > 0) methods.add('OPTIONS');
   return [...methods];
 }

@@ -55,6 +55,7 @@ export const agentRoutes: RouteGroup = {
       access: 'agents.manage',
       body: CreateAgentBody,
       response: AgentBody,
+      errors: { 409: 'Another agent of the organization has this e-mail' },
       status: 201,
       audit: { action: 'agent.created', resource: 'agent' },
       handler: async ({ body, principal }) =>
@@ -89,6 +90,7 @@ export const agentRoutes: RouteGroup = {
       access: 'agents.manage',
       params: IdParams,
       response: MessageBody,
+      errors: { 422: 'The agent is the caller, or already deleted' },
       audit: { action: 'agent.deleted', resource: 'agent' },
       handler: async ({ params, principal }) => {
         await deleteAgent({ ...acting(principal), id: params.id });
@@ -105,6 +107,7 @@ export const agentRoutes: RouteGroup = {
       params: IdParams,
       body: UpdateAgentBody,
       response: AgentBody,
+      errors: { 409: 'Another agent of the organization has this e-mail', 422: 'The agent is deleted, or the caller would deactivate themselves' },
       audit: { action: 'agent.updated', resource: 'agent' },
       handler: async ({ params, body, principal }) =>
         present(
@@ -130,6 +133,7 @@ export const agentRoutes: RouteGroup = {
       params: IdParams,
       body: AgentStatusBody,
       response: AgentBody,
+      errors: { 403: 'Changing another agent’s status requires agents.manage', 422: 'The agent is deleted or deactivated' },
       audit: { action: 'agent.status_changed', resource: 'agent' },
       handler: async ({ params, body, principal }) =>
         present(await setAgentStatus({ ...acting(principal), id: params.id, status: body.status })),

@@ -20,6 +20,7 @@ export const apiKeysRoutes: RouteGroup = {
       access: 'authenticated',
       query: ListApiKeysQuery,
       response: pageOf(ApiKeyBody),
+      errors: { 403: 'Listing another agent’s keys requires agents.manage', 404: 'No such agent (user_id) in the caller’s organization' },
       handler: async ({ principal, query }) => {
         const page = await listApiKeys({ tenantId: principal.tenantId, principal, userId: query.user_id, status: query.status, page: query.page, limit: query.limit });
         const now = new Date();

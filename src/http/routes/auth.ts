@@ -57,6 +57,7 @@ export const authRoutes: RouteGroup = {
       access: 'public',
       body: RegisterBody,
       response: SessionBody,
+      errors: { 409: 'The requested slug is taken' },
       status: 201,
       limits: [
         { limit: 'registerIp', key: byIp },
@@ -86,6 +87,7 @@ export const authRoutes: RouteGroup = {
       access: 'public',
       body: LoginBody,
       response: SessionBody,
+      errors: { 401: 'Invalid e-mail or password, a deactivated account or a suspended organization' },
       limits: [
         { limit: 'loginIp', key: byIp },
         { limit: 'loginEmail', key: byEmail },

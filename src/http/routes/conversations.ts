@@ -125,6 +125,7 @@ export const conversationRoutes: RouteGroup = {
       params: IdParams,
       body: AssignBody,
       response: ConversationViewBody,
+      errors: { 422: 'A closed or expired conversation cannot be assigned' },
       audit: { action: 'conversation.assigned', resource: 'conversation' },
       handler: async ({ params, body, principal }) => present(await assignConversation({ ...acting(principal), id: params.id, agentId: body.agent_id })),
     }),
@@ -137,6 +138,7 @@ export const conversationRoutes: RouteGroup = {
       params: IdParams,
       body: StatusBody,
       response: ConversationViewBody,
+      errors: { 422: 'The status change is not allowed from the current status (the message lists the allowed ones)' },
       audit: { action: 'conversation.status_changed', resource: 'conversation' },
       handler: async ({ params, body, principal }) => present(await setConversationStatus({ ...acting(principal), id: params.id, status: body.status })),
     }),
@@ -161,6 +163,7 @@ export const conversationRoutes: RouteGroup = {
       params: IdParams,
       body: TagsBody,
       response: ConversationViewBody,
+      errors: { 422: 'The change would leave more tags than a conversation holds' },
       audit: { action: 'conversation.tags_updated', resource: 'conversation' },
       handler: async ({ params, body, principal }) =>
         present(await changeConversationTags({ ...acting(principal), id: params.id, set: body.tags, add: body.add, remove: body.remove })),
@@ -174,6 +177,7 @@ export const conversationRoutes: RouteGroup = {
       params: IdParams,
       body: TakeoverBody,
       response: TakeoverResult,
+      errors: { 422: 'A closed or expired conversation cannot be taken over' },
       audit: { action: 'conversation.taken_over', resource: 'conversation' },
       handler: async ({ params, body, principal }) => {
         const result = await takeOverConversation({ ...acting(principal), id: params.id, reason: body.reason ?? null });

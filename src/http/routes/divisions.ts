@@ -66,6 +66,7 @@ export const divisionRoutes: RouteGroup = {
       access: 'divisions.manage',
       body: CreateDivisionBody,
       response: DivisionBody,
+      errors: { 409: 'Another division has this name' },
       status: 201,
       audit: { action: 'division.created', resource: 'division' },
       handler: async ({ body, principal }) =>
@@ -105,6 +106,7 @@ export const divisionRoutes: RouteGroup = {
       params: IdParams,
       body: UpdateDivisionBody,
       response: DivisionBody,
+      errors: { 409: 'Another division has this name' },
       audit: { action: 'division.updated', resource: 'division' },
       handler: async ({ params, body, principal }) =>
         present(

@@ -85,6 +85,7 @@ export const integrationRoutes: RouteGroup = {
       params: ChannelParams,
       body: UpsertIntegrationBody,
       response: IntegrationBody,
+      alsoSucceeds: { 201: 'The integration was created' },
       errors: { 409: 'The inbound domain is already another organization’s' },
       audit: { action: 'integration.updated', resource: 'integration' },
       handler: async ({ principal, params, body }) => {
@@ -208,6 +209,7 @@ export const integrationRoutes: RouteGroup = {
       access: 'integrations.manage',
       params: IdParams,
       response: IntegrationAccountBody,
+      errors: { 422: 'A disabled account cannot be the default' },
       audit: { action: 'integration_account.default_set', resource: 'integration_account' },
       handler: ({ principal, params }) => setDefaultAccount({ ...acting(principal), id: params.id }),
     }),

@@ -59,6 +59,7 @@ export const mediaRoutes: RouteGroup = {
       query: DownloadQuery,
       response: MediaStream,
       produces: 'application/octet-stream',
+      alsoSucceeds: { 304: 'Not modified: If-None-Match names the current ETag' },
       errors: {
         502: 'The provider would not hand over the media (expired, or the account was removed)',
         503: 'The storage holding the file is not configured or not answering',

@@ -53,7 +53,9 @@ export const messageRoutes: RouteGroup = {
       params: IdParams,
       body: SendMessageBody,
       response: MessageBody,
+      errors: { 409: 'The idempotency_key was used for a message in another conversation', 422: 'The channel cannot carry it now: outside the messaging window, a closed conversation, a type the channel does not support, or a disconnected or disabled account' },
       status: 201,
+      alsoSucceeds: { 200: 'A replay: the message first sent with this idempotency_key (header Idempotent-Replayed: true), sent once' },
       audit: { action: 'message.sent', resource: 'message', target: ({ result }) => result.id },
       handler: async ({ params, body, principal, ctx }) => {
         const { message, replayed } = await sendMessage({

@@ -33,6 +33,7 @@ export const rolesRoutes: RouteGroup = {
       access: 'roles.manage',
       body: CreateRoleBody,
       response: RoleWithCountBody,
+      errors: { 409: 'Another role has this name' },
       status: 201,
       audit: audit('role.created'),
       handler: async ({ principal, body }) => {
@@ -60,6 +61,7 @@ export const rolesRoutes: RouteGroup = {
       access: 'roles.manage',
       params: IdParams,
       response: MessageBody,
+      errors: { 409: 'Agents still hold the role', 422: 'A built-in role cannot be deleted' },
       audit: audit('role.deleted'),
       handler: async ({ principal, params }) => {
         const role = await deleteRole({ tenantId: principal.tenantId, roleId: params.id });
@@ -76,6 +78,7 @@ export const rolesRoutes: RouteGroup = {
       params: IdParams,
       body: UpdateRoleBody,
       response: RoleWithCountBody,
+      errors: { 409: 'Another role has this name', 422: 'The built-in admin role cannot change; built-in roles cannot be renamed' },
       audit: audit('role.updated'),
       handler: async ({ principal, params, body }) => {
         const r = await updateRole({ tenantId: principal.tenantId, principal, roleId: params.id, ...body });

@@ -29,6 +29,7 @@ export const transfersRoutes: RouteGroup = {
       params: IdParams,
       body: TransferRequestBody,
       response: TransferredConversationViewBody,
+      errors: { 422: 'The conversation is closed or expired, or already where the transfer would put it' },
       audit: { action: 'conversation.transferred', resource: 'conversation' },
       handler: async ({ params, body, principal }) => {
         const { conversation, contact, transfer } = await transferConversation({

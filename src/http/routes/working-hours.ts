@@ -118,6 +118,7 @@ export const workingHoursRoutes: RouteGroup = {
       access: 'public',
       query: StatusQuery,
       response: WorkingHoursStatusBody,
+      errors: { 404: 'No active organization with this id or slug' },
       handler: async ({ principal, query }) =>
         presentWorkingHoursStatus(
           await checkWorkingHours({
