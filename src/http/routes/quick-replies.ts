@@ -174,7 +174,7 @@ export const quickReplyRoutes: RouteGroup = {
         'multipart/form-data with one `file` field: a UTF-8 CSV (a leading byte-order mark is fine; comma or semicolon separated, ' +
         'found from the header) with the columns shortcut,title,content,scope,division in any order. A file that cannot be read as a ' +
         'whole (not UTF-8, an unbalanced quote, a row with a different number of fields, a wrong header, more than 5000 rows) is ' +
-        'refused with 400 and nothing is applied. Otherwise every row stands alone: valid rows are applied in file order and invalid ' +
+        'refused with 400 and nothing is applied. Otherwise every row stands alone: valid rows are applied and invalid ' +
         'ones reported with their row number and reasons, so one bad row does not block the rest (check first with `dry_run=true`). ' +
         'A row updates the title and content of the reply with that shortcut in that scope owner, or creates it; an empty scope means ' +
         'tenant; division is a division name or id; personal rows become the caller’s own. ' +
