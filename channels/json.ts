@@ -6,6 +6,8 @@
  */
 
 const LONG_INTEGER = 16;
+// Linear: a fixed-length class run, no alternation or nesting to backtrack into.
+const LONG_DIGIT_RUN = /\d{16}/;
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 // Characters a JSON number literal is made of: digits, '.', 'e', 'E', '+', '-'.
@@ -17,6 +19,8 @@ const isNumberPart = (c: number) => isDigit(c) || c === 0x2e || c === 0x65 || c 
  * on multi-megabyte bodies.
  */
 export function parseJsonKeepingIds(text: string): unknown {
+  // Most bodies carry no run of 16 digits at all (WhatsApp sends ids as strings): parse as is.
+  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
   const out: string[] = [];
   let copied = 0;
   let i = 0;

@@ -44,6 +44,8 @@ export const MAX_ROUTED_ACCOUNTS = 100;
 
 // Meta nests its payloads about eight deep; deeper containers are counted, not tracked.
 const TRACKED_DEPTH = 8;
+// Deeper than this is no Meta payload: refused unverified, before any parser recurses into it.
+export const MAX_DEPTH = 64;
 // Keys longer than this are none of the ones we look for.
 const MAX_KEY = 32;
 // Provider ids are at most a few dozen digits.
@@ -110,6 +112,7 @@ export async function readMetaRouting(raw: Buffer): Promise<MetaRouting> {
   };
   const open = (array: boolean) => {
     depth++;
+    if (depth > MAX_DEPTH) throw new Error(`the body nests deeper than ${MAX_DEPTH} levels`);
     if (depth <= TRACKED_DEPTH) {
       arrays[depth - 1] = array;
       path.length = depth;

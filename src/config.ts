@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_KB: z.coerce.number().int().min(1).max(102400).default(1024),
   WEBHOOK_BODY_LIMIT_KB: z.coerce.number().int().min(64).max(102400).default(25600),
+  META_WEBHOOK_BODY_LIMIT_KB: z.coerce.number().int().min(64).max(102400).default(3072),
   STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   S3_ENDPOINT: z.url().optional(),
@@ -114,6 +115,8 @@ export type Config = {
   bodyLimitKb: number;
   /** Webhooks carry e-mail attachments, so they get a larger limit than API calls. */
   webhookBodyLimitKb: number;
+  /** Meta's webhooks (WhatsApp, Messenger, Instagram) carry no files: Meta sends at most 3 MB. */
+  metaWebhookBodyLimitKb: number;
   storage:
     | { driver: 'local'; dir: string }
     | { driver: 's3'; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
@@ -208,6 +211,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
     bodyLimitKb: e.BODY_LIMIT_KB,
     webhookBodyLimitKb: e.WEBHOOK_BODY_LIMIT_KB,
+    metaWebhookBodyLimitKb: e.META_WEBHOOK_BODY_LIMIT_KB,
     storage,
     s3,
     media: { maxBytes: e.MEDIA_MAX_BYTES },

@@ -76,9 +76,15 @@ function isBareMessageId(token: string): boolean {
   return at > 0 && at < token.length - 1 && !/[()<>]/.test(token);
 }
 
+// Room for a thread of about a thousand messages' ids.
+const MAX_ID_HEADER_CHARS = 64 * 1024;
+
 /** Message-IDs in a header value, angle brackets stripped: References lists several, In-Reply-To may add comments. */
 export function extractMessageIds(value: string | string[] | undefined): string[] {
-  const text = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  const joined = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  // Threading needs the newest ids, which References lists last; a longer header is cut from the
+  // front so a crafted megabyte header costs no more than a real one.
+  const text = joined.length > MAX_ID_HEADER_CHARS ? joined.slice(-MAX_ID_HEADER_CHARS) : joined;
   // Linear: a match starts only at `<`, and the run after it stops at the next bracket.
   const bracketed = [...text.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1] as string);
   if (bracketed.length > 0) return bracketed;

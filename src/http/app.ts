@@ -25,7 +25,9 @@ export function createApp(config: Config): Koa {
   app.use(securityHeaders);
   app.use(renderErrors);
   app.use(answerOtherMethods([api, docs]));
-  app.use(rawBodyFor('/api/webhooks/', config.webhookBodyLimitKb * 1024));
+  // E-mails carry attachments; Meta's JSON stays small, and a smaller bound keeps its full parse
+  // (after verification) short.
+  app.use(rawBodyFor('/api/webhooks/', (path) => (path.startsWith('/api/webhooks/email') ? config.webhookBodyLimitKb : config.metaWebhookBodyLimitKb) * 1024));
   const parseBody = koaBody({
     jsonLimit: `${config.bodyLimitKb}kb`,
     formLimit: `${config.bodyLimitKb}kb`,

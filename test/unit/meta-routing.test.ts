@@ -1,7 +1,7 @@
 /**
  * readMetaRouting runs on unauthenticated bytes (channels/meta-routing.ts): on multi-megabyte
- * adversarial bodies it must stay linear, never throw for nesting or escapes, and still find
- * the routing facts around the junk.
+ * adversarial bodies it must stay linear, never throw for escapes, and still find the routing
+ * facts around the junk; nesting deeper than any Meta payload is refused as soon as it is seen.
  */
 import { expect } from 'chai';
 import { readMetaRouting } from '../../channels/meta-routing.js';
@@ -16,8 +16,6 @@ const around = (junk: string) =>
   );
 
 const ADVERSARIAL: [string, string][] = [
-  ['6 MB of nested arrays', `${'['.repeat(3 * MB)}${']'.repeat(3 * MB)}`],
-  ['6 MB of nested objects', `${'{"a":'.repeat(MB)}1${'}'.repeat(MB)}`],
   ['a 6 MB string of backslashes', `"${'\\\\'.repeat(3 * MB)}"`],
   ['a 6 MB string of escaped quotes', `"${'\\"'.repeat(3 * MB)}"`],
   ['6 MB of escaped quotes after odd backslash runs', `"${'\\\\\\"'.repeat(1.5 * MB)}"`],
@@ -37,8 +35,19 @@ describe('readMetaRouting (bounded, linear pre-verification read)', () => {
     });
   }
 
-  it('answers without throwing for unclosed strings and unbalanced brackets', async () => {
-    for (const junk of [`"${'a'.repeat(MB)}`, ']]]]}}}}'.repeat(MB / 8), '{'.repeat(MB)]) {
+  for (const [what, junk] of [
+    ['6 MB of nested arrays', `${'['.repeat(3 * MB)}${']'.repeat(3 * MB)}`],
+    ['6 MB of nested objects', `${'{"a":'.repeat(MB)}1${'}'.repeat(MB)}`],
+    ['1 MB of unclosed objects', '{'.repeat(MB)],
+  ]) {
+    it(`refuses ${what} at the 65th level, before any parser recurses into it`, async () => {
+      const error = await readMetaRouting(around(junk as string)).then(() => null, (err: Error) => err);
+      expect(error?.message).to.equal('the body nests deeper than 64 levels');
+    });
+  }
+
+  it('answers without throwing for unclosed strings and unbalanced closing brackets', async () => {
+    for (const junk of [`"${'a'.repeat(MB)}`, ']]]]}}}}'.repeat(MB / 8)]) {
       const routing = await readMetaRouting(Buffer.from(`{"object":"page",${junk}`));
       expect(routing.object).to.equal('page');
     }

@@ -6,10 +6,11 @@
 import type { Context, Next } from 'koa';
 import { AppError } from '../../errors.js';
 
-/** Reads POST bodies under `prefix` into `ctx.state.rawBody` (413 past `limitBytes`). */
-export function rawBodyFor(prefix: string, limitBytes: number) {
+/** Reads POST bodies under `prefix` into `ctx.state.rawBody` (413 past the path's `limitBytes`). */
+export function rawBodyFor(prefix: string, limitOf: (path: string) => number) {
   return async (ctx: Context, next: Next) => {
     if (ctx.method !== 'POST' || !ctx.path.startsWith(prefix)) return next();
+    const limitBytes = limitOf(ctx.path);
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > limitBytes) throw new AppError(413, 'payload_too_large', 'Request body is too large');
     const chunks: Buffer[] = [];

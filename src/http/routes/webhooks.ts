@@ -84,10 +84,10 @@ function delivery(path: string, summary: string, description: string, accept: (c
     method: 'post',
     path,
     summary,
-    description: `${description} The raw body is verified, stored and acknowledged within the request; processing follows. 401 for a missing or wrong signature, 400 for a body that cannot be read.`,
+    description: `${description} The raw body is verified, stored and acknowledged within the request; processing follows. 401 for a missing or wrong signature, 400 for a body that cannot be read (Meta bodies nested deeper than 64 levels are refused unverified).`,
     access: 'public',
     response: ReceivedBody,
-    errors: { 401: 'Missing or wrong signature, or no webhook secret configured for the accounts the body names', 413: 'Body larger than WEBHOOK_BODY_LIMIT_KB' },
+    errors: { 401: 'Missing or wrong signature, or no webhook secret configured for the accounts the body names', 413: 'Body larger than META_WEBHOOK_BODY_LIMIT_KB (e-mail: WEBHOOK_BODY_LIMIT_KB)' },
     // Per endpoint and source address; checked before the signature, so floods cost no HMACs.
     limits: [{ limit: 'webhookSource', key: ({ ctx }) => `${path}:${ctx.ip}` }],
     audit: 'none', // provider deliveries are not user actions; the raw delivery itself is kept
