@@ -4,6 +4,7 @@
  */
 import type mongoose from 'mongoose';
 import { createScheduler } from './scheduler.js';
+import * as listenerCatchUp from './listener-catch-up.job.js';
 import * as stuckSends from './stuck-sends.job.js';
 import * as webhookRecovery from './webhook-recovery.job.js';
 
@@ -17,7 +18,7 @@ interface JobDeclaration {
   onFailed(err: unknown): void;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp];
 
 /** The running scheduler. */
 export interface RunningJobs {

@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { ActorSystem } from '../actors/runtime.js';
 import type { Config } from './config.js';
+import type { DurableListeners } from './events/listener-runner.js';
 import type { WebhookWorker } from './services/webhook-worker.js';
 import type { MediaStorage } from './storage/index.js';
 
@@ -16,6 +17,8 @@ export interface AppContext {
   actors: ActorSystem;
   /** Processes stored webhook deliveries in this process. */
   webhooks: WebhookWorker;
+  /** Runs the durable event listeners in this process. */
+  listeners: DurableListeners;
 }
 
 let current: AppContext | null = null;

@@ -13,6 +13,9 @@ import { setAppContext } from './context.js';
 import { connectDatabase } from './db.js';
 import { createApp } from './http/app.js';
 import { logger } from './logger.js';
+import { EventBus } from './events/bus.js';
+import { DurableListeners } from './events/listener-runner.js';
+import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { watchAccountChanges } from './services/account-cache.js';
 import { recoverDueWebhooks } from './services/inbound.js';
@@ -41,11 +44,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   actors.register(contactActor);
   await actors.start();
   const webhooks = new WebhookWorker(config.webhooks.concurrency);
-  setAppContext({ config, redis, storage, actors, webhooks });
+  const listeners = new DurableListeners(redis, actors.processId, DURABLE_LISTENERS);
+  setAppContext({ config, redis, storage, actors, webhooks, listeners });
+  const bus = await EventBus.start(config.redisUrl, listeners);
 
   const app = createApp(config);
   const server = http.createServer(app.callback());
-  const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit);
+  const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit, bus);
   const stopWatchingAccounts = await watchAccountChanges(config.redisUrl);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -69,6 +74,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         server.closeAllConnections();
       });
       await webhooks.stop();
+      await bus.close();
+      await listeners.close();
       await actors.stop();
       redis.disconnect();
       await mongoose.disconnect();

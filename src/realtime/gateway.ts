@@ -22,6 +22,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Principal } from '../auth/principal.js';
 import { appContext } from '../context.js';
 import { RateLimitedError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
 import { NOTICES, type DomainEvent } from '../events/types.js';
 import { InFlight } from '../in-flight.js';
 import { logger } from '../logger.js';
@@ -80,7 +81,7 @@ export interface RealtimeGateway {
 const wirePayload = (e: DomainEvent, view: View) => ({ event: e.event, seq: e.seq, tenant_id: e.tenant_id, data: dataFor(e, view) });
 
 /** Attaches Socket.IO to the HTTP server. */
-export async function attachRealtime(server: http.Server, redisUrl: string, replayLimit: number): Promise<RealtimeGateway> {
+export async function attachRealtime(server: http.Server, redisUrl: string, replayLimit: number, bus: EventBus): Promise<RealtimeGateway> {
   const pub = new Redis(redisUrl);
   const sub = pub.duplicate();
   const events = pub.duplicate();
@@ -117,12 +118,16 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
     }
   };
 
-  await events.psubscribe('events:*');
-  events.on('pmessage', (_pattern: string, _channel: string, text: string) => {
-    const batch = JSON.parse(text) as DomainEvent[];
-    for (const e of batch) recent.add(e);
-    const tenantId = batch[0]?.tenant_id;
-    if (tenantId) rooms.get(tenantId)?.stream.push(batch);
+  // The fan-out is the bus's first listener: every event heard is remembered for replays and
+  // handed to its tenant's stream here, which orders it for this process's sockets.
+  const stopListening = bus.on({
+    name: 'realtime',
+    runs: 'every-process',
+    events: 'all',
+    handle: (e) => {
+      recent.add(e);
+      rooms.get(e.tenant_id)?.stream.push([e]);
+    },
   });
   await events.subscribe(SESSIONS_CHANGED);
   events.on('message', (channel: string, text: string) => {
@@ -272,6 +277,7 @@ export async function attachRealtime(server: http.Server, redisUrl: string, repl
       };
     },
     async close() {
+      stopListening();
       for (const room of rooms.values()) room.stream.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -1,0 +1,8 @@
+/**
+ * The durable listeners every server process runs (src/events/listener.ts). Add one by writing
+ * `src/events/listeners/<name>.ts` exporting a DurableListener and listing it here; the realtime
+ * fan-out is the every-process listener the gateway registers itself.
+ */
+import type { DurableListener } from '../listener.js';
+
+export const DURABLE_LISTENERS: DurableListener[] = [];
