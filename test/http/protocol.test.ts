@@ -48,6 +48,13 @@ describe('methods a path does not take', () => {
     expect(res.headers.allow?.split(', ').sort()).to.deep.equal(['OPTIONS', 'POST']);
   });
 
+  it('refuse another method on a literal path before a parameter route can take it', async () => {
+    // GET /api/conversations/{id} would otherwise read "bulk" as an id and answer 400.
+    const res = await rawRequest('GET', '/api/conversations/bulk');
+    expect(res.status).to.equal(405);
+    expect(res.headers.allow?.split(', ').sort()).to.deep.equal(['OPTIONS', 'POST']);
+  });
+
   it('leave an unknown path a 404', async () => {
     const res = await rawRequest('TRACE', '/api/no-such-thing');
     expect(res.status).to.equal(404);
