@@ -5,20 +5,21 @@
 import type mongoose from 'mongoose';
 import { createScheduler } from './scheduler.js';
 import * as listenerCatchUp from './listener-catch-up.job.js';
+import * as scheduledMessages from './scheduled-messages.job.js';
 import * as stuckSends from './stuck-sends.job.js';
 import * as webhookRecovery from './webhook-recovery.job.js';
 
 /** What a job file declares (STYLE.md, "Jobs are declarations"). */
 interface JobDeclaration {
   name: string;
-  /** Set for recurring jobs: how often it runs. */
-  interval?: string;
+  /** Set for recurring jobs: how often it runs (a function reads it from configuration at start, in ms). */
+  interval?: string | (() => number);
   options: { concurrency?: number; lockLifetime?: number };
   run(): Promise<void>;
   onFailed(err: unknown): void;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages];
 
 /** The running scheduler. */
 export interface RunningJobs {
@@ -44,7 +45,7 @@ export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
     );
   }
   await agenda.start();
-  for (const job of JOBS) if (job.interval) await agenda.every(job.interval, job.name);
+  for (const job of JOBS) if (job.interval) await agenda.every(typeof job.interval === 'function' ? job.interval() : job.interval, job.name);
   return {
     async stop() {
       await agenda.drain(10_000);

@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   ACTOR_IDLE_MS: z.coerce.number().int().min(50).max(3600000).default(30000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WEBHOOK_RETRY_AFTER_MS: z.coerce.number().int().min(100).max(3600000).default(30000),
+  SCHEDULED_MESSAGES_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
+  SCHEDULED_MESSAGES_CLAIM_LEASE_MS: z.coerce.number().int().min(1000).max(3600000).default(60000),
+  CHAT_EXPIRATION_SWEEP_MS: z.coerce.number().int().min(200).max(86400000).default(60000),
   OUTBOUND_ALLOWED_NETWORKS: z
     .string()
     .default('')
@@ -132,6 +135,13 @@ export type Config = {
    * (or last tried) a delivery not marked done is taken up again by the recovery pass.
    */
   webhooks: { concurrency: number; retryAfterMs: number };
+  /**
+   * The scheduled-message sweeper: how often it looks for due messages, and how long a claim
+   * (status sending) holds before another pass takes it over from a claimer that died.
+   */
+  scheduledMessages: { sweepMs: number; claimLeaseMs: number };
+  /** How often the chat-expiration sweeper applies the tenants' rules. */
+  chatExpiration: { sweepMs: number };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -218,6 +228,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     actorLeaseMs: e.ACTOR_LEASE_MS,
     actorIdleMs: e.ACTOR_IDLE_MS,
     webhooks: { concurrency: e.WEBHOOK_CONCURRENCY, retryAfterMs: e.WEBHOOK_RETRY_AFTER_MS },
+    scheduledMessages: { sweepMs: e.SCHEDULED_MESSAGES_SWEEP_MS, claimLeaseMs: e.SCHEDULED_MESSAGES_CLAIM_LEASE_MS },
+    chatExpiration: { sweepMs: e.CHAT_EXPIRATION_SWEEP_MS },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

@@ -57,6 +57,9 @@ export const mochaHooks = {
       JWT_SECRET: randomBytes(32).toString('hex'),
       REALTIME_REPLAY_LIMIT: '40',
       WEBHOOK_BODY_LIMIT_KB: '2048',
+      // Sweepers look often, so tests wait on outcomes for moments, never minutes.
+      SCHEDULED_MESSAGES_SWEEP_MS: '300',
+      CHAT_EXPIRATION_SWEEP_MS: '300',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
       // Outbound Graph calls go to the local fake, never to Meta.

@@ -15,9 +15,10 @@ import { messageRoutes } from './messages.js';
 import { notesRoutes } from './notes.js';
 import { quickReplyRoutes } from './quick-replies.js';
 import { rolesRoutes } from './roles.js';
+import { scheduledMessageRoutes } from './scheduled-messages.js';
 import { transfersRoutes } from './transfers.js';
 import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];

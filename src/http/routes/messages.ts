@@ -9,7 +9,7 @@ import { IdParams } from '../schemas/common.js';
 import { ListMessagesQuery, MessagePageBody, SearchMessagesBody, SearchMessagesQuery, SendMessageBody, type SendMessageInput } from './messages.schema.js';
 
 /** The send body's content in the service's terms. */
-function contentOf(body: SendMessageInput): OutgoingContent {
+export function contentOf(body: SendMessageInput): OutgoingContent {
   switch (body.type) {
     case 'text':
       return { type: 'text', text: body.text };
