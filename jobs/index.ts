@@ -3,6 +3,7 @@
  * job declared in this folder. Add a job by writing `<name>.job.ts` and listing it here.
  */
 import type mongoose from 'mongoose';
+import * as chatExpiration from './chat-expiration.job.js';
 import { createScheduler } from './scheduler.js';
 import * as listenerCatchUp from './listener-catch-up.job.js';
 import * as scheduledMessages from './scheduled-messages.job.js';
@@ -19,7 +20,7 @@ interface JobDeclaration {
   onFailed(err: unknown): void;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration];
 
 /** The running scheduler. */
 export interface RunningJobs {

@@ -1,11 +1,13 @@
 /**
  * Changes to many conversations at once: bulk actions chosen by an agent, and the expiry of
- * conversations whose customer went quiet. Each conversation is changed through its own actor
- * and judged on its own, so one closed or invisible conversation never fails the others.
+ * conversations whose customer went quiet (chat-expiration.ts applies it). Each conversation is
+ * changed through its own actor and judged on its own, so one closed or invisible conversation
+ * never fails the others.
  */
 import { AppError, ForbiddenError } from '../errors.js';
 import { logger } from '../logger.js';
-import { conversations, type ConversationStatus } from '../models/conversation.js';
+import type { ConversationStatus } from '../models/conversation.js';
+import { closingMessagesOf, expireIdleConversations } from './chat-expiration.js';
 import { findVisibleConversation, visibleConversationsFilter } from './conversation-access.js';
 import { assignableAgent, changeConversation, type Acting } from './conversations.js';
 
@@ -33,7 +35,7 @@ export interface BulkResult {
   error?: string;
 }
 
-/** How many conversations a bulk call or an expiry changes at the same time. */
+/** How many conversations a bulk call changes at the same time. */
 const PARALLEL = 8;
 
 /** Runs `fn` over `items` with at most PARALLEL at once, answers in input order. */
@@ -88,9 +90,6 @@ export async function bulkUpdateConversations(cmd: BulkUpdateConversations): Pro
   });
 }
 
-/** Most conversations one expiry call changes; the answer says when more remain. */
-export const EXPIRE_BATCH = 500;
-
 /** An expiry sweep by the caller. */
 export interface ExpireConversations extends Acting {
   /** Idle for longer than this many hours. */
@@ -100,31 +99,15 @@ export interface ExpireConversations extends Acting {
 /**
  * Expires the open and pending conversations the caller may see whose customer last wrote (or,
  * with no inbound message, whose last message or creation was) before the cutoff, oldest first,
- * at most EXPIRE_BATCH. Each goes through its actor, which re-checks idleness, so a customer
- * who writes during the sweep keeps their conversation; expiring releases the contact's slot.
+ * at most 500, sending a channel's closing message first where its chat expiration rule is
+ * enabled and has one. The same function as the chat-expiration sweeper's (chat-expiration.ts).
  */
 export async function expireStaleConversations(cmd: ExpireConversations): Promise<{ expired: string[]; hasMore: boolean }> {
-  const cutoff = new Date(Date.now() - cmd.olderThanHours * 3_600_000);
-  const idle = [
-    { last_inbound_at: { $lt: cutoff } },
-    { last_inbound_at: null, last_message_at: { $lt: cutoff } },
-    { last_inbound_at: null, last_message_at: null, created_at: { $lt: cutoff } },
-  ];
-  const visible = await visibleConversationsFilter(cmd.principal);
-  const candidates = await conversations.find(
-    { ...visible, tenant_id: cmd.tenantId, status: { $in: ['open', 'pending'] }, $and: [{ $or: idle }] },
-    { last_message_at: 1, _id: 1 },
-    EXPIRE_BATCH + 1,
-  );
-  const batch = candidates.slice(0, EXPIRE_BATCH);
-  const changed = await mapLimited(batch, async (c) => {
-    try {
-      const reply = await changeConversation(c._id, 'set_status', { status: 'expired', idleSince: cutoff.toISOString() });
-      return reply.changed ? c._id : null;
-    } catch (err) {
-      logger.error({ err, conversation: c._id }, 'conversation expiry failed');
-      return null;
-    }
+  const { expired, hasMore } = await expireIdleConversations({
+    tenantId: cmd.tenantId,
+    cutoff: new Date(Date.now() - cmd.olderThanHours * 3_600_000),
+    scope: await visibleConversationsFilter(cmd.principal),
+    closingMessages: await closingMessagesOf(cmd.tenantId),
   });
-  return { expired: changed.filter((id): id is string => id !== null), hasMore: candidates.length > EXPIRE_BATCH };
+  return { expired, hasMore };
 }
