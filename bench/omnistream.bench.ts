@@ -14,6 +14,7 @@ import { measureConversationList } from './sections/conversation-list.js';
 import { createCustomers, measureExistingCustomers, measureNewCustomers, measureTwoProcesses, warmUp, type Customer, type LadderResult } from './sections/inbound.js';
 import { measureLatencyAndHeap } from './sections/latency.js';
 import { measureRawInserts } from './sections/raw-inserts.js';
+import { measureScheduled } from './sections/scheduled.js';
 import { measureStatuses } from './sections/statuses.js';
 import { measureStorm } from './sections/storm.js';
 import { setUpTenant } from './support/api.js';
@@ -86,6 +87,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'list')) await attempt('list', () => measureConversationList(ctx), on);
   if (runs(settings, 'storm')) await attempt('storm', () => measureStorm(ctx), on);
   if (runs(settings, 'two-process')) await attempt('two-process', () => measureTwoProcesses(ctx, oneProcess), on);
+  if (runs(settings, 'scheduled')) await attempt('scheduled', () => measureScheduled(ctx, graph), on);
 }
 
 const rows: BenchContext['rows'] = [];
