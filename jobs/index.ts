@@ -7,6 +7,7 @@ import * as chatExpiration from './chat-expiration.job.js';
 import { createScheduler } from './scheduler.js';
 import * as listenerCatchUp from './listener-catch-up.job.js';
 import * as scheduledMessages from './scheduled-messages.job.js';
+import * as slaCheck from './sla-check.job.js';
 import * as stuckSends from './stuck-sends.job.js';
 import * as webhookRecovery from './webhook-recovery.job.js';
 
@@ -20,7 +21,7 @@ interface JobDeclaration {
   onFailed(err: unknown): void;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck];
 
 /** The running scheduler. */
 export interface RunningJobs {

@@ -56,6 +56,9 @@ const EnvSchema = z.object({
   SCHEDULED_MESSAGES_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
   SCHEDULED_MESSAGES_CLAIM_LEASE_MS: z.coerce.number().int().min(1000).max(3600000).default(60000),
   CHAT_EXPIRATION_SWEEP_MS: z.coerce.number().int().min(200).max(86400000).default(60000),
+  SLA_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(30000),
+  CSAT_TOKEN_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+  CSAT_LINK_BASE_URL: z.url().default('http://localhost:3000/csat'),
   OUTBOUND_ALLOWED_NETWORKS: z
     .string()
     .default('')
@@ -142,6 +145,13 @@ export type Config = {
   scheduledMessages: { sweepMs: number; claimLeaseMs: number };
   /** How often the chat-expiration sweeper applies the tenants' rules. */
   chatExpiration: { sweepMs: number };
+  /** How often the SLA sweeper looks for clocks past their due time. */
+  sla: { sweepMs: number };
+  /**
+   * CSAT surveys: how long a rating link works, and the page it opens (the token is appended as
+   * `?token=`); that page submits to PATCH /api/csat/{token}.
+   */
+  csat: { tokenTtlHours: number; linkBaseUrl: string };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -230,6 +240,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     webhooks: { concurrency: e.WEBHOOK_CONCURRENCY, retryAfterMs: e.WEBHOOK_RETRY_AFTER_MS },
     scheduledMessages: { sweepMs: e.SCHEDULED_MESSAGES_SWEEP_MS, claimLeaseMs: e.SCHEDULED_MESSAGES_CLAIM_LEASE_MS },
     chatExpiration: { sweepMs: e.CHAT_EXPIRATION_SWEEP_MS },
+    sla: { sweepMs: e.SLA_SWEEP_MS },
+    csat: { tokenTtlHours: e.CSAT_TOKEN_TTL_HOURS, linkBaseUrl: e.CSAT_LINK_BASE_URL },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

@@ -38,7 +38,7 @@ export interface WorkingHoursState {
   holiday: HolidayDate | null;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const DAY_S = 86_400;
 // Caps the forward search for a pathological schedule; ten years covers any real holiday list.
 const MAX_HORIZON_DAYS = 3660;
@@ -64,7 +64,7 @@ export function rangeSeconds(range: Pick<ScheduleRange, 'start_time' | 'end_time
 }
 
 /** The local calendar date of day number `n` (days since 1970-01-01). */
-const dateOf = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
+export const dateOf = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
 /** 0 = Sunday ... 6 = Saturday; 1970-01-01 was a Thursday. */
 const weekdayOf = (n: number): number => (((n + 4) % 7) + 7) % 7;
@@ -85,6 +85,24 @@ interface Interval {
   end: number;
 }
 
+/** The active ranges of a schedule by weekday (0 = Sunday), as rangeSeconds spans. */
+export function rangesByWeekday(entries: readonly ScheduleRange[]): [number, number][][] {
+  const byWeekday: [number, number][][] = [[], [], [], [], [], [], []];
+  for (const e of entries) {
+    const secs = e.is_active ? rangeSeconds(e) : null;
+    if (secs) byWeekday[e.day_of_week]?.push(secs);
+  }
+  return byWeekday;
+}
+
+/** The ranges starting on local day `n` (days since 1970-01-01) as instants, earliest first. */
+export function dayIntervals(tz: IANAZone, byWeekday: readonly [number, number][][], n: number): Interval[] {
+  return (byWeekday[weekdayOf(n)] ?? [])
+    .map(([s, e]) => ({ start: wallToEpoch(tz, n * DAY_MS + s * 1000), end: wallToEpoch(tz, n * DAY_MS + e * 1000) }))
+    .filter((iv) => iv.end > iv.start)
+    .sort((a, b) => a.start - b.start);
+}
+
 /** Computes open/closed now and the next transition for a schedule in a zone. */
 export function computeStatus(
   now: Date,
@@ -102,11 +120,7 @@ export function computeStatus(
   const todayName = closedOn.get(dateOf(today));
   const base = { timezone: tz.name, localTime, holiday: todayName === undefined ? null : { date: dateOf(today), name: todayName } };
 
-  const byWeekday: [number, number][][] = [[], [], [], [], [], [], []];
-  for (const e of entries) {
-    const secs = e.is_active ? rangeSeconds(e) : null;
-    if (secs) byWeekday[e.day_of_week]?.push(secs);
-  }
+  const byWeekday = rangesByWeekday(entries);
   if (byWeekday.every((d) => d.length === 0)) return { ...base, isOpen: false, nextChangeAt: null };
 
   // Every H holidays can hide at most H weeks of openings, and a 24/7 schedule changes only at
@@ -118,11 +132,7 @@ export function computeStatus(
   // Yesterday first: its overnight ranges may still be open now.
   for (let n = today - 1; n <= horizon; n++) {
     if (closedOn.has(dateOf(n))) continue;
-    const day = (byWeekday[weekdayOf(n)] ?? [])
-      .map(([s, e]) => ({ start: wallToEpoch(tz, n * DAY_MS + s * 1000), end: wallToEpoch(tz, n * DAY_MS + e * 1000) }))
-      .filter((iv) => iv.end > iv.start)
-      .sort((a, b) => a.start - b.start);
-    for (const iv of day) {
+    for (const iv of dayIntervals(tz, byWeekday, n)) {
       if (block && iv.start <= block.end) {
         block.end = Math.max(block.end, iv.end);
         continue;

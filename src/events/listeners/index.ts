@@ -4,5 +4,6 @@
  * fan-out is the every-process listener the gateway registers itself.
  */
 import type { DurableListener } from '../listener.js';
+import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener];

@@ -10,8 +10,8 @@ const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const;
 /** Statuses an agent may set by hand (expired comes from POST /api/conversations/expire). */
 const SETTABLE_STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
 
-/** A tag as stored: trimmed, lower-case, 1-50 characters, no commas or control characters. */
-const Tag = z
+/** A tag as stored (shared with SLA policy scopes): trimmed, lower-case, 1-50 characters, no commas or control characters. */
+export const Tag = z
   .string()
   .trim()
   .toLowerCase()

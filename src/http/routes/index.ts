@@ -17,9 +17,10 @@ import { notesRoutes } from './notes.js';
 import { quickReplyRoutes } from './quick-replies.js';
 import { rolesRoutes } from './roles.js';
 import { scheduledMessageRoutes } from './scheduled-messages.js';
+import { slaRoutes } from './sla.js';
 import { transfersRoutes } from './transfers.js';
 import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];

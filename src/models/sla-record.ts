@@ -1,0 +1,156 @@
+/**
+ * Each conversation's SLA clock and the breaches it recorded.
+ *
+ * A record, `_id` = naturalId('sla-record', tenant, conversation), is written by the SLA
+ * listener (src/events/listeners/sla.ts, one process per tenant at a time, in seq order) and by
+ * the sweeper (services/sla-sweep.ts) when it marks a breach; both write through `version`
+ * (compare-and-set, reload and retry), so neither overwrites the other's change.
+ *
+ * A breach, `_id` = naturalId('sla-breach', tenant, conversation, policy, target), is inserted
+ * once: the exactly-once claim (invariant 10) that two sweepers, or a sweeper and a late reply,
+ * race for; the winner emits `sla.breached`.
+ */
+import { model, Schema } from 'mongoose';
+import { baseSchema, type TenantDoc } from './base.js';
+import { collectionOf, findDocById, insertClaim } from './driver.js';
+import { tenantRepo } from './repo.js';
+
+/** The two clocks a policy sets. */
+export const SLA_TARGETS = ['first_response', 'resolution'] as const;
+
+/** One of the two clocks. */
+export type SlaTarget = (typeof SLA_TARGETS)[number];
+
+/** One clock of a record: its target, when it is due, and how it ended. */
+export interface SlaClock {
+  target_minutes: number;
+  /** null while paused, or when the schedule never reaches the target. */
+  due_at: Date | null;
+  met_at: Date | null;
+  breached_at: Date | null;
+}
+
+/** Where a record's clocks stand. */
+export type SlaRecordState = 'running' | 'paused' | 'stopped';
+
+/** A paused stretch; `to` is null while the conversation is still pending. */
+export interface SlaPause {
+  from: Date;
+  to: Date | null;
+}
+
+/** A stored SLA record (one per conversation that a policy ever matched). */
+export interface SlaRecord extends TenantDoc {
+  conversation_id: string;
+  /** The policy in force; null when none matches any more (the clocks it set are dropped). */
+  policy_id: string | null;
+  policy_name: string | null;
+  business_hours_only: boolean;
+  /** The conversation's division as last seen: whose working hours count. */
+  division_id: string | null;
+  /** When the clocks started: the conversation's creation. */
+  started_at: Date;
+  /** running: clocks tick; paused: the conversation is pending; stopped: resolved, closed or expired. */
+  state: SlaRecordState;
+  pauses: SlaPause[];
+  first_response: SlaClock | null;
+  resolution: SlaClock | null;
+  /** The earliest due time of a clock neither met nor breached, while running: what the sweeper looks for. */
+  next_due_at: Date | null;
+  /** The last event the listener applied (replays after a crash are skipped). */
+  last_seq: number;
+  version: number;
+}
+
+const clockSchema = new Schema<SlaClock>(
+  {
+    target_minutes: { type: Number, required: true },
+    due_at: { type: Date, default: null },
+    met_at: { type: Date, default: null },
+    breached_at: { type: Date, default: null },
+  },
+  { _id: false },
+);
+
+const schema = baseSchema<SlaRecord>(
+  {
+    tenant_id: { type: String, required: true },
+    conversation_id: { type: String, required: true },
+    policy_id: { type: String, default: null },
+    policy_name: { type: String, default: null },
+    business_hours_only: { type: Boolean, required: true },
+    division_id: { type: String, default: null },
+    started_at: { type: Date, required: true },
+    state: { type: String, required: true, enum: ['running', 'paused', 'stopped'] },
+    pauses: { type: [new Schema<SlaPause>({ from: Date, to: Date }, { _id: false })], default: [] },
+    first_response: { type: clockSchema, default: null },
+    resolution: { type: clockSchema, default: null },
+    next_due_at: { type: Date, default: null },
+    last_seq: { type: Number, required: true },
+    version: { type: Number, required: true },
+  },
+  'sla_records',
+);
+// Serves the sweeper: running records whose earliest open clock is due, soonest first (any tenant).
+schema.index({ state: 1, next_due_at: 1 });
+
+/** The sla_records collection. */
+export const SlaRecordModel = model<SlaRecord>('SlaRecord', schema);
+
+/** Tenant-scoped access to SLA records. */
+export const slaRecords = tenantRepo(SlaRecordModel, 'SLA record');
+
+/** A record by id, any tenant (the sweeper and the listener address records by id alone). */
+export const findSlaRecord = (id: string) => findDocById<SlaRecord>(SlaRecordModel as never, id);
+
+/** Inserts a new record (version 1); false when one with this id exists. */
+export const insertSlaRecord = (doc: Omit<SlaRecord, 'created_at' | 'updated_at'>) => insertClaim(SlaRecordModel, doc);
+
+/** Replaces a record's fields if it still has `version`; false when another writer got there first. */
+export async function writeSlaRecord(id: string, version: number, set: Partial<SlaRecord>): Promise<boolean> {
+  const res = await collectionOf(SlaRecordModel).updateOne({ _id: id, version }, { $set: { ...set, version: version + 1, updated_at: new Date() } });
+  return res.matchedCount === 1;
+}
+
+/** Up to `limit` running records due by `now`, soonest first, any tenant (the sweeper's query). */
+export const dueSlaRecords = (now: Date, limit: number) =>
+  SlaRecordModel.find({ state: 'running', next_due_at: { $lte: now } })
+    .sort({ next_due_at: 1 })
+    .limit(limit)
+    .lean<SlaRecord[]>()
+    .exec();
+
+/** A recorded breach: one per conversation, policy and target. */
+export interface SlaBreach extends TenantDoc {
+  policy_id: string;
+  conversation_id: string;
+  target: SlaTarget;
+  target_minutes: number;
+  due_at: Date;
+  /** When it was recorded: by the sweeper after due_at, or at a late reply or resolution. */
+  breached_at: Date;
+}
+
+const breachSchema = baseSchema<SlaBreach>(
+  {
+    tenant_id: { type: String, required: true },
+    policy_id: { type: String, required: true },
+    conversation_id: { type: String, required: true },
+    target: { type: String, required: true, enum: SLA_TARGETS },
+    target_minutes: { type: Number, required: true },
+    due_at: { type: Date, required: true },
+    breached_at: { type: Date, required: true },
+  },
+  'sla_breaches',
+);
+// Serves a policy's breach list, newest first.
+breachSchema.index({ tenant_id: 1, policy_id: 1, breached_at: -1, _id: -1 });
+
+/** The sla_breaches collection. */
+export const SlaBreachModel = model<SlaBreach>('SlaBreach', breachSchema);
+
+/** Tenant-scoped access to breaches. */
+export const slaBreaches = tenantRepo(SlaBreachModel, 'SLA breach');
+
+/** Claims a breach by its natural id; false when it was recorded already. */
+export const claimSlaBreach = (doc: Omit<SlaBreach, 'created_at' | 'updated_at'>) => insertClaim(SlaBreachModel, doc);
