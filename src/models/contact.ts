@@ -12,9 +12,10 @@ import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { findDocById, insertDocs } from './driver.js';
 import { tenantRepo } from './repo.js';
+import { searchedAsRead, searchTextOf, touchesSearched, withSearchText, type Searchable } from './search-text.js';
 
 /** A stored contact. */
-export interface Contact extends TenantDoc {
+export interface Contact extends TenantDoc, Searchable {
   channel: ChannelName;
   /** The identity the provider used first. */
   external_id: string;
@@ -44,6 +45,7 @@ const schema = baseSchema<Contact>(
     attributes: { type: Schema.Types.Mixed, default: {} },
     tags: { type: [String], default: [] },
     last_inbound_at: { type: Date, default: null },
+    search_text: { type: String },
   },
   'contacts',
 );
@@ -54,8 +56,11 @@ schema.index({ tenant_id: 1, channel: 1, phone: 1 });
 /** The contacts collection. */
 export const ContactModel = model<Contact>('Contact', schema);
 
-/** Tenant-scoped access to contacts. */
-export const contacts = tenantRepo(ContactModel, 'Contact');
+/** The fields the contact list's `q` searches (in `search_text`). */
+export const CONTACT_SEARCHED = ['name', 'phone', 'email', 'username'] as const satisfies readonly (keyof Contact)[];
+
+/** Tenant-scoped access to contacts; `search_text` follows the searched fields. */
+export const contacts = withSearchText(tenantRepo(ContactModel, 'Contact'), ContactModel, CONTACT_SEARCHED);
 
 
 /** One identity claimed by one contact: `_id` = naturalId('contact-identity', tenant, channel, identity). */
@@ -105,17 +110,36 @@ export async function claimIdentities(tenantId: string, channel: ChannelName, co
   }
 }
 
+/** The empty profile fields of `contact` that `offered` would fill (what an agent typed wins). */
+export type ProfileFill = Partial<Pick<Contact, 'name' | 'phone' | 'email' | 'username'>>;
+
+const emptyOnly = (contact: Contact, offered: ProfileFill): ProfileFill =>
+  Object.fromEntries(Object.entries(offered).filter(([field, value]) => value && !contact[field as keyof ProfileFill])) as ProfileFill;
+
+// A compare-and-set that keeps losing means agents keep editing this contact.
+const MAX_FILL_ATTEMPTS = 5;
+
 /**
- * Fills profile fields, adds identities the contact was not yet known by, and moves its last
- * customer message time forward to `wroteAt` (never back: messages arrive out of order).
+ * Fills the contact's empty profile fields from `offered`, adds identities it was not yet known
+ * by, and moves its last customer message time forward to `wroteAt` (never back: messages arrive
+ * out of order). The fill is compare-and-set on the searched fields as `contact` has them, so it
+ * never overwrites an agent's edit made since the read and `search_text` follows both; on a
+ * miss the contact is read again and only what is still empty is filled. Answers the fill applied.
  */
-export async function enrichContact(contactId: string, set: Partial<Contact>, newIdentities: string[], wroteAt: Date | null): Promise<void> {
-  await ContactModel.updateOne(
-    { _id: contactId },
-    {
-      ...(Object.keys(set).length ? { $set: set } : {}),
-      ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}),
-      ...(wroteAt ? { $max: { last_inbound_at: wroteAt } } : {}),
-    },
-  ).exec();
+export async function enrichContact(contact: Contact, offered: ProfileFill, newIdentities: string[], wroteAt: Date | null): Promise<ProfileFill> {
+  const always = {
+    ...(newIdentities.length ? { $addToSet: { identities: { $each: newIdentities } } } : {}),
+    ...(wroteAt ? { $max: { last_inbound_at: wroteAt } } : {}),
+  };
+  let current: Contact | null = contact;
+  for (let attempt = 0; current && attempt < MAX_FILL_ATTEMPTS; attempt++) {
+    const fill = emptyOnly(current, offered);
+    if (!touchesSearched(fill, CONTACT_SEARCHED)) break;
+    const search_text = searchTextOf<Contact>({ ...current, ...fill }, CONTACT_SEARCHED);
+    const res = await ContactModel.updateOne({ _id: contact._id, ...searchedAsRead(current, CONTACT_SEARCHED) }, { $set: { ...fill, search_text }, ...always }).exec();
+    if (res.matchedCount === 1) return fill;
+    current = await ContactModel.findById(contact._id).lean<Contact>().exec();
+  }
+  if (Object.keys(always).length) await ContactModel.updateOne({ _id: contact._id }, always).exec();
+  return {};
 }

@@ -2,10 +2,11 @@
 import { model } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { withSearchText, type Searchable } from './search-text.js';
 import { withUniqueClaims } from './unique-claim.js';
 
 /** A stored division. */
-export interface Division extends TenantDoc {
+export interface Division extends TenantDoc, Searchable {
   name: string;
   description: string;
   is_active: boolean;
@@ -17,6 +18,7 @@ const divisionSchema = baseSchema<Division>(
     name: { type: String, required: true },
     description: { type: String, default: '' },
     is_active: { type: Boolean, required: true },
+    search_text: { type: String },
   },
   'divisions',
 );
@@ -27,8 +29,11 @@ divisionSchema.index({ tenant_id: 1, name: 1 });
 /** The divisions collection. */
 export const DivisionModel = model<Division>('Division', divisionSchema);
 
-/** Tenant-scoped access to divisions; a division's name is claimed per tenant, any case. */
-export const divisions = withUniqueClaims(tenantRepo(DivisionModel, 'Division'), {
+/** The fields the division list's `q` searches (in `search_text`). */
+export const DIVISION_SEARCHED = ['name'] as const satisfies readonly (keyof Division)[];
+
+/** Tenant-scoped access to divisions (`search_text` follows the name); a division's name is claimed per tenant, any case. */
+export const divisions = withUniqueClaims(withSearchText(tenantRepo(DivisionModel, 'Division'), DivisionModel, DIVISION_SEARCHED), {
   kind: 'division.name',
   fields: ['name'],
   valueOf: (d) => d.name,

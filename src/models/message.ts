@@ -11,6 +11,7 @@ import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { collectionOf, findDocById, insertClaim } from './driver.js';
 import { tenantRepo } from './repo.js';
+import { withSearchText, type Searchable } from './search-text.js';
 
 /** Delivery states in the order they may advance; `failed` is final. */
 export const DELIVERY_ORDER = ['pending', 'sent', 'delivered', 'read'] as const;
@@ -19,7 +20,7 @@ export const DELIVERY_ORDER = ['pending', 'sent', 'delivered', 'read'] as const;
 export type DeliveryStatus = (typeof DELIVERY_ORDER)[number] | 'failed' | 'received';
 
 /** A stored message. */
-export interface Message extends TenantDoc {
+export interface Message extends TenantDoc, Searchable {
   conversation_id: string;
   contact_id: string;
   channel: ChannelName;
@@ -63,6 +64,7 @@ const schema = baseSchema<Message>(
     reply_to_external_id: { type: String, default: null },
     sent_at: { type: Date, required: true },
     send_attempted_at: { type: Date, default: null },
+    search_text: { type: String },
   },
   'messages',
 );
@@ -76,8 +78,11 @@ schema.index({ status: 1, created_at: 1 });
 /** The messages collection. */
 export const MessageModel = model<Message>('Message', schema);
 
-/** Tenant-scoped access to messages. */
-export const messages = tenantRepo(MessageModel, 'Message');
+/** The fields message search looks in (in `search_text`): only the text. */
+export const MESSAGE_SEARCHED = ['text'] as const satisfies readonly (keyof Message)[];
+
+/** Tenant-scoped access to messages; `search_text` is the folded text (set on insert: a text never changes). */
+export const messages = withSearchText(tenantRepo(MessageModel, 'Message'), MessageModel, MESSAGE_SEARCHED);
 
 /** A message that crossed processes as JSON, with its dates made dates again. */
 export const reviveMessage = (m: Message): Message => ({ ...m, sent_at: new Date(m.sent_at), created_at: new Date(m.created_at), updated_at: new Date(m.updated_at) });

@@ -2,10 +2,11 @@
 import { model } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
 import { tenantRepo } from './repo.js';
+import { withSearchText, type Searchable } from './search-text.js';
 import { withUniqueClaims } from './unique-claim.js';
 
 /** A stored user. */
-export interface User extends TenantDoc {
+export interface User extends TenantDoc, Searchable {
   name: string;
   email: string;
   /** `email` lower-cased, for login lookups; uniqueness lives in the `user.email` claim. */
@@ -34,6 +35,7 @@ const schema = baseSchema<User>(
     is_active: { type: Boolean, required: true },
     last_login_at: { type: Date, default: null },
     deleted_at: { type: Date, default: null },
+    search_text: { type: String },
   },
   'users',
 );
@@ -48,8 +50,11 @@ schema.index({ tenant_id: 1, status: 1 });
 /** The users collection. */
 export const UserModel = model<User>('User', schema);
 
-/** Tenant-scoped access to users; a live user's e-mail is claimed per tenant, freed by soft deletion. */
-export const users = withUniqueClaims(tenantRepo(UserModel, 'Agent'), {
+/** The fields the agent list's `q` searches (in `search_text`). */
+export const USER_SEARCHED = ['name', 'email'] as const satisfies readonly (keyof User)[];
+
+/** Tenant-scoped access to users (`search_text` follows the searched fields); a live user's e-mail is claimed per tenant, freed by soft deletion. */
+export const users = withUniqueClaims(withSearchText(tenantRepo(UserModel, 'Agent'), UserModel, USER_SEARCHED), {
   kind: 'user.email',
   fields: ['email', 'deleted_at'],
   valueOf: (u) => (u.deleted_at ? null : u.email),

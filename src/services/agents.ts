@@ -14,7 +14,7 @@ import { revokeUserSessions } from '../models/auth-session.js';
 import { divisions } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { roles, type Role } from '../models/role.js';
-import { users, type User } from '../models/user.js';
+import { USER_SEARCHED, users, type User } from '../models/user.js';
 import { presentAgent, presentAgentPresence, type AgentExtras } from '../presenters/agent.js';
 import { draftEvent, emitEvent } from '../events/publish.js';
 import { serveAssignmentQueue } from './auto-assignment.js';
@@ -23,7 +23,7 @@ import { agentExtras, agentExtrasOf } from './agent-view.js';
 import { addMemberships, divisionIdsOf, memberIdsOf, removeAllOfAgent, removeMemberships } from './division-members.js';
 import { hashPassword } from './passwords.js';
 import { announceSessionChange } from './session-changes.js';
-import { containsText } from './text-match.js';
+import { searchFilter } from './text-match.js';
 
 /** A user with what its presentation needs. */
 export interface AgentView {
@@ -68,7 +68,7 @@ export async function listAgents(q: ListAgents): Promise<Page<AgentView>> {
   if (q.status) filter.status = q.status;
   if (q.roleId) filter.role_id = q.roleId;
   if (q.divisionId) filter._id = { $in: await memberIdsOf(q.tenantId, q.divisionId) };
-  if (q.q) filter.$or = [{ name: containsText(q.q) }, { email: containsText(q.q) }];
+  if (q.q) Object.assign(filter, searchFilter([{ text: q.q, fields: USER_SEARCHED }]));
   const page = await users.page(filter, { name: 1, _id: 1 }, q.page, q.limit);
   return { ...page, items: await agentViews(q.tenantId, page.items) };
 }

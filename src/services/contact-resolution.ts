@@ -7,7 +7,7 @@
 import type { ChannelName, InboundSender } from '../../channels/types.js';
 import { isDuplicateKey } from '../errors.js';
 import { naturalId } from '../ids.js';
-import { claimIdentities, contacts, contactsOfIdentities, enrichContact, type Contact } from '../models/contact.js';
+import { claimIdentities, contacts, contactsOfIdentities, enrichContact, type Contact, type ProfileFill } from '../models/contact.js';
 
 // An identity, once claimed, belongs to its contact for good (contacts are never deleted or
 // merged), so this process remembers claims it has seen: a returning customer's message then
@@ -64,7 +64,7 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
   // Claim the identities this contact is not yet known by (a phone arriving after a BSUID).
   await claimIdentities(tenantId, channel, contact._id, identities.filter((_, i) => !claims[i]));
   // Only empty fields are filled: what an agent typed into the contact wins over a profile name.
-  const set: Partial<Contact> = {};
+  const set: ProfileFill = {};
   if (sender.name && !contact.name) set.name = sender.name;
   if (sender.phone && !contact.phone) set.phone = sender.phone;
   if (sender.username && !contact.username) set.username = sender.username;
@@ -73,9 +73,9 @@ export async function resolveContact(tenantId: string, channel: ChannelName, sen
   const later =
     wroteAt && (!contact.last_inbound_at || wroteAt.getTime() - contact.last_inbound_at.getTime() >= LAST_INBOUND_GRANULARITY_MS) ? wroteAt : null;
   if (Object.keys(set).length === 0 && newIdentities.length === 0 && !later) return { contact, created };
-  await enrichContact(contact._id, set, newIdentities, later);
+  const filled = await enrichContact(contact, set, newIdentities, later);
   return {
-    contact: { ...contact, ...set, identities: [...contact.identities, ...newIdentities], ...(later ? { last_inbound_at: later } : {}) },
+    contact: { ...contact, ...filled, identities: [...contact.identities, ...newIdentities], ...(later ? { last_inbound_at: later } : {}) },
     created,
   };
 }

@@ -10,13 +10,13 @@
  * every other field, so a client sends the full list or object it shows.
  */
 import { askContactUpdate, type ContactEdit } from '../../actors/contact/index.js';
-import { contacts, type Contact } from '../models/contact.js';
+import { CONTACT_SEARCHED, contacts, type Contact } from '../models/contact.js';
 import { conversations, type Conversation, type ConversationStatus } from '../models/conversation.js';
 import type { Page, Scoped } from '../models/repo.js';
 import type { ContactJson } from '../presenters/contact.js';
 import type { ChannelName } from '../../channels/types.js';
 import type { Acting } from './agents.js';
-import { containsText } from './text-match.js';
+import { searchFilter, type SearchTerm } from './text-match.js';
 import { visibleConversationsFilter } from './conversation-access.js';
 
 /** Filters of the contact list. */
@@ -36,12 +36,11 @@ export interface ListContacts {
 export async function listContacts(q: ListContacts): Promise<Page<Contact>> {
   const filter: Scoped = { tenant_id: q.tenantId };
   if (q.q) {
-    const text = containsText(q.q);
-    const or: Record<string, unknown>[] = [{ name: text }, { phone: text }, { email: text }, { username: text }];
+    const terms: SearchTerm[] = [{ text: q.q, fields: CONTACT_SEARCHED }];
     // Phones are stored as E.164 digits; "+62 812-3456" should still find them.
     const digits = q.q.replace(/[\s()+.-]/g, '');
-    if (/^[0-9]{3,}$/.test(digits) && digits !== q.q) or.push({ phone: containsText(digits) });
-    filter.$or = or;
+    if (/^[0-9]{3,}$/.test(digits) && digits !== q.q) terms.push({ text: digits, fields: ['phone'] });
+    Object.assign(filter, searchFilter(terms));
   }
   if (q.channel) filter.channel = q.channel;
   if (q.tag) filter.tags = q.tag;

@@ -6,13 +6,13 @@
 import { askTenant } from '../../actors/tenant/index.js';
 import { AppError, ConflictError, isDuplicateKey } from '../errors.js';
 import { newId } from '../ids.js';
-import { divisions, type Division } from '../models/division.js';
+import { DIVISION_SEARCHED, divisions, type Division } from '../models/division.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { users } from '../models/user.js';
 import { agentViews, listAgents, requireLiveAgents, type Acting, type AgentView } from './agents.js';
 import { serveAssignmentQueue } from './auto-assignment.js';
 import { announceSessionChange } from './session-changes.js';
-import { containsText } from './text-match.js';
+import { searchFilter } from './text-match.js';
 import { addMemberships, memberCounts, memberIdsOf, removeAllOfDivision, removeMemberships } from './division-members.js';
 
 /** A division with its number of agents. */
@@ -39,7 +39,7 @@ export interface ListDivisions {
 /** One page of divisions, by name, each with its agent count. */
 export async function listDivisions(q: ListDivisions): Promise<Page<DivisionView>> {
   const filter: Scoped = { tenant_id: q.tenantId };
-  if (q.q) filter.name = containsText(q.q);
+  if (q.q) Object.assign(filter, searchFilter([{ text: q.q, fields: DIVISION_SEARCHED }]));
   if (q.isActive !== undefined) filter.is_active = q.isActive;
   const page = await divisions.page(filter, { name: 1, _id: 1 }, q.page, q.limit);
   const counts = await memberCounts(q.tenantId, page.items.map((d) => d._id));

@@ -8,12 +8,12 @@ import type { Principal } from '../auth/principal.js';
 import type { ChannelName } from '../../channels/types.js';
 import { ValidationError } from '../errors.js';
 import { conversations } from '../models/conversation.js';
-import { messages, type Message } from '../models/message.js';
+import { MESSAGE_SEARCHED, messages, type Message } from '../models/message.js';
 import type { Scoped } from '../models/repo.js';
 import { presentMessage } from '../presenters/conversation.js';
 import { presentPage } from '../presenters/page.js';
 import { findVisibleConversation, visibleConversationsFilter } from './conversation-access.js';
-import { containsText } from './text-match.js';
+import { searchFilter } from './text-match.js';
 import { sendOutbound, type OutgoingContent } from './outbound.js';
 
 /** Who acts, in which organization. */
@@ -108,7 +108,7 @@ export async function sendMessage(cmd: SendMessage): Promise<{ message: ReturnTy
 
 /** Search messages across conversations. */
 export interface SearchMessages extends TenantCommand {
-  /** Case-insensitive text to find inside message texts (taken literally, not as a pattern). */
+  /** Text to find inside message texts, without case or accents (taken literally, not as a pattern). */
   q: string;
   channel?: ChannelName | undefined;
   from?: Date | undefined;
@@ -124,12 +124,12 @@ export interface SearchMessages extends TenantCommand {
 
 /**
  * Messages whose text contains `q`, newest first, limited to conversations the caller may see:
- * a case-insensitive, escaped `$regex` (substring search, which a text index cannot do) over the
- * tenant's messages in sent_at order; callers without conversations.view_all are limited to
- * their visible conversation ids.
+ * the folded text taken literally (searchFilter: substring search without case or accents, which
+ * a text index cannot do) over the tenant's messages in sent_at order; callers without
+ * conversations.view_all are limited to their visible conversation ids.
  */
 export async function searchMessages(q: SearchMessages) {
-  const filter: Scoped = { tenant_id: q.tenantId, text: containsText(q.q) };
+  const filter: Scoped = { tenant_id: q.tenantId, ...searchFilter([{ text: q.q, fields: MESSAGE_SEARCHED }]) };
   if (q.channel) filter.channel = q.channel;
   if (q.from || q.to) filter.sent_at = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) };
   if (q.agentId) Object.assign(filter, { sender_type: 'agent', sender_id: q.agentId });
