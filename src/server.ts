@@ -19,6 +19,7 @@ import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { watchAccountChanges } from './services/account-cache.js';
 import { recoverDueWebhooks } from './services/inbound.js';
+import { startSearchBackfill } from './services/search-backfill.js';
 import { WebhookWorker } from './services/webhook-worker.js';
 import { createStorage } from './storage/index.js';
 
@@ -60,12 +61,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // restart, then by the recovery job in whichever process holds its lock.
   void recoverDueWebhooks((stored) => webhooks.run({ stored })).catch((err: unknown) => logger.error({ err }, 'webhook recovery failed'));
   const jobs = await startJobs(mongoose.connection.db as mongoose.mongo.Db);
+  // Documents stored before the folded search copies existed get them in the background.
+  const searchBackfill = startSearchBackfill();
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     realtime,
     async close() {
+      await searchBackfill.stop();
       await jobs.stop();
       await realtime.close();
       stopWatchingAccounts();
