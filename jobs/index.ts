@@ -3,7 +3,10 @@
  * job declared in this folder. Add a job by writing `<name>.job.ts` and listing it here.
  */
 import type mongoose from 'mongoose';
+import * as campaignRun from './campaign-run.job.js';
+import * as campaignSweep from './campaign-sweep.job.js';
 import * as chatExpiration from './chat-expiration.job.js';
+import { setQueueScheduler } from './queue.js';
 import { createScheduler } from './scheduler.js';
 import * as listenerCatchUp from './listener-catch-up.job.js';
 import * as scheduledMessages from './scheduled-messages.job.js';
@@ -17,11 +20,14 @@ interface JobDeclaration {
   /** Set for recurring jobs: how often it runs (a function reads it from configuration at start, in ms). */
   interval?: string | (() => number);
   options: { concurrency?: number; lockLifetime?: number };
-  run(): Promise<void>;
+  /** One-time jobs get the data they were queued with (jobs/queue.ts). */
+  run(data?: unknown): Promise<void>;
   onFailed(err: unknown): void;
+  /** When set and false, this process does not take the job (others do). */
+  enabled?: () => boolean;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck, campaignRun, campaignSweep];
 
 /** The running scheduler. */
 export interface RunningJobs {
@@ -33,11 +39,12 @@ export interface RunningJobs {
 export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
   const agenda = createScheduler(db);
   for (const job of JOBS) {
+    if (job.enabled && !job.enabled()) continue;
     agenda.define(
       job.name,
-      async () => {
+      async (run) => {
         try {
-          await job.run();
+          await job.run(run.attrs.data);
         } catch (err) {
           job.onFailed(err);
           throw err;
@@ -47,9 +54,11 @@ export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
     );
   }
   await agenda.start();
+  setQueueScheduler(agenda);
   for (const job of JOBS) if (job.interval) await agenda.every(typeof job.interval === 'function' ? job.interval() : job.interval, job.name);
   return {
     async stop() {
+      setQueueScheduler(null);
       await agenda.drain(10_000);
       await agenda.stop(false);
     },

@@ -59,6 +59,13 @@ const EnvSchema = z.object({
   SLA_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(30000),
   CSAT_TOKEN_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   CSAT_LINK_BASE_URL: z.url().default('http://localhost:3000/csat'),
+  CAMPAIGN_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10000).default(80),
+  CAMPAIGN_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(100),
+  CAMPAIGN_PARALLEL: z.coerce.number().int().min(1).max(512).default(64),
+  CAMPAIGN_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
+  CAMPAIGN_RUN_STALE_MS: z.coerce.number().int().min(500).max(3600000).default(30000),
+  CAMPAIGN_CLAIM_STALE_MS: z.coerce.number().int().min(500).max(3600000).default(60000),
+  CAMPAIGN_SENDER: bool.default(true),
   OUTBOUND_ALLOWED_NETWORKS: z
     .string()
     .default('')
@@ -152,6 +159,15 @@ export type Config = {
    * `?token=`); that page submits to PATCH /api/csat/{token}.
    */
   csat: { tokenTtlHours: number; linkBaseUrl: string };
+  /**
+   * Campaign sending: the cap per sending account (messages/s, one token bucket in Redis shared
+   * by every process; Meta's default tier is 80), recipients per batch (a cancel stops before the
+   * next one), sends in flight per process, how often the sweeper starts due campaigns and
+   * restarts quiet ones, how long a run may go without a heartbeat before another takes over,
+   * how long a recipient's claim holds before another run settles it, and whether this process
+   * runs campaign sends at all (false: a web-only process, others send).
+   */
+  campaigns: { ratePerSecond: number; batchSize: number; parallel: number; sweepMs: number; runStaleMs: number; claimStaleMs: number; sender: boolean };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -242,6 +258,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     chatExpiration: { sweepMs: e.CHAT_EXPIRATION_SWEEP_MS },
     sla: { sweepMs: e.SLA_SWEEP_MS },
     csat: { tokenTtlHours: e.CSAT_TOKEN_TTL_HOURS, linkBaseUrl: e.CSAT_LINK_BASE_URL },
+    campaigns: {
+      ratePerSecond: e.CAMPAIGN_RATE_PER_SECOND,
+      batchSize: e.CAMPAIGN_BATCH_SIZE,
+      parallel: e.CAMPAIGN_PARALLEL,
+      sweepMs: e.CAMPAIGN_SWEEP_MS,
+      runStaleMs: e.CAMPAIGN_RUN_STALE_MS,
+      claimStaleMs: e.CAMPAIGN_CLAIM_STALE_MS,
+      sender: e.CAMPAIGN_SENDER,
+    },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

@@ -86,11 +86,17 @@ function threadedFields(c: Conversation, m: Message): Partial<Conversation> {
 
 /** A conversation as its first message starts it. */
 function firstConversation(id: string, p: InboundMessagePayload, m: Message): Conversation {
+  const empty = emptyConversation(id, m.tenant_id, p.start);
+  return { ...empty, ...threadedFields(empty, m) };
+}
+
+/** A conversation with nothing in it yet, starting where `start` says (version 1). */
+export function emptyConversation(id: string, tenantId: string, start: InboundMessagePayload['start']): Conversation {
   const now = new Date();
-  const empty: Conversation = {
+  return {
     _id: id,
-    tenant_id: m.tenant_id,
-    ...p.start,
+    tenant_id: tenantId,
+    ...start,
     assignee_id: null,
     status: 'open',
     tags: [],
@@ -107,7 +113,6 @@ function firstConversation(id: string, p: InboundMessagePayload, m: Message): Co
     created_at: now,
     updated_at: now,
   };
-  return { ...empty, ...threadedFields(empty, m) };
 }
 
 const maxDate = (a: Date | null, b: Date) => (a && a > b ? a : b);

@@ -14,12 +14,15 @@ import { inboundHandlers, receiveInbound, type InboundMessagePayload, type Inbou
 import { lifecycleHandlers } from './lifecycle.js';
 import { noteHandlers } from './notes.js';
 import { outboundHandlers } from './outbound.js';
+import { openOutbound, type OutboundOpenPayload } from './outbound-open.js';
 import { transferHandlers } from './transfers.js';
 import { loadConversation, type ConversationHandler } from './state.js';
 
 const handlers = {
   // Its own entry: the one message that may find no conversation yet, and start it.
   inbound: (c: Conversation, p: InboundMessagePayload): Promise<{ state: Conversation | null; reply: InboundReply }> => receiveInbound(c, p, c._id),
+  // Likewise: a business-initiated message (a campaign's) may start its conversation.
+  'outbound.open': (c: Conversation, p: OutboundOpenPayload) => openOutbound(c, p, c._id),
   ...inboundHandlers,
   ...lifecycleHandlers,
   ...noteHandlers,
@@ -52,8 +55,9 @@ export const conversationActor: ActorBehaviour<Conversation | null | typeof UNLO
     // The first message of a conversation whose slot its sender just claimed finds nothing to read.
     const fresh = msg.type === 'inbound' && (msg.payload as InboundMessagePayload).fresh;
     const state = loaded === UNLOADED ? (fresh ? null : await loadConversation(ctx.id)) : loaded;
-    // Only an inbound message creates a conversation, here; anything else needs one to exist.
+    // Only an inbound or a business-initiated message creates a conversation, here; anything else needs one to exist.
     if (!state && msg.type === 'inbound') return receiveInbound(null, msg.payload as InboundMessagePayload, ctx.id);
+    if (!state && msg.type === 'outbound.open') return openOutbound(null, msg.payload as OutboundOpenPayload, ctx.id);
     const current = state ?? (await loadConversation(ctx.id));
     if (!current) throw NotFoundError('Conversation');
     const handler = handlers[msg.type] as unknown as ConversationHandler<unknown, unknown>;

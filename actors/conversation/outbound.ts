@@ -6,6 +6,7 @@
  * slow Graph API never holds the conversation's mailbox.
  */
 import { ConflictError } from '../../src/errors.js';
+import type { Conversation } from '../../src/models/conversation.js';
 import { emitEvents } from '../../src/events/publish.js';
 import { contacts } from '../../src/models/contact.js';
 import { claimMessageRef, findMessageById, messageRefId, messages, setMessageFields, type Message } from '../../src/models/message.js';
@@ -69,6 +70,20 @@ export interface OutboundResultPayload {
   outcome: { status: 'sent'; externalId: string } | { status: 'failed'; error: DeliveryError };
 }
 
+/** A new outbound message as stored: pending in conversation `c`, not yet handed to the provider. */
+export const pendingOutbound = (message: OutboundDraft, c: Pick<Conversation, '_id' | 'contact_id' | 'channel'>) => ({
+  ...message,
+  conversation_id: c._id,
+  contact_id: c.contact_id,
+  channel: c.channel,
+  direction: 'outbound' as const,
+  external_id: null,
+  status: 'pending' as const,
+  delivery_errors: [],
+  sent_at: new Date(message.sent_at),
+  send_attempted_at: null,
+});
+
 const conflict = () => ConflictError('This idempotency_key was already used for a message in another conversation; use a new key per message');
 
 /**
@@ -87,18 +102,7 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
   }
   const { stored, committed } = await insertOnce(
     messages,
-    {
-      ...message,
-      conversation_id: c._id,
-      contact_id: c.contact_id,
-      channel: c.channel,
-      direction: 'outbound',
-      external_id: null,
-      status: 'pending',
-      delivery_errors: [],
-      sent_at: new Date(message.sent_at),
-      send_attempted_at: null,
-    },
+    pendingOutbound(message, c),
     messageCreatedId(c.tenant_id, message._id),
   );
   // The same key used at once in another conversation (another actor) won this claim.

@@ -4,6 +4,7 @@
  * fan-out is the every-process listener the gateway registers itself.
  */
 import type { DurableListener } from '../listener.js';
+import { campaignStatusesListener } from './campaign-statuses.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, campaignStatusesListener];

@@ -5,6 +5,7 @@ import { activityLogsRoutes } from './activity-logs.js';
 import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
 import { autoAssignmentRoutes } from './auto-assignment.js';
+import { campaignRoutes } from './campaigns.js';
 import { chatExpirationRoutes } from './chat-expiration.js';
 import { contactRoutes } from './contacts.js';
 import { conversationRoutes } from './conversations.js';
@@ -23,4 +24,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
