@@ -60,6 +60,13 @@ export const mochaHooks = {
       // Sweepers look often, so tests wait on outcomes for moments, never minutes.
       SCHEDULED_MESSAGES_SWEEP_MS: '300',
       CHAT_EXPIRATION_SWEEP_MS: '300',
+      // Campaigns: short real rates and stale limits; this process does not send them (the
+      // campaign tests start sender processes they can kill), it only sweeps.
+      CAMPAIGN_SENDER: 'false',
+      CAMPAIGN_RATE_PER_SECOND: '200',
+      CAMPAIGN_SWEEP_MS: '300',
+      CAMPAIGN_RUN_STALE_MS: '1500',
+      CAMPAIGN_CLAIM_STALE_MS: '1500',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
       // Outbound Graph calls go to the local fake, never to Meta.
