@@ -9,6 +9,7 @@ import { DateTime } from 'luxon';
 import { EventModel } from '../../src/models/event.js';
 import { SlaRecordModel } from '../../src/models/sla-record.js';
 import { sweepSla } from '../../src/services/sla-sweep.js';
+import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { connectWhatsapp, startConversation, until, type WhatsappAccount } from '../support/whatsapp.js';
@@ -194,6 +195,8 @@ describe('SLA', function () {
     beforeEach(async () => {
       t = await createSession();
       twa = await connectWhatsapp(t);
+      // Agent replies reach the local fake Graph API, which accepts them.
+      fakeGraph().on('POST', `/v21.0/${twa.phoneNumberId}/messages`, () => ({ body: { messaging_product: 'whatsapp', messages: [{ id: `wamid.${randomUUID()}` }] } }));
     });
 
     it('chooses the lowest priority among matching policies, again when tags change, and shows due times from the start', async () => {

@@ -5,6 +5,7 @@
  */
 import type { DurableListener } from '../listener.js';
 import { campaignStatusesListener } from './campaign-statuses.js';
+import { csatListener } from './csat.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, campaignStatusesListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener];

@@ -9,6 +9,7 @@ import { campaignRoutes } from './campaigns.js';
 import { chatExpirationRoutes } from './chat-expiration.js';
 import { contactRoutes } from './contacts.js';
 import { conversationRoutes } from './conversations.js';
+import { csatRoutes } from './csat.js';
 import { divisionRoutes } from './divisions.js';
 import { healthRoutes } from './health.js';
 import { integrationRoutes } from './integrations.js';
@@ -24,4 +25,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
