@@ -10,11 +10,13 @@ import os from 'node:os';
 import mongoose from 'mongoose';
 import { startFakeGraph, type RecordedRequest } from '../test/support/fake-graph.js';
 import { measureAgenda } from './sections/agenda.js';
+import { measureCampaigns } from './sections/campaigns.js';
 import { measureConversationList } from './sections/conversation-list.js';
 import { createCustomers, measureExistingCustomers, measureNewCustomers, measureTwoProcesses, warmUp, type Customer, type LadderResult } from './sections/inbound.js';
 import { measureLatencyAndHeap } from './sections/latency.js';
 import { measureRawInserts } from './sections/raw-inserts.js';
 import { measureScheduled } from './sections/scheduled.js';
+import { measureSla } from './sections/sla.js';
 import { measureStatuses } from './sections/statuses.js';
 import { measureStorm } from './sections/storm.js';
 import { setUpTenant } from './support/api.js';
@@ -88,6 +90,8 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'storm')) await attempt('storm', () => measureStorm(ctx), on);
   if (runs(settings, 'two-process')) await attempt('two-process', () => measureTwoProcesses(ctx, oneProcess), on);
   if (runs(settings, 'scheduled')) await attempt('scheduled', () => measureScheduled(ctx, graph), on);
+  if (runs(settings, 'campaigns')) await attempt('campaigns', () => measureCampaigns(ctx, graph), on);
+  if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
 }
 
 const rows: BenchContext['rows'] = [];

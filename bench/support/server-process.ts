@@ -27,7 +27,7 @@ export function serverEnvironment(opts: Omit<ServerEnvironment, 'appSecret' | 'j
 }
 
 /** Spawns one server process (production mode, silent logs; profiled with BENCH_PROFILE_DIR) and waits until it listens. */
-export function startServerProcess(name: string, e: ServerEnvironment): Promise<BenchProcess> {
+export function startServerProcess(name: string, e: ServerEnvironment, extra: Record<string, string> = {}): Promise<BenchProcess> {
   return spawnBenchProcess(name, 'bench/support/server-main.ts', {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
@@ -48,6 +48,9 @@ export function startServerProcess(name: string, e: ServerEnvironment): Promise<
     RATE_LIMIT_SOCKET_IP: '999999999/60',
     RATE_LIMIT_LOGIN_IP: '999999999/60',
     RATE_LIMIT_REGISTER_IP: '999999999/60',
+    // Campaigns are sent by the processes the campaigns section starts with its caps.
+    CAMPAIGN_SENDER: 'false',
+    ...extra,
   },
   // BENCH_PROFILE_DIR=dir: a V8 CPU profile of each server process, written there when it exits.
   [],
