@@ -99,9 +99,8 @@ async function save(current: SlaRecord | null, next: SlaRecord): Promise<boolean
   return writeSlaRecord(_id, version, set);
 }
 
-/** Reloads and re-applies `change` until its write lands (the sweeper may write in between). */
-async function update(tenantId: string, conversationId: string, change: (current: SlaRecord | null) => Promise<SlaRecord | null>): Promise<void> {
-  const id = slaRecordId(tenantId, conversationId);
+/** Reloads record `id` and re-applies `change` until its write lands (the other writer may write in between). */
+async function update(id: string, change: (current: SlaRecord | null) => Promise<SlaRecord | null>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const current = await findSlaRecord(id);
     const next = await change(current);
@@ -176,12 +175,12 @@ async function afterChange(tenantId: string, r: SlaRecord | null, c: Conversatio
 
 /** Applies a change of the conversation (created, updated, assigned, transferred, taken over). */
 export function applyConversationChange(tenantId: string, c: ConversationSnapshot, seq: number): Promise<void> {
-  return update(tenantId, c.id, (r) => afterChange(tenantId, r, c, seq));
+  return update(slaRecordId(tenantId, c.id), (r) => afterChange(tenantId, r, c, seq));
 }
 
 /** Applies an agent's or AI agent's reply stored at `at`: the first one meets the first-response clock. */
 export function applyReply(tenantId: string, conversationId: string, at: Date, seq: number): Promise<void> {
-  return update(tenantId, conversationId, async (r) => {
+  return update(slaRecordId(tenantId, conversationId), async (r) => {
     if (!r || r.last_seq >= seq || !r.first_response || r.first_response.met_at) return null;
     const next = { ...r, last_seq: seq };
     next.first_response = await meet(next, 'first_response', at);
@@ -191,8 +190,8 @@ export function applyReply(tenantId: string, conversationId: string, at: Date, s
 }
 
 /** Marks breaches the sweeper recorded on the record, unless the clock was met in time meanwhile. */
-export async function markBreaches(tenantId: string, conversationId: string, policyId: string, marks: Partial<Record<SlaTarget, Date>>): Promise<void> {
-  await update(tenantId, conversationId, async (r) => {
+export async function markBreaches(recordId: string, policyId: string, marks: Partial<Record<SlaTarget, Date>>): Promise<void> {
+  await update(recordId, async (r) => {
     if (!r || r.policy_id !== policyId) return null;
     const next = { ...r };
     let changed = false;
@@ -206,7 +205,7 @@ export async function markBreaches(tenantId: string, conversationId: string, pol
     if (!changed) return null;
     next.next_due_at = nextDueOf(next);
     return next;
-  }).catch((err: unknown) => logger.warn({ err, conversationId }, 'marking an SLA breach on its record failed; the next sweep marks it'));
+  }).catch((err: unknown) => logger.warn({ err, recordId }, 'marking an SLA breach on its record failed; the next sweep marks it'));
 }
 
 /** A conversation's SLA record, for a caller who may see the conversation (else 404). */

@@ -38,7 +38,7 @@ async function breachDue(r: SlaRecord, now: Date): Promise<number> {
     if (!clock || clock.met_at || clock.breached_at || !clock.due_at || new Date(clock.due_at) > now) continue;
     marks[target] = (await recordBreach(r, target, now)).breached_at;
   }
-  if (r.policy_id) await markBreaches(r.tenant_id, r.conversation_id, r.policy_id, marks);
+  if (r.policy_id) await markBreaches(r._id, r.policy_id, marks);
   return Object.keys(marks).length;
 }
 
