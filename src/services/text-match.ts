@@ -26,7 +26,8 @@ export function searchFilter(terms: readonly SearchTerm[]): { $or: Record<string
   const legacy = terms.flatMap((t) => t.fields.map((f) => ({ [f]: containsText(t.text) })));
   return {
     $or: [
-      ...(folded.length ? [{ search_text: { $regex: [...new Set(folded)].join('|') } }] : []),
+      // One branch per term: secantusd-rs runs an alternation `a|b` several times slower than two literals.
+      ...[...new Set(folded)].map((t) => ({ search_text: { $regex: t } })),
       { search_text: { $exists: false }, $or: legacy },
     ],
   };
