@@ -16,6 +16,7 @@ import { createCustomers, measureExistingCustomers, measureNewCustomers, measure
 import { measureLatencyAndHeap } from './sections/latency.js';
 import { measureRawInserts } from './sections/raw-inserts.js';
 import { measureScheduled } from './sections/scheduled.js';
+import { measureSla } from './sections/sla.js';
 import { measureStatuses } from './sections/statuses.js';
 import { measureStorm } from './sections/storm.js';
 import { setUpTenant } from './support/api.js';
@@ -90,6 +91,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'two-process')) await attempt('two-process', () => measureTwoProcesses(ctx, oneProcess), on);
   if (runs(settings, 'scheduled')) await attempt('scheduled', () => measureScheduled(ctx, graph), on);
   if (runs(settings, 'campaigns')) await attempt('campaigns', () => measureCampaigns(ctx, graph), on);
+  if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
 }
 
 const rows: BenchContext['rows'] = [];
