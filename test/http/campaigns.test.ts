@@ -331,6 +331,10 @@ describe('Campaigns', function () {
     });
 
     it('sends 1,000 at no more than the cap, survives a kill -9 of the sending process without a duplicate, and counts statuses once', async () => {
+      // An organization and number of its own: sends still in flight from earlier tests' runs
+      // (a cancelled run finishes its batch) reach the shared number, never this one.
+      const s = await createSession();
+      const wa = await connectWhatsapp(s);
       const arrivals = acceptSends(wa);
       const second = await startSender();
       const c = await createCampaign(s);
