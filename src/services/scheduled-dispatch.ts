@@ -9,8 +9,8 @@
  * Outcomes: the provider took it -> sent (with the message id); a refusal by the channel's rules
  * at the due time (outside WhatsApp's 24-hour window for a free-form message, a closed
  * conversation, a disconnected account) or the provider's error -> failed with the reason; any
- * other error (the database, an actor timeout) -> back to scheduled, tried again by the next
- * pass, and failed after MAX_ATTEMPTS.
+ * other error (the database, an actor timeout) -> kept claimed and tried again once the claim goes
+ * stale after a backoff (ACTOR_LEASE_MS doubling), and failed after MAX_ATTEMPTS.
  */
 import { appContext } from '../context.js';
 import { AppError } from '../errors.js';
@@ -139,7 +139,11 @@ async function fire(s: ScheduledMessage, token: string): Promise<Outcome> {
       await settleClaim(s._id, token, { status: 'failed', failure, finished_at: new Date() });
       return 'failed';
     }
-    await settleClaim(s._id, token, { status: 'scheduled', claim_token: null, claimed_at: null, claimed_by: null });
+    // Kept claimed, dated so that it goes stale (and is taken up again) only after a backoff: the
+    // usual cause is a conversation whose actor a dead process still holds, which frees itself
+    // after ACTOR_LEASE_MS, so tries are spaced by that, doubling (10 s .. 160 s by default).
+    const backoffMs = appContext().config.actorLeaseMs * 2 ** (s.attempts - 1);
+    await settleClaim(s._id, token, { claim_token: null, claimed_by: null, claimed_at: new Date(Date.now() + backoffMs) });
     return 'retried';
   }
 }
