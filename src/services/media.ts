@@ -244,18 +244,20 @@ async function fetchAndStore(stale: Media): Promise<Media> {
   }
   if (file.checksumOk === false) throw providerError(`${ref.channel} media ${ref.media_id} arrived with a SHA-256 different from the one announced`);
   const contentType = file.mimeType ?? m.content_type ?? 'application/octet-stream';
-  const filename = safeFilename(m.filename ?? `${ref.channel}-${ref.media_id}`, contentType);
+  const stored = await storeBytes(m.tenant_id, m._id, file.bytes, contentType, m.filename ?? `${ref.channel}-${ref.media_id}`);
+  return media.update(m.tenant_id, m._id, stored);
+}
+
+/** The media fields that say where bytes went once they are put in the configured storage. */
+type StoredFields = { [K in 'storage_key' | 'storage' | 'filename' | 'content_type' | 'size' | 'sha256']: NonNullable<Media[K]> };
+
+/** Puts a media document's bytes in the configured storage under a safe name; answers its storage fields. */
+async function storeBytes(tenantId: string, id: string, bytes: Buffer, contentType: string, filenameHint: string): Promise<StoredFields> {
+  const filename = safeFilename(filenameHint, contentType);
   const storage = appContext().storage;
-  const key = storageKey(m.tenant_id, m._id, filename);
-  await putBytes(storage, key, file.bytes, contentType, file.bytes.length);
-  return media.update(m.tenant_id, m._id, {
-    storage_key: key,
-    storage: storage.driver,
-    filename,
-    content_type: contentType,
-    size: file.bytes.length,
-    sha256: createHash('sha256').update(file.bytes).digest('hex'),
-  });
+  const key = storageKey(tenantId, id, filename);
+  await putBytes(storage, key, bytes, contentType, bytes.length);
+  return { storage_key: key, storage: storage.driver, filename, content_type: contentType, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 // ---- attachments delivered inline -------------------------------------------------------------
@@ -294,20 +296,12 @@ export async function storeInboundAttachment(
   if (done?.storage_key) return { url: mediaUrl(id), contentType: done.content_type ?? 'application/octet-stream', filename: done.filename ?? 'file', size: done.size ?? 0 };
   const type = await detectBytesType(file.bytes, file.mimeType ?? '', file.filename ?? '');
   const contentType = type.ok ? type.contentType : 'application/octet-stream';
-  const filename = safeFilename(file.filename ?? `attachment-${index + 1}`, contentType);
-  const storage = appContext().storage;
-  const key = storageKey(tenantId, id, filename);
-  await putBytes(storage, key, file.bytes, contentType, file.bytes.length);
+  const stored = await storeBytes(tenantId, id, file.bytes, contentType, file.filename ?? `attachment-${index + 1}`);
   try {
     await media.insert({
       _id: id,
       tenant_id: tenantId,
-      storage_key: key,
-      storage: storage.driver,
-      filename,
-      content_type: contentType,
-      size: file.bytes.length,
-      sha256: createHash('sha256').update(file.bytes).digest('hex'),
+      ...stored,
       source: 'provider',
       provider: { channel, media_id: `${messageExternalId}/${index}`, account_id: accountId },
       uploaded_by: null,
@@ -316,5 +310,5 @@ export async function storeInboundAttachment(
     // A concurrent try stored the same bytes under the same key first.
     if (!isDuplicateKey(err)) throw err;
   }
-  return { url: mediaUrl(id), contentType, filename, size: file.bytes.length };
+  return { url: mediaUrl(id), contentType, filename: stored.filename, size: file.bytes.length };
 }
