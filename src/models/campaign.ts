@@ -245,3 +245,22 @@ export async function recountCounters(campaignId: string): Promise<CampaignCount
   ]);
   return { total, sent, delivered, read, failed };
 }
+
+/** Inserts recipients 1,000 at a time, past duplicates; answers how many were new. */
+export async function insertRecipientsPastDuplicates(docs: Omit<CampaignRecipient, 'created_at' | 'updated_at'>[]): Promise<number> {
+  let added = 0;
+  const now = new Date();
+  for (let i = 0; i < docs.length; i += 1000) {
+    const chunk = docs.slice(i, i + 1000).map((d) => ({ ...d, created_at: now, updated_at: now }));
+    try {
+      const res = await collectionOf(CampaignRecipientModel).insertMany(chunk as never[], { ordered: false });
+      added += res.insertedCount;
+    } catch (err) {
+      const e = err as { writeErrors?: { code?: number }[]; result?: { insertedCount?: number }; insertedCount?: number };
+      const errors = e.writeErrors ?? [];
+      if (!errors.length || errors.some((w) => w.code !== 11000)) throw err;
+      added += chunk.length - errors.length;
+    }
+  }
+  return added;
+}

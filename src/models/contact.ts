@@ -62,6 +62,10 @@ export const CONTACT_SEARCHED = ['name', 'phone', 'email', 'username'] as const 
 /** Tenant-scoped access to contacts; `search_text` follows the searched fields. */
 export const contacts = withSearchText(tenantRepo(ContactModel, 'Contact'), ContactModel, CONTACT_SEARCHED);
 
+/** Up to `limit` contacts matching a tenant-scoped filter, with only what addressing them needs (campaign recipients by filter). */
+export const contactAddressesMatching = (filter: { tenant_id: string } & Record<string, unknown>, limit: number) =>
+  ContactModel.find(filter).select({ _id: 1, channel: 1, phone: 1, external_id: 1 }).limit(limit).lean<Pick<Contact, '_id' | 'channel' | 'phone' | 'external_id'>[]>().exec();
+
 
 /** One identity claimed by one contact: `_id` = naturalId('contact-identity', tenant, channel, identity). */
 export interface ContactIdentity {

@@ -8,9 +8,8 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import type { ChannelName } from '../../channels/types.js';
 import { BodyFieldError, StateError } from '../errors.js';
-import { collectionOf } from '../models/driver.js';
-import { CampaignRecipientModel, campaignRecipients, campaigns, recipientId, type Campaign, type CampaignRecipient, type RecipientSource, type RecipientStatus } from '../models/campaign.js';
-import { ContactModel, contacts, type Contact } from '../models/contact.js';
+import { campaignRecipients, insertRecipientsPastDuplicates, campaigns, recipientId, type Campaign, type CampaignRecipient, type RecipientSource, type RecipientStatus } from '../models/campaign.js';
+import { contactAddressesMatching, contacts, type Contact } from '../models/contact.js';
 import type { Page } from '../models/repo.js';
 import type { Acting } from './agents.js';
 import { normalizePhone } from './campaign-rules.js';
@@ -75,25 +74,6 @@ const recipient = (c: Campaign, address: string, source: RecipientSource, contac
   failed_at: null,
 });
 
-/** Inserts recipients 1,000 at a time, past duplicates; answers how many were new. */
-async function insertRecipients(docs: NewRecipient[]): Promise<number> {
-  let added = 0;
-  const now = new Date();
-  for (let i = 0; i < docs.length; i += 1000) {
-    const chunk = docs.slice(i, i + 1000).map((d) => ({ ...d, created_at: now, updated_at: now }));
-    try {
-      const res = await collectionOf(CampaignRecipientModel).insertMany(chunk as never[], { ordered: false });
-      added += res.insertedCount;
-    } catch (err) {
-      const e = err as { writeErrors?: { code?: number }[]; result?: { insertedCount?: number }; insertedCount?: number };
-      const errors = e.writeErrors ?? [];
-      if (!errors.length || errors.some((w) => w.code !== 11000)) throw err;
-      added += chunk.length - errors.length;
-    }
-  }
-  return added;
-}
-
 /** Parses the CSV text into rows keyed by lower-cased header (the `phone` column required). */
 function csvRows(text: string): { row: number; cells: Record<string, string> }[] {
   const clean = text.replace(/^\uFEFF/, '');
@@ -138,11 +118,7 @@ export async function addRecipients(cmd: AddRecipients): Promise<AddReport> {
   } else if (cmd.filter) {
     if (cmd.filter.channel && cmd.filter.channel !== c.channel) throw BodyFieldError('filter.channel', `must be the campaign's channel (${c.channel})`);
     const tags = cmd.filter.tags.length ? { tags: cmd.filter.match === 'all' ? { $all: cmd.filter.tags } : { $in: cmd.filter.tags } } : {};
-    const matched = await ContactModel.find({ tenant_id: cmd.tenantId, channel: c.channel, ...tags })
-      .select({ _id: 1, channel: 1, phone: 1, external_id: 1 })
-      .limit(MAX_RECIPIENTS + 1)
-      .lean<Pick<Contact, '_id' | 'channel' | 'phone' | 'external_id'>[]>()
-      .exec();
+    const matched = await contactAddressesMatching({ tenant_id: cmd.tenantId, channel: c.channel, ...tags }, MAX_RECIPIENTS + 1);
     for (const contact of matched) docs.push(recipient(c, contactAddress(contact), 'filter', contact._id, {}));
   } else if (cmd.csv) {
     if (c.channel !== 'whatsapp') throw StateError(`A CSV of phone numbers adds WhatsApp recipients; this campaign sends on ${c.channel}`);
@@ -153,11 +129,11 @@ export async function addRecipients(cmd: AddRecipients): Promise<AddReport> {
       else docs.push(recipient(c, `+${checked.digits}`, 'csv', null, variables));
     }
   }
-  const before = await CampaignRecipientModel.countDocuments({ campaign_id: c._id }).exec();
+  const before = await campaignRecipients.count({ tenant_id: cmd.tenantId, campaign_id: c._id });
   if (before + docs.length > MAX_RECIPIENTS && before + new Set(docs.map((d) => d._id)).size > MAX_RECIPIENTS) {
     throw StateError(`A campaign has at most ${MAX_RECIPIENTS} recipients; it has ${before} and this adds up to ${docs.length}`);
   }
-  const added = await insertRecipients(docs);
+  const added = await insertRecipientsPastDuplicates(docs);
   // A send that started meanwhile counted what was there; the recipients added after it wait.
   const after = await campaigns.findOwned(cmd.tenantId, cmd.id);
   if (after.status !== 'draft') throw notDraft(after, 'change their recipients');

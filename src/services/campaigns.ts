@@ -9,7 +9,7 @@ import type { ChannelName } from '../../channels/types.js';
 import { BodyFieldError, StateError } from '../errors.js';
 import { newId } from '../ids.js';
 import {
-  CampaignRecipientModel,
+  campaignRecipients,
   campaigns,
   transitionCampaign,
   type Campaign,
@@ -134,7 +134,7 @@ export async function deleteCampaign(cmd: Acting & { id: string }): Promise<Camp
   // Marked first so a send cannot start while the recipients go; then removed for good.
   const taken = await transitionCampaign(cmd.tenantId, cmd.id, ['draft'], { status: 'cancelled', cancelled_at: new Date() });
   if (!taken) throw notDraft(await campaigns.findOwned(cmd.tenantId, cmd.id), 'be deleted');
-  await CampaignRecipientModel.deleteMany({ tenant_id: cmd.tenantId, campaign_id: cmd.id }).exec();
+  await campaignRecipients.removeMany({ tenant_id: cmd.tenantId, campaign_id: cmd.id });
   await campaigns.remove(cmd.tenantId, cmd.id);
   return current;
 }
@@ -153,7 +153,7 @@ export interface SendCampaign extends Acting {
 export async function sendCampaign(cmd: SendCampaign): Promise<Campaign> {
   const current = await campaigns.findOwned(cmd.tenantId, cmd.id);
   if (current.status !== 'draft') throw notDraft(current, 'be sent or scheduled');
-  const total = await CampaignRecipientModel.countDocuments({ tenant_id: cmd.tenantId, campaign_id: cmd.id }).exec();
+  const total = await campaignRecipients.count({ tenant_id: cmd.tenantId, campaign_id: cmd.id });
   if (total === 0) throw StateError('The campaign has no recipients; add some before sending it');
   const now = new Date();
   const later = cmd.sendAt && cmd.sendAt.getTime() > now.getTime();
