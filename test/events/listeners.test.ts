@@ -8,10 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { appContext } from '../../src/context.js';
 import { EventBus } from '../../src/events/bus.js';
 import type { DurableListener } from '../../src/events/listener.js';
-import { DurableListeners } from '../../src/events/listener-runner.js';
+import { DurableListeners, type ListenerTiming } from '../../src/events/listener-runner.js';
 import { draftEvent, emitEvents } from '../../src/events/publish.js';
 import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types.js';
-import { findCursor } from '../../src/models/listener-cursor.js';
+import { cursorId, findCursor } from '../../src/models/listener-cursor.js';
+import { readEventsAfter } from '../../src/models/event.js';
+import { leaseKey } from '../../actors/lease.js';
 import { createSession } from '../support/session.js';
 import { until } from '../support/whatsapp.js';
 
@@ -54,8 +56,8 @@ describe('durable event listeners', function () {
   });
 
   /** A second runner with its own subscription, as another server process would have. */
-  async function secondProcess(listener: DurableListener): Promise<DurableListeners> {
-    const runner = new DurableListeners(appContext().redis, `test-process-${randomBytes(4).toString('hex')}`, [listener], [50, 100]);
+  async function secondProcess(listener: DurableListener, timing: Partial<ListenerTiming> = {}): Promise<DurableListeners> {
+    const runner = new DurableListeners(appContext().redis, `test-process-${randomBytes(4).toString('hex')}`, [listener], { retryMs: [50, 100], ...timing });
     const bus = await EventBus.start(appContext().config.redisUrl, runner);
     cleanups.push(async () => {
       await bus.close();
@@ -91,7 +93,8 @@ describe('durable event listeners', function () {
     const stop = appContext().listeners.register(recorder(name, handled, 'before'));
     const first = await emit(tenantId, 3);
     await until(async () => seqsOf(handled, tenantId).length >= 3, 'the first 3 handled');
-    stop();
+    // Letting go writes the cursor where it got to.
+    await stop();
     // Appended while no process runs the listener, with nothing left to wake it.
     const missed = await emit(tenantId, 5);
     const restarted = new DurableListeners(appContext().redis, 'restarted-process', [recorder(name, handled, 'after')]);
@@ -155,6 +158,41 @@ describe('durable event listeners', function () {
     for (let i = 0; i < 4; i++) seqs.push(...(await emitEvents(tenantId, [draftEvent(tenantId, `skip:${randomBytes(4).toString('hex')}`, EVENTS.contactUpdated, { i }, audience)])));
     await until(async () => seqsOf(handled, tenantId).length >= 3, 'the three good events handled');
     expect(seqsOf(handled, tenantId)).to.deep.equal(seqs.slice(1));
-    expect((await findCursor(name, tenantId))?.seq).to.equal(seqs[3]);
+    // The holder writes its cursor within a second of moving it.
+    await until(async () => (await findCursor(name, tenantId))?.seq === seqs[3], 'the cursor written past the skipped event');
+  });
+
+  it('fills a gap in what it heard (a lost publish) from the log, in order', async () => {
+    const handled: { seq: number; by: string; tenant: string }[] = [];
+    const name = uniqueName();
+    // No subscription: this runner hears only what the test hands it, as if publishes were lost.
+    const deaf = new DurableListeners(appContext().redis, `deaf-${randomBytes(4).toString('hex')}`, [recorder(name, handled, 'deaf')]);
+    cleanups.push(() => deaf.close());
+    const [start] = await emit(tenantId, 1);
+    const [first] = await readEventsAfter(tenantId, (start as number) - 1, 1);
+    deaf.wake(tenantId, [first as DomainEvent]);
+    await until(async () => seqsOf(handled, tenantId).length >= 1, 'the first event handled');
+    const later = await emit(tenantId, 6);
+    // Only the last one is heard: the five before it are in the log, not in memory.
+    const [last] = await readEventsAfter(tenantId, (later[5] as number) - 1, 1);
+    deaf.wake(tenantId, [last as DomainEvent]);
+    await until(async () => seqsOf(handled, tenantId).length >= 7, 'the gap filled');
+    expect(seqsOf(handled, tenantId)).to.deep.equal([start, ...later]);
+  });
+
+  it('lets go of a cursor idle past its time, written, and another process takes it from there', async () => {
+    const handled: { seq: number; by: string; tenant: string }[] = [];
+    const name = uniqueName();
+    await secondProcess(recorder(name, handled, 'first'), { renewMs: 50, flushMs: 50, idleMs: 200 });
+    const before = await emit(tenantId, 4);
+    await until(async () => seqsOf(handled, tenantId).length >= 4, 'the first 4 handled');
+    // The lease disappears from Redis once the holder has been idle for idleMs.
+    await until(async () => (await appContext().redis.exists(leaseKey('listener', cursorId(name, tenantId)))) === 0, 'the idle lease released');
+    expect((await findCursor(name, tenantId))?.seq).to.equal(before[3]);
+    cleanups.push(appContext().listeners.register(recorder(name, handled, 'next')));
+    const after = await emit(tenantId, 3);
+    await until(async () => seqsOf(handled, tenantId).length >= 7, 'the next 3 handled');
+    expect(seqsOf(handled, tenantId)).to.deep.equal([...before, ...after]);
+    expect(handled.filter((h) => h.seq > (before[3] as number)).length).to.equal(3);
   });
 });
