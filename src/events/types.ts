@@ -19,6 +19,9 @@ export const EVENTS = {
   agentStatusChanged: 'agent.status_changed',
   slaBreached: 'sla.breached',
   csatSubmitted: 'csat.submitted',
+  scheduledMessageSent: 'scheduled_message.sent',
+  scheduledMessageFailed: 'scheduled_message.failed',
+  scheduledMessageCancelled: 'scheduled_message.cancelled',
 } as const;
 
 /** A domain event name. */

@@ -8,6 +8,7 @@
  * one and lock it" over the collection (ARCHITECTURE, "Storage engine facts").
  */
 import { model, Schema } from 'mongoose';
+import type { EventDraft } from '../events/types.js';
 import type { OutgoingContent } from '../services/outbound.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { collectionOf } from './driver.js';
@@ -53,6 +54,10 @@ export interface ScheduledMessage extends TenantDoc {
   finished_at: Date | null;
   cancelled_at: Date | null;
   cancelled_by: string | null;
+  /** The event of its final status (sent, failed, cancelled), written with that status (src/services/scheduled-events.ts). */
+  outbox?: EventDraft[];
+  /** When the outbox was written, until it is in the event log: the sweeper appends outboxes left this way by a process that died. */
+  outbox_at?: Date | null;
 }
 
 const schema = baseSchema<ScheduledMessage>(
@@ -75,6 +80,8 @@ const schema = baseSchema<ScheduledMessage>(
     finished_at: { type: Date, default: null },
     cancelled_at: { type: Date, default: null },
     cancelled_by: { type: String, default: null },
+    outbox: { type: [Schema.Types.Mixed], default: [] },
+    outbox_at: { type: Date, default: null },
   },
   'scheduled_messages',
 );
@@ -82,6 +89,8 @@ const schema = baseSchema<ScheduledMessage>(
 schema.index({ status: 1, send_at: 1 });
 // Serves the sweeper's stale-claim query: status sending, claimed before the lease.
 schema.index({ status: 1, claimed_at: 1 });
+// Serves the sweeper's query for outboxes a dead process wrote but never appended.
+schema.index({ outbox_at: 1 });
 // Serves a conversation's list, in send_at order.
 schema.index({ tenant_id: 1, conversation_id: 1, send_at: 1, _id: 1 });
 
@@ -129,15 +138,28 @@ export async function claimScheduled(
 
 /** Sets fields of a scheduled message only while the claim `token` still holds it; false when it moved on. */
 export async function settleClaim(id: string, token: string, set: Partial<ScheduledMessage>): Promise<boolean> {
-  const res = await collectionOf(ScheduledMessageModel).updateOne({ _id: id, status: 'sending', claim_token: token }, { $set: { ...set, updated_at: new Date() } });
+  const res = await collectionOf(ScheduledMessageModel).updateOne({ _id: id, status: 'sending', claim_token: token }, { $set: { updated_at: new Date(), ...set } });
   return res.matchedCount === 1;
 }
 
-/** Cancels a scheduled message that has not been claimed; answers it as stored after, or null when it was no longer scheduled. */
-export async function cancelScheduled(id: string, by: string, at: Date): Promise<ScheduledMessage | null> {
+/**
+ * Cancels a scheduled message that has not been claimed, writing `outbox` (its event) with it;
+ * answers it as stored after, or null when it was no longer scheduled.
+ */
+export async function cancelScheduled(id: string, by: string, at: Date, outbox: EventDraft[]): Promise<ScheduledMessage | null> {
   return (await collectionOf(ScheduledMessageModel).findOneAndUpdate(
     { _id: id, status: 'scheduled' },
-    { $set: { status: 'cancelled', cancelled_at: at, cancelled_by: by, updated_at: at } },
+    { $set: { status: 'cancelled', cancelled_at: at, cancelled_by: by, updated_at: at, outbox, outbox_at: at } },
     { returnDocument: 'after' },
   )) as ScheduledMessage | null;
+}
+
+/** Up to `limit` scheduled messages whose outbox was written before `cutoff` and is not known to be in the log (any tenant). */
+export async function staleOutboxes(cutoff: Date, limit: number): Promise<ScheduledMessage[]> {
+  return ScheduledMessageModel.find({ outbox_at: { $lte: cutoff } }).sort({ outbox_at: 1 }).limit(limit).lean<ScheduledMessage[]>().exec();
+}
+
+/** Marks the outbox written at `at` as appended (a newer outbox, written meanwhile, stays pending). */
+export async function markOutboxAppended(id: string, at: Date): Promise<void> {
+  await collectionOf(ScheduledMessageModel).updateOne({ _id: id, outbox_at: at }, { $set: { outbox_at: null } });
 }

@@ -10,7 +10,8 @@
  * at the due time (outside WhatsApp's 24-hour window for a free-form message, a closed
  * conversation, a disconnected account) or the provider's error -> failed with the reason; any
  * other error (the database, an actor timeout) -> kept claimed and tried again once the claim goes
- * stale after a backoff (ACTOR_LEASE_MS doubling), and failed after MAX_ATTEMPTS.
+ * stale after a backoff (ACTOR_LEASE_MS doubling), and failed after MAX_ATTEMPTS. A final status
+ * (sent, failed) emits its event once (scheduled-events.ts).
  */
 import { appContext } from '../context.js';
 import { AppError } from '../errors.js';
@@ -26,6 +27,7 @@ import {
   type ScheduledMessage,
 } from '../models/scheduled-message.js';
 import { sendOutbound } from './outbound.js';
+import { appendOutbox, appendStaleOutboxes, scheduledStatusEvent } from './scheduled-events.js';
 
 /** Claims that fail this often for reasons other than a refusal end failed. */
 export const MAX_ATTEMPTS = 5;
@@ -79,6 +81,8 @@ export async function dispatchDueScheduledMessages(opts: DispatchOptions = {}): 
   const budgetMs = opts.budgetMs ?? 20_000;
   const began = Date.now();
   const report: DispatchReport = { claimed: 0, sent: 0, failed: 0, retried: 0 };
+  // Final statuses whose event a process died before appending (scheduled-events.ts).
+  await appendStaleOutboxes(new Date((opts.now ?? new Date()).getTime() - leaseMs), batchSize);
   while (Date.now() - began < budgetMs) {
     const now = opts.now ?? new Date();
     const seen = [...(await staleClaimIds(new Date(now.getTime() - leaseMs), batchSize)), ...(await dueScheduledIds(now, batchSize))];
@@ -101,8 +105,20 @@ const failureOf = (e: DeliveryError | undefined): ScheduledFailure => ({
   message: e?.message ?? 'The provider refused the message',
 });
 
+/**
+ * Records a final status under the claim, with its event in the same write (so a crash after
+ * the write still emits it, through the sweeper), then appends the event.
+ */
+async function finish(s: ScheduledMessage, token: string, set: Partial<ScheduledMessage>): Promise<void> {
+  const at = new Date();
+  const change = { ...set, updated_at: at };
+  const outbox = [await scheduledStatusEvent({ ...s, ...change })];
+  if (await settleClaim(s._id, token, { ...change, outbox, outbox_at: at })) await appendOutbox(s, outbox, at);
+}
+
 /** Sends one claimed scheduled message and records the outcome under the claim. */
 async function fire(s: ScheduledMessage, token: string): Promise<Outcome> {
+  let set: Partial<ScheduledMessage>;
   try {
     const { message } = await sendOutbound({
       tenantId: s.tenant_id,
@@ -120,30 +136,29 @@ async function fire(s: ScheduledMessage, token: string): Promise<Outcome> {
       return 'retried';
     }
     const failed = message.status === 'failed';
-    await settleClaim(s._id, token, {
+    set = {
       status: failed ? 'failed' : 'sent',
       message_id: message._id,
       failure: failed ? failureOf(message.delivery_errors[0] as DeliveryError | undefined) : null,
       finished_at: new Date(),
-    });
-    return failed ? 'failed' : 'sent';
+    };
   } catch (err) {
-    // The channel's rules refused it at its due time (window, closed conversation, account...).
     if (err instanceof AppError && [400, 404, 422].includes(err.status)) {
-      await settleClaim(s._id, token, { status: 'failed', failure: { code: err.code, message: err.message }, finished_at: new Date() });
-      return 'failed';
+      // The channel's rules refused it at its due time (window, closed conversation, account...).
+      set = { status: 'failed', failure: { code: err.code, message: err.message }, finished_at: new Date() };
+    } else if (s.attempts >= MAX_ATTEMPTS) {
+      logger.warn({ err, scheduledMessage: s._id, attempts: s.attempts }, 'scheduled message not sent; giving up');
+      set = { status: 'failed', failure: { code: 'send_error', message: `Sending failed ${s.attempts} times; schedule it again or send it now` }, finished_at: new Date() };
+    } else {
+      logger.warn({ err, scheduledMessage: s._id, attempts: s.attempts }, 'scheduled message not sent; will try again');
+      // Kept claimed, dated so that it goes stale (and is taken up again) only after a backoff: the
+      // usual cause is a conversation whose actor a dead process still holds, which frees itself
+      // after ACTOR_LEASE_MS, so tries are spaced by that, doubling (10 s .. 160 s by default).
+      const backoffMs = appContext().config.actorLeaseMs * 2 ** (s.attempts - 1);
+      await settleClaim(s._id, token, { claim_token: null, claimed_by: null, claimed_at: new Date(Date.now() + backoffMs) });
+      return 'retried';
     }
-    logger.warn({ err, scheduledMessage: s._id, attempts: s.attempts }, 'scheduled message not sent; will try again');
-    if (s.attempts >= MAX_ATTEMPTS) {
-      const failure = { code: 'send_error', message: `Sending failed ${s.attempts} times; schedule it again or send it now` };
-      await settleClaim(s._id, token, { status: 'failed', failure, finished_at: new Date() });
-      return 'failed';
-    }
-    // Kept claimed, dated so that it goes stale (and is taken up again) only after a backoff: the
-    // usual cause is a conversation whose actor a dead process still holds, which frees itself
-    // after ACTOR_LEASE_MS, so tries are spaced by that, doubling (10 s .. 160 s by default).
-    const backoffMs = appContext().config.actorLeaseMs * 2 ** (s.attempts - 1);
-    await settleClaim(s._id, token, { claim_token: null, claimed_by: null, claimed_at: new Date(Date.now() + backoffMs) });
-    return 'retried';
   }
+  await finish(s, token, set);
+  return set.status === 'sent' ? 'sent' : 'failed';
 }

@@ -15,6 +15,7 @@ import { findTenant } from '../models/tenant.js';
 import { findVisibleConversation } from './conversation-access.js';
 import type { OutgoingContent } from './outbound.js';
 import { assertChannelSupports, assertConversationAcceptsReplies } from './outbound-rules.js';
+import { appendOutbox, scheduledStatusEvent } from './scheduled-events.js';
 
 /** How far ahead a message may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_DAYS = 365;
@@ -162,7 +163,7 @@ export interface CancelScheduledMessage extends Acting {
 /**
  * Cancels a message that still waits for its time. One in a conversation the caller may not see
  * is a 404 like another tenant's; one already being sent, sent, failed or cancelled is a 422
- * naming its status (nothing changes).
+ * naming its status (nothing changes). The cancel emits `scheduled_message.cancelled` once.
  */
 export async function cancelScheduledMessage(cmd: CancelScheduledMessage): Promise<ScheduledView> {
   const s = await scheduledMessages.findOwned(cmd.tenantId, cmd.id);
@@ -172,10 +173,14 @@ export async function cancelScheduledMessage(cmd: CancelScheduledMessage): Promi
     if (err instanceof AppError && err.status === 404) throw NotFoundError('Scheduled message');
     throw err;
   }
-  const cancelled = await cancelScheduled(s._id, cmd.principal.userId, new Date());
+  const at = new Date();
+  const change = { status: 'cancelled' as const, cancelled_at: at, cancelled_by: cmd.principal.userId, updated_at: at };
+  const outbox = s.status === 'scheduled' ? [await scheduledStatusEvent({ ...s, ...change })] : [];
+  const cancelled = s.status === 'scheduled' ? await cancelScheduled(s._id, change.cancelled_by, at, outbox) : null;
   if (!cancelled) {
     const now = await scheduledMessages.findOwned(cmd.tenantId, cmd.id);
     throw StateError(`The scheduled message is ${now.status}; only a scheduled message that is still waiting can be cancelled`);
   }
+  await appendOutbox(cancelled, outbox, at);
   return { scheduled: cancelled, timeZone: await timeZoneOf(cmd.tenantId) };
 }

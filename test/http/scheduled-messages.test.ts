@@ -1,7 +1,9 @@
 /**
  * Scheduled messages over real HTTP: scheduling in UTC or the tenant's local time, the send at
- * the due time through the conversation with WhatsApp's 24-hour window, cancelling, and sending
- * exactly once with two server processes and after a process is killed mid-batch.
+ * the due time through the conversation with WhatsApp's 24-hour window, cancelling, the
+ * sent/failed/cancelled events on real Socket.IO clients (once, to those who may see the
+ * conversation), and sending exactly once with two server processes and after a process is
+ * killed mid-batch.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -9,14 +11,17 @@ import { DateTime } from 'luxon';
 import { appContext } from '../../src/context.js';
 import { collectionOf } from '../../src/models/driver.js';
 import { messages } from '../../src/models/message.js';
+import { EventModel } from '../../src/models/event.js';
 import { ScheduledMessageModel, scheduledMessages } from '../../src/models/scheduled-message.js';
 import { sweepStuckSends } from '../../src/services/outbound.js';
 import { dispatchDueScheduledMessages } from '../../src/services/scheduled-dispatch.js';
-import { fakeGraph, testServerEnv } from '../setup.js';
+import { scheduledStatusEvent } from '../../src/services/scheduled-events.js';
+import { baseUrl, fakeGraph, testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import type { RecordedRequest } from '../support/fake-graph.js';
 import { startServerProcess } from '../support/server-process.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
+import { openSocket, waitFor, type TestSocket } from '../support/sockets.js';
 import { connectWhatsapp, digits, startConversation, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
 
 const key = () => `sched-${randomUUID()}`;
@@ -284,6 +289,103 @@ describe('Scheduled Messages', () => {
     });
 
     itChecksAccess('DELETE', () => `/api/scheduled-messages/${randomUUID()}`, 'messages.send', () => s);
+  });
+
+  describe('realtime events of a scheduled message', () => {
+    let sockets: TestSocket[] = [];
+    const open = async (t: TestSession) => {
+      const socket = await openSocket(baseUrl(), { token: t.token });
+      sockets.push(socket);
+      return socket;
+    };
+    afterEach(() => {
+      for (const socket of sockets) socket.close();
+      sockets = [];
+    });
+
+    /** The events of one name about one scheduled message a socket has received. */
+    const about = (socket: TestSocket, event: string, id: string) => socket.named(event).filter((e) => e.data.id === id);
+
+    /**
+     * Cancels a new scheduled message in the main conversation (no division: every agent sees
+     * it) and waits until `socket` has the cancel: events arrive in seq order, so whatever was
+     * appended before it has arrived too.
+     */
+    async function marker(socket: TestSocket): Promise<void> {
+      const res = await s.call('POST', path(), { body: { send_at: inMs(HOUR * 1000), message: text('penanda') } });
+      expect((await s.call('DELETE', `/api/scheduled-messages/${res.body.id}`)).status).to.equal(200);
+      await waitFor(() => about(socket, 'scheduled_message.cancelled', res.body.id).length === 1, 'the marker cancel');
+    }
+
+    it('emits scheduled_message.sent once, as the list shows it, to who may see the conversation; a retried dispatch emits nothing more', async () => {
+      const hidden = await startConversation(s, wa);
+      await moveToNewDivision(s, hidden.conversationId);
+      const outsider = await userWithPermissions(s, ['conversations.view']);
+      const [adminSocket, outsiderSocket] = [await open(s), await open(outsider)];
+      const res = await s.call('POST', `/api/conversations/${hidden.conversationId}/scheduled-messages`, { body: { send_at: inMs(500), message: text('Tagihan jatuh tempo') } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      await waitFor(() => about(adminSocket, 'scheduled_message.sent', res.body.id).length > 0, 'scheduled_message.sent', 10_000);
+      const [sent] = about(adminSocket, 'scheduled_message.sent', res.body.id);
+      expect(sent?.tenant_id).to.equal(s.tenantId);
+      expect(sent?.data).to.deep.equal(await listed(s, hidden.conversationId, res.body.id));
+      expect(sent?.data).to.include({ status: 'sent', failure_reason: null }).and.to.have.property('message_id').that.is.a('string');
+
+      // Retried passes (here, twice at once, and the server's own sweeper) find it sent.
+      await Promise.all([dispatchDueScheduledMessages(), dispatchDueScheduledMessages()]);
+      await marker(adminSocket);
+      await marker(outsiderSocket);
+      expect(about(adminSocket, 'scheduled_message.sent', res.body.id)).to.have.length(1);
+      expect(await EventModel.countDocuments({ tenant_id: s.tenantId, event: 'scheduled_message.sent', 'data.id': res.body.id }).exec()).to.equal(1);
+      expect(outsiderSocket.events.filter((e) => e.data?.id === res.body.id || e.data?.conversation_id === hidden.conversationId), 'events of a conversation the outsider may not see').to.deep.equal([]);
+    });
+
+    it('emits scheduled_message.failed with the reason, and scheduled_message.cancelled with who cancelled', async () => {
+      const socket = await open(s);
+      fakeGraph().on('POST', `/v21.0/${wa.phoneNumberId}/messages`, () => ({ status: 400, body: { error: { message: '(#131026) Message undeliverable', type: 'OAuthException', code: 131026 } } }));
+      const refused = await s.call('POST', path(), { body: { send_at: inMs(500), message: text('ditolak') } });
+      await waitFor(() => about(socket, 'scheduled_message.failed', refused.body.id).length > 0, 'scheduled_message.failed', 10_000);
+      const [failed] = about(socket, 'scheduled_message.failed', refused.body.id);
+      expect(failed?.data.status).to.equal('failed');
+      expect(failed?.data.failure_reason).to.deep.include({ code: '131026' });
+      expect(failed?.data).to.deep.equal(await listed(s, conv.conversationId, refused.body.id));
+
+      const waiting = await s.call('POST', path(), { body: { send_at: inMs(HOUR * 1000), message: text('dibatalkan') } });
+      const cancelled = await s.call('DELETE', `/api/scheduled-messages/${waiting.body.id}`);
+      expect(cancelled.status).to.equal(200);
+      await waitFor(() => about(socket, 'scheduled_message.cancelled', waiting.body.id).length > 0, 'scheduled_message.cancelled');
+      expect(about(socket, 'scheduled_message.cancelled', waiting.body.id).map((e) => e.data)).to.deep.equal([cancelled.body]);
+      // A refused second cancel (422) emits nothing.
+      expect((await s.call('DELETE', `/api/scheduled-messages/${waiting.body.id}`)).status).to.equal(422);
+      await marker(socket);
+      expect(about(socket, 'scheduled_message.cancelled', waiting.body.id)).to.have.length(1);
+      expect(about(socket, 'scheduled_message.failed', refused.body.id)).to.have.length(1);
+    });
+
+    it('appends the event of a status whose process died before appending it, once however often the sweep runs', async () => {
+      const socket = await open(s);
+      const res = await s.call('POST', path(), { body: { send_at: inMs(HOUR * 1000), message: text('proses mati') } });
+      // A process claimed it, recorded the refusal with its event in the same write, and died
+      // before appending the event.
+      const before = await scheduledMessages.findOwned(s.tenantId, res.body.id);
+      const diedAt = new Date(Date.now() - 5 * 60_000);
+      const change = { status: 'failed' as const, failure: { code: 'state_not_allowed', message: 'The conversation is closed' }, finished_at: diedAt, updated_at: diedAt, attempts: 1 };
+      const outbox = [await scheduledStatusEvent({ ...before, ...change })];
+      await collectionOf(ScheduledMessageModel).updateOne({ _id: res.body.id }, { $set: { ...change, outbox, outbox_at: diedAt } });
+      const appended = () => EventModel.countDocuments({ tenant_id: s.tenantId, event: 'scheduled_message.failed', 'data.id': res.body.id }).exec();
+      expect(await appended()).to.equal(0);
+
+      await Promise.all([dispatchDueScheduledMessages(), dispatchDueScheduledMessages()]);
+      await waitFor(() => about(socket, 'scheduled_message.failed', res.body.id).length > 0, 'the recovered scheduled_message.failed');
+      expect(about(socket, 'scheduled_message.failed', res.body.id).map((e) => e.data)).to.deep.equal([await listed(s, conv.conversationId, res.body.id)]);
+
+      // Died again after appending but before marking it appended: the next sweeps append it again, and the log keeps one.
+      await collectionOf(ScheduledMessageModel).updateOne({ _id: res.body.id }, { $set: { outbox_at: diedAt } });
+      await Promise.all([dispatchDueScheduledMessages(), dispatchDueScheduledMessages()]);
+      expect((await scheduledMessages.findOwned(s.tenantId, res.body.id)).outbox_at).to.equal(null);
+      await marker(socket);
+      expect(about(socket, 'scheduled_message.failed', res.body.id)).to.have.length(1);
+      expect(await appended()).to.equal(1);
+    });
   });
 
   describe('scheduled messages across server processes', () => {

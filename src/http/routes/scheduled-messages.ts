@@ -11,6 +11,10 @@ import { ListScheduledMessagesQuery, ScheduledMessagePage, ScheduleMessageBody }
 
 const NOT_VISIBLE = 'A conversation of another organization, or one the caller may not see, is a 404.';
 
+const EVENTS_NOTE =
+  'Realtime: when it is sent, fails or is cancelled, `scheduled_message.sent`, `scheduled_message.failed` (with `failure_reason`) or ' +
+  '`scheduled_message.cancelled` goes once, with the scheduled message as this API shows it, to the Socket.IO clients who may see the conversation.';
+
 /** The Scheduled Messages group. */
 export const scheduledMessageRoutes: RouteGroup = {
   group: 'Scheduled Messages',
@@ -24,7 +28,7 @@ export const scheduledMessageRoutes: RouteGroup = {
         'A past instant, one more than 365 days ahead, or a local time that a daylight-saving change skips is a 400. A closed or expired conversation, or a kind of message its channel cannot carry, is a 422 now. ' +
         'At `send_at` (within a few seconds) it goes out as a normal outbound message of the caller through the conversation, with the channel’s rules at that moment: outside WhatsApp’s 24-hour window only a template goes, so a free-form message due then ends `failed` with the reason in `failure_reason` instead of being sent. ' +
         'It is sent at most once: its id is the send’s idempotency key. A retry with the same idempotency_key answers 200 with the first schedule (header Idempotent-Replayed: true); the key used in another conversation is a 409. ' +
-        NOT_VISIBLE,
+        `${NOT_VISIBLE} ${EVENTS_NOTE}`,
       access: 'messages.send',
       params: IdParams,
       body: ScheduleMessageBody,
@@ -68,7 +72,8 @@ export const scheduledMessageRoutes: RouteGroup = {
       path: '/api/scheduled-messages/{id}',
       summary: 'Cancel a scheduled message',
       description:
-        'Cancels a message still waiting for its time and answers it with status `cancelled` (kept in the list). One that is being sent, sent, failed or already cancelled is a 422 naming its status, and nothing changes. A scheduled message of another organization, or in a conversation the caller may not see, is a 404.',
+        'Cancels a message still waiting for its time and answers it with status `cancelled` (kept in the list). One that is being sent, sent, failed or already cancelled is a 422 naming its status, and nothing changes. A scheduled message of another organization, or in a conversation the caller may not see, is a 404. ' +
+        EVENTS_NOTE,
       access: 'messages.send',
       params: IdParams,
       response: ScheduledMessageBody,
