@@ -135,8 +135,9 @@ export const CsatSettingsModel = model<CsatSettings>('CsatSettings', settingsSch
 /** A tenant's settings document, or null (defaults apply). */
 export const findCsatSettings = (id: string) => findDocById<CsatSettings>(CsatSettingsModel as never, id);
 
-/** Writes a tenant's settings document. */
-export async function saveCsatSettings(doc: Omit<CsatSettings, 'created_at' | 'updated_at'>): Promise<void> {
+/** Writes a tenant's settings document; answers its new updated_at. */
+export async function saveCsatSettings(doc: Omit<CsatSettings, 'created_at' | 'updated_at'>): Promise<Date> {
   const now = new Date();
   await collectionOf(CsatSettingsModel).updateOne({ _id: doc._id }, { $set: { ...doc, updated_at: now }, $setOnInsert: { created_at: now } }, { upsert: true });
+  return now;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { CsatSurvey } from '../models/csat.js';
 import type { CsatAnalytics } from '../services/csat-analytics.js';
+import type { CsatSettingsView } from '../services/csat.js';
 import { iso } from './page.js';
 
 /** The survey JSON shape (the token never appears: only the customer's message carries it). */
@@ -43,6 +44,22 @@ export function presentCsatSurvey(s: CsatSurvey): z.infer<typeof CsatSurveyBody>
     created_at: iso(s.created_at) as string,
   };
 }
+
+/** The tenant's CSAT setting, shaped like the contract's time-zone setting. */
+export const CsatSettingBody = z.object({
+  key: z.literal('csat'),
+  value: z.object({
+    auto_send_on_resolve: z.boolean().describe('Send the customer a survey when a conversation is first resolved (once per conversation)'),
+  }),
+  updated_at: z.iso.datetime().nullable().describe('When it was last changed; null while the defaults apply'),
+});
+
+/** Shapes the CSAT setting. */
+export const presentCsatSettings = (s: CsatSettingsView): z.infer<typeof CsatSettingBody> => ({
+  key: 'csat',
+  value: { auto_send_on_resolve: s.autoSendOnResolve },
+  updated_at: iso(s.updatedAt),
+});
 
 /** What the customer sees after submitting: their own answer, nothing else. */
 export const CsatSubmissionBody = z.object({

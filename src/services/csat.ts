@@ -58,15 +58,24 @@ function linkOf(token: string): string {
 /** The survey message's text. */
 const surveyText = (link: string) => `Terima kasih telah menghubungi kami! How did we do? Please rate our service from 1 to 5: ${link}`;
 
-/** A tenant's CSAT settings (defaults when none are stored). */
-export async function csatSettingsOf(tenantId: string): Promise<{ autoSendOnResolve: boolean }> {
-  const doc = await findCsatSettings(naturalId('csat-settings', tenantId));
-  return { autoSendOnResolve: doc?.auto_send_on_resolve ?? false };
+/** A tenant's CSAT settings. */
+export interface CsatSettingsView {
+  /** Send a survey when a conversation is first resolved. */
+  autoSendOnResolve: boolean;
+  /** When they were last changed; null while the defaults apply. */
+  updatedAt: Date | null;
 }
 
-/** Changes a tenant's CSAT settings (no contract endpoint yet: operators and tests call it). */
-export async function updateCsatSettings(tenantId: string, settings: { autoSendOnResolve: boolean }): Promise<void> {
-  await saveCsatSettings({ _id: naturalId('csat-settings', tenantId), tenant_id: tenantId, auto_send_on_resolve: settings.autoSendOnResolve });
+/** A tenant's CSAT settings (defaults when none are stored). */
+export async function csatSettingsOf(tenantId: string): Promise<CsatSettingsView> {
+  const doc = await findCsatSettings(naturalId('csat-settings', tenantId));
+  return { autoSendOnResolve: doc?.auto_send_on_resolve ?? false, updatedAt: doc?.updated_at ?? null };
+}
+
+/** Changes a tenant's CSAT settings (PUT /api/settings/csat); answers them as stored. */
+export async function updateCsatSettings(tenantId: string, settings: { autoSendOnResolve: boolean }): Promise<CsatSettingsView> {
+  const updatedAt = await saveCsatSettings({ _id: naturalId('csat-settings', tenantId), tenant_id: tenantId, auto_send_on_resolve: settings.autoSendOnResolve });
+  return { autoSendOnResolve: settings.autoSendOnResolve, updatedAt };
 }
 
 /** Sends a claimed survey's link and records the outcome; a survey already past `sending` is left alone. */

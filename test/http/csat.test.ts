@@ -8,8 +8,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import { newId } from '../../src/ids.js';
+import { activityLogs } from '../../src/models/activity-log.js';
 import { CsatSurveyModel } from '../../src/models/csat.js';
 import { EventModel } from '../../src/models/event.js';
+import { findCursor } from '../../src/models/listener-cursor.js';
 import { updateCsatSettings } from '../../src/services/csat.js';
 import { fakeGraph } from '../setup.js';
 import type { RecordedRequest } from '../support/fake-graph.js';
@@ -186,6 +188,102 @@ describe('CSAT', function () {
       await new Promise((r) => setTimeout(r, 200));
       expect((await s.call('GET', `/api/conversations/${c.conversationId}/csat`)).status).to.equal(404);
     });
+  });
+
+  describe('GET /api/settings/csat', () => {
+    it('answers the defaults for a new organization', async () => {
+      const fresh = await createSession();
+      const res = await fresh.call('GET', '/api/settings/csat');
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.deep.equal({ key: 'csat', value: { auto_send_on_resolve: false }, updated_at: null });
+    });
+
+    itChecksAccess('GET', () => '/api/settings/csat', 'settings.manage', () => s);
+  });
+
+  describe('PUT /api/settings/csat', () => {
+    /** Turns the automatic survey on or off for `t`, over HTTP. */
+    async function setAutoSend(t: TestSession, on: boolean) {
+      const res = await t.call('PUT', '/api/settings/csat', { body: { auto_send_on_resolve: on } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      return res.body;
+    }
+
+    /** Resolves a conversation of `t` and answers the seq of the resolution's event. */
+    async function resolvedAt(t: TestSession, conversationId: string): Promise<number> {
+      expect((await t.call('PATCH', `/api/conversations/${conversationId}/status`, { body: { status: 'resolved' } })).status).to.equal(200);
+      const events = await EventModel.find({ tenant_id: t.tenantId, event: 'conversation.updated' }).lean().exec();
+      const resolved = events.filter((e) => (e.data as { id: string; status: string }).id === conversationId && (e.data as { status: string }).status === 'resolved');
+      expect(resolved).to.have.length(1);
+      return (resolved[0] as { seq: number }).seq;
+    }
+
+    it('changes the setting, answers it as GET does and logs it', async () => {
+      const t = await createSession();
+      const on = await setAutoSend(t, true);
+      expect(on).to.deep.include({ key: 'csat', value: { auto_send_on_resolve: true } });
+      expect(Date.parse(on.updated_at)).to.be.a('number').and.not.NaN;
+      expect((await t.call('GET', '/api/settings/csat')).body).to.deep.equal(on);
+      const off = await setAutoSend(t, false);
+      expect(off.value).to.deep.equal({ auto_send_on_resolve: false });
+      expect((await t.call('GET', '/api/settings/csat')).body).to.deep.equal(off);
+      expect(await activityLogs.find({ tenant_id: t.tenantId, action: 'settings.csat_updated' })).to.have.length(2);
+    });
+
+    for (const [what, body] of [
+      ['no field', {}],
+      ['a string', { auto_send_on_resolve: 'yes' }],
+      ['a number', { auto_send_on_resolve: 1 }],
+      ['null', { auto_send_on_resolve: null }],
+      ['an unknown field', { auto_send_on_resolve: true, delay_minutes: 5 }],
+    ] as const) {
+      it(`answers 400 for ${what}, naming the field, and changes nothing`, async () => {
+        const t = await createSession();
+        const res = await t.call('PUT', '/api/settings/csat', { body });
+        expect(res.status, JSON.stringify(res.body)).to.equal(400);
+        expect(res.body.code).to.equal('validation_error');
+        expect(JSON.stringify(res.body.details)).to.match(/auto_send_on_resolve|delay_minutes/);
+        expect((await t.call('GET', '/api/settings/csat')).body.value).to.deep.equal({ auto_send_on_resolve: false });
+      });
+    }
+
+    it("does not change another organization's setting", async () => {
+      const [a, b] = await Promise.all([createSession(), createSession()]);
+      await setAutoSend(a, true);
+      expect((await b.call('GET', '/api/settings/csat')).body).to.deep.equal({ key: 'csat', value: { auto_send_on_resolve: false }, updated_at: null });
+      await setAutoSend(b, false);
+      expect((await a.call('GET', '/api/settings/csat')).body.value).to.deep.equal({ auto_send_on_resolve: true });
+    });
+
+    it('on: resolving a conversation sends the survey; off: resolving sends none', async () => {
+      const [onTenant, offTenant] = await Promise.all([createSession(), createSession()]);
+      const [onWa, offWa] = await Promise.all([connectWhatsapp(onTenant), connectWhatsapp(offTenant)]);
+      const onTexts = acceptSends(onWa);
+      const offTexts = acceptSends(offWa);
+      await setAutoSend(onTenant, true);
+      // Turned on, then off again: the PUT that turns it off is what holds.
+      await setAutoSend(offTenant, true);
+      await setAutoSend(offTenant, false);
+
+      const onConv = await startConversation(onTenant, onWa);
+      await resolvedAt(onTenant, onConv.conversationId);
+      const survey = await until(async () => {
+        const res = await onTenant.call('GET', `/api/conversations/${onConv.conversationId}/csat`);
+        return res.status === 200 && res.body.status === 'sent' ? res.body : null;
+      }, 'the survey sent on resolve');
+      expect(survey.trigger).to.equal('resolved');
+      expect(onTexts.filter((x) => tokenIn(x) !== null)).to.have.length(1);
+
+      const offConv = await startConversation(offTenant, offWa);
+      const seq = await resolvedAt(offTenant, offConv.conversationId);
+      // The CSAT listener has handled the resolution once its cursor is past it.
+      await until(async () => ((await findCursor('csat', offTenant.tenantId))?.seq ?? 0) >= seq, 'the CSAT listener past the resolution', 15_000);
+      expect((await offTenant.call('GET', `/api/conversations/${offConv.conversationId}/csat`)).status).to.equal(404);
+      expect(await CsatSurveyModel.countDocuments({ tenant_id: offTenant.tenantId }).exec()).to.equal(0);
+      expect(offTexts.filter((x) => tokenIn(x) !== null)).to.have.length(0);
+    });
+
+    itChecksAccess('PUT', () => '/api/settings/csat', 'settings.manage', () => s, { body: { auto_send_on_resolve: true } });
   });
 
   describe('GET /api/csat/analytics', () => {

@@ -23,3 +23,8 @@ export const CsatAnalyticsQuery = z.strictObject({
   agent_id: Id.optional().describe('Only surveys about this agent'),
   division_id: Id.optional().describe('Only surveys of this division'),
 });
+
+/** PUT /api/settings/csat: the whole setting (every field required). */
+export const CsatSettingsBody = z.strictObject({
+  auto_send_on_resolve: z.boolean({ error: 'must be true or false' }).describe('Send a survey when a conversation is first resolved'),
+});

@@ -1,20 +1,33 @@
 /** CSAT: satisfaction surveys sent to the customer, the customer's token-protected rating, and the analytics. */
 import type { Principal } from '../../auth/principal.js';
-import { CsatAnalyticsBody, CsatSubmissionBody, CsatSurveyBody, presentCsatAnalytics, presentCsatSubmission, presentCsatSurvey } from '../../presenters/csat.js';
-import { createCsatSurvey, getCsatSurvey, submitCsat } from '../../services/csat.js';
+import {
+  CsatAnalyticsBody,
+  CsatSettingBody,
+  CsatSubmissionBody,
+  CsatSurveyBody,
+  presentCsatAnalytics,
+  presentCsatSettings,
+  presentCsatSubmission,
+  presentCsatSurvey,
+} from '../../presenters/csat.js';
+import { createCsatSurvey, csatSettingsOf, getCsatSurvey, submitCsat, updateCsatSettings } from '../../services/csat.js';
 import { csatAnalytics } from '../../services/csat-analytics.js';
 import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
 import { IdParams } from '../schemas/common.js';
-import { CsatAnalyticsQuery, CsatTokenParams, SubmitCsatBody } from './csat.schema.js';
+import { CsatAnalyticsQuery, CsatSettingsBody, CsatTokenParams, SubmitCsatBody } from './csat.schema.js';
 
 const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const SENDING =
   'The survey message (a link to CSAT_LINK_BASE_URL with a single-use token) goes out like an agent message, through the conversation and the ' +
   'channel’s rules: when the conversation is closed or the messaging window is shut, or the provider fails, the survey is kept with status ' +
-  'not_sent and send_error. One survey per conversation. With the tenant’s auto_send_on_resolve setting, one is also created when the ' +
-  'conversation is first resolved.';
+  'not_sent and send_error. One survey per conversation. With the tenant’s auto_send_on_resolve setting (PUT /api/settings/csat), one is also created ' +
+  'when the conversation is first resolved.';
+
+const AUTO_SEND =
+  'auto_send_on_resolve (default false): when a conversation is first resolved, a survey is created and sent as by POST /api/conversations/{id}/csat ' +
+  '(once per conversation; a reopen and a second resolve send none). Read when the resolution is handled, so a change applies to resolutions from then on.';
 
 /** The CSAT group. */
 export const csatRoutes: RouteGroup = {
@@ -72,6 +85,26 @@ export const csatRoutes: RouteGroup = {
       errors: { 422: 'to is before from, or the range is longer than 366 days' },
       handler: async ({ query, principal }) =>
         presentCsatAnalytics(await csatAnalytics({ ...acting(principal), from: query.from, to: query.to, agentId: query.agent_id, divisionId: query.division_id })),
+    }),
+    route({
+      method: 'get',
+      path: '/api/settings/csat',
+      summary: 'Get CSAT settings',
+      description: `The organization’s CSAT setting. ${AUTO_SEND}`,
+      access: 'settings.manage',
+      response: CsatSettingBody,
+      handler: async ({ principal }) => presentCsatSettings(await csatSettingsOf(principal.tenantId)),
+    }),
+    route({
+      method: 'put',
+      path: '/api/settings/csat',
+      summary: 'Update CSAT settings',
+      description: `Replaces the organization’s CSAT setting; every field is required. ${AUTO_SEND}`,
+      access: 'settings.manage',
+      body: CsatSettingsBody,
+      response: CsatSettingBody,
+      audit: { action: 'settings.csat_updated', resource: 'settings', target: () => null },
+      handler: async ({ principal, body }) => presentCsatSettings(await updateCsatSettings(principal.tenantId, { autoSendOnResolve: body.auto_send_on_resolve })),
     }),
   ],
 };
