@@ -17,9 +17,9 @@ import { EventBus } from './events/bus.js';
 import { DurableListeners } from './events/listener-runner.js';
 import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
-import { watchAccountChanges } from './services/account-cache.js';
 import { recoverDueWebhooks } from './services/inbound.js';
 import { startSearchBackfill } from './services/search-backfill.js';
+import { watchSharedCaches } from './services/shared-cache.js';
 import { WebhookWorker } from './services/webhook-worker.js';
 import { createStorage } from './storage/index.js';
 
@@ -52,7 +52,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(config);
   const server = http.createServer(app.callback());
   const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit, bus);
-  const stopWatchingAccounts = await watchAccountChanges(config.redisUrl);
+  const stopWatchingCaches = await watchSharedCaches(config.redisUrl);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
@@ -72,7 +72,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await searchBackfill.stop();
       await jobs.stop();
       await realtime.close();
-      stopWatchingAccounts();
+      stopWatchingCaches();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
