@@ -183,9 +183,11 @@ describe('CSAT', function () {
     it('is not created when the setting is off (the default)', async () => {
       const c = await startConversation(s, wa);
       await s.call('PATCH', `/api/conversations/${c.conversationId}/status`, { body: { status: 'resolved' } });
-      const { c: marker } = await surveyed();
-      await s.call('PATCH', `/api/conversations/${marker.conversationId}/status`, { body: { status: 'resolved' } });
-      await new Promise((r) => setTimeout(r, 200));
+      const events = await EventModel.find({ tenant_id: s.tenantId, event: 'conversation.updated' }).lean().exec();
+      const resolution = events.find((e) => (e.data as { id: string; status: string }).id === c.conversationId && (e.data as { status: string }).status === 'resolved');
+      const seq = (resolution as { seq: number }).seq;
+      // The CSAT listener has handled the resolution once its cursor is past it.
+      await until(async () => ((await findCursor('csat', s.tenantId))?.seq ?? 0) >= seq, 'the CSAT listener past the resolution', 15_000);
       expect((await s.call('GET', `/api/conversations/${c.conversationId}/csat`)).status).to.equal(404);
     });
   });
