@@ -9,6 +9,7 @@ import * as chatExpiration from './chat-expiration.job.js';
 import { setQueueScheduler } from './queue.js';
 import { createScheduler } from './scheduler.js';
 import * as listenerCatchUp from './listener-catch-up.job.js';
+import * as outgoingWebhooks from './outgoing-webhooks.job.js';
 import * as scheduledMessages from './scheduled-messages.job.js';
 import * as slaCheck from './sla-check.job.js';
 import * as stuckSends from './stuck-sends.job.js';
@@ -27,7 +28,7 @@ interface JobDeclaration {
   enabled?: () => boolean;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck, campaignRun, campaignSweep];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck, campaignRun, campaignSweep, outgoingWebhooks];
 
 /** The running scheduler. */
 export interface RunningJobs {

@@ -66,6 +66,13 @@ const EnvSchema = z.object({
   CAMPAIGN_RUN_STALE_MS: z.coerce.number().int().min(500).max(3600000).default(30000),
   CAMPAIGN_CLAIM_STALE_MS: z.coerce.number().int().min(500).max(3600000).default(60000),
   CAMPAIGN_SENDER: bool.default(true),
+  OUTGOING_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  OUTGOING_WEBHOOK_RETRY_MS: z
+    .string()
+    .default('10000,30000,120000,600000,1800000,3600000')
+    .transform((v) => v.split(',').map((n) => Number(n.trim())))
+    .refine((list) => list.length >= 1 && list.length <= 20 && list.every((n) => Number.isInteger(n) && n >= 10 && n <= 86_400_000), 'must be 1 to 20 comma-separated waits in ms (10 to 86400000), e.g. 10000,30000,120000'),
+  OUTGOING_WEBHOOK_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
   OUTBOUND_ALLOWED_NETWORKS: z
     .string()
     .default('')
@@ -168,6 +175,12 @@ export type Config = {
    * runs campaign sends at all (false: a web-only process, others send).
    */
   campaigns: { ratePerSecond: number; batchSize: number; parallel: number; sweepMs: number; runStaleMs: number; claimStaleMs: number; sender: boolean };
+  /**
+   * Outgoing webhooks: the time one attempt may take, the waits before each retry of a failed
+   * delivery (its attempts are this list's length + 1), and how often the sweep wakes webhooks
+   * whose retry is due.
+   */
+  outgoingWebhooks: { timeoutMs: number; retryMs: number[]; sweepMs: number };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -267,6 +280,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       claimStaleMs: e.CAMPAIGN_CLAIM_STALE_MS,
       sender: e.CAMPAIGN_SENDER,
     },
+    outgoingWebhooks: { timeoutMs: e.OUTGOING_WEBHOOK_TIMEOUT_MS, retryMs: e.OUTGOING_WEBHOOK_RETRY_MS, sweepMs: e.OUTGOING_WEBHOOK_SWEEP_MS },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

@@ -18,6 +18,7 @@ import { DurableListeners } from './events/listener-runner.js';
 import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { recoverDueWebhooks } from './services/inbound.js';
+import { stopOutgoingWebhookSender } from './services/outgoing-webhook-sender.js';
 import { startSearchBackfill } from './services/search-backfill.js';
 import { watchSharedCaches } from './services/shared-cache.js';
 import { WebhookWorker } from './services/webhook-worker.js';
@@ -80,6 +81,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await webhooks.stop();
       await bus.close();
       await listeners.close();
+      await stopOutgoingWebhookSender();
       await actors.stop();
       redis.disconnect();
       await mongoose.disconnect();

@@ -67,6 +67,10 @@ export const mochaHooks = {
       CAMPAIGN_SWEEP_MS: '300',
       CAMPAIGN_RUN_STALE_MS: '1500',
       CAMPAIGN_CLAIM_STALE_MS: '1500',
+      // Outgoing webhooks: retries after moments (4 attempts in all), a sweep that looks often.
+      OUTGOING_WEBHOOK_RETRY_MS: '200,500,800',
+      OUTGOING_WEBHOOK_SWEEP_MS: '300',
+      OUTGOING_WEBHOOK_TIMEOUT_MS: '5000',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
       // Outbound Graph calls go to the local fake, never to Meta.

@@ -6,6 +6,7 @@
 import type { DurableListener } from '../listener.js';
 import { campaignStatusesListener } from './campaign-statuses.js';
 import { csatListener } from './csat.js';
+import { outgoingWebhooksListener } from './outgoing-webhooks.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener];

@@ -16,6 +16,7 @@ import { integrationRoutes } from './integrations.js';
 import { mediaRoutes } from './media.js';
 import { messageRoutes } from './messages.js';
 import { notesRoutes } from './notes.js';
+import { outgoingWebhookRoutes } from './outgoing-webhooks.js';
 import { quickReplyRoutes } from './quick-replies.js';
 import { rolesRoutes } from './roles.js';
 import { scheduledMessageRoutes } from './scheduled-messages.js';
@@ -25,4 +26,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, outgoingWebhookRoutes, webhookRoutes, autoAssignmentRoutes];
