@@ -13,7 +13,7 @@ import { parseJsonKeepingIds } from './json.js';
 import type { ChannelName } from './types.js';
 
 /** The node fields read per channel: `id` is what proves it; the rest names the account for the log. */
-const FIELDS: Record<Exclude<ChannelName, 'email'>, string> = {
+const FIELDS: Record<Exclude<ChannelName, 'email' | 'webchat'>, string> = {
   whatsapp: 'id,display_phone_number',
   messenger: 'id,name',
   instagram: 'id,username',
@@ -48,7 +48,7 @@ const graphMessage = (body: unknown): string | null => {
 };
 
 /** Reads Meta object `id` of `channel` with `accessToken` and says whether the token controls it. */
-export async function readMetaOwnership(endpoint: GraphEndpoint, channel: Exclude<ChannelName, 'email'>, id: string, accessToken: string): Promise<OwnershipAnswer> {
+export async function readMetaOwnership(endpoint: GraphEndpoint, channel: Exclude<ChannelName, 'email' | 'webchat'>, id: string, accessToken: string): Promise<OwnershipAnswer> {
   const url = `${endpoint.graphUrl.replace(/\/+$/, '')}/${endpoint.graphVersion}/${encodeURIComponent(id)}?fields=${FIELDS[channel]}`;
   let res: Response;
   let text: string;

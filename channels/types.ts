@@ -16,7 +16,7 @@
 import type { OutboundPolicy } from '../src/net/outbound-guard.js';
 
 /** The channels OmniStream speaks. */
-export type ChannelName = 'whatsapp' | 'messenger' | 'instagram' | 'email';
+export type ChannelName = 'whatsapp' | 'messenger' | 'instagram' | 'email' | 'webchat';
 
 /** Headers of a webhook request, lower-cased names. */
 export type WebhookHeaders = Record<string, string | undefined>;

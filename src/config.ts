@@ -59,6 +59,7 @@ const EnvSchema = z.object({
   SLA_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(30000),
   CSAT_TOKEN_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   CSAT_LINK_BASE_URL: z.url().default('http://localhost:3000/csat'),
+  PUBLIC_URL: z.url().optional(),
   CAMPAIGN_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10000).default(80),
   CAMPAIGN_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(100),
   CAMPAIGN_PARALLEL: z.coerce.number().int().min(1).max(512).default(64),
@@ -87,6 +88,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_SOCKET_IP: rateLimit.prefault('120/60'),
   RATE_LIMIT_WEBHOOK_SOURCE: rateLimit.prefault('12000/60'),
   RATE_LIMIT_API_TOKEN: rateLimit.prefault('1200/60'),
+  RATE_LIMIT_WEBCHAT_SESSION_IP: rateLimit.prefault('60/60'),
+  RATE_LIMIT_WEBCHAT_VISITOR: rateLimit.prefault('20/60'),
 });
 
 /** At most `points` in any window of `seconds`. */
@@ -111,6 +114,10 @@ export interface RateLimits {
   webhookSource: RateLimit | null;
   /** Authenticated API requests per session token or API key. */
   apiToken: RateLimit | null;
+  /** Website chat widget sessions started (visitor tokens issued or renewed) per client IP. */
+  webchatSessionIp: RateLimit | null;
+  /** Website chat widget messages per visitor. */
+  webchatVisitor: RateLimit | null;
 }
 
 /** True for a CIDR or a single IP address. */
@@ -166,6 +173,8 @@ export type Config = {
    * `?token=`); that page submits to PATCH /api/csat/{token}.
    */
   csat: { tokenTtlHours: number; linkBaseUrl: string };
+  /** The server's public base URL (the widget snippet's script source); null: the request's own origin. */
+  publicUrl: string | null;
   /**
    * Campaign sending: the cap per sending account (messages/s, one token bucket in Redis shared
    * by every process; Meta's default tier is 80), recipients per batch (a cancel stops before the
@@ -271,6 +280,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     chatExpiration: { sweepMs: e.CHAT_EXPIRATION_SWEEP_MS },
     sla: { sweepMs: e.SLA_SWEEP_MS },
     csat: { tokenTtlHours: e.CSAT_TOKEN_TTL_HOURS, linkBaseUrl: e.CSAT_LINK_BASE_URL },
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     campaigns: {
       ratePerSecond: e.CAMPAIGN_RATE_PER_SECOND,
       batchSize: e.CAMPAIGN_BATCH_SIZE,
@@ -304,6 +314,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       socketIp: e.RATE_LIMIT_SOCKET_IP,
       webhookSource: e.RATE_LIMIT_WEBHOOK_SOURCE,
       apiToken: e.RATE_LIMIT_API_TOKEN,
+      webchatSessionIp: e.RATE_LIMIT_WEBCHAT_SESSION_IP,
+      webchatVisitor: e.RATE_LIMIT_WEBCHAT_VISITOR,
     },
   };
 }

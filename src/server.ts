@@ -17,6 +17,7 @@ import { EventBus } from './events/bus.js';
 import { DurableListeners } from './events/listener-runner.js';
 import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
+import { attachWebchat } from './realtime/webchat.js';
 import { recoverDueWebhooks } from './services/inbound.js';
 import { stopOutgoingWebhookSender } from './services/outgoing-webhook-sender.js';
 import { startSearchBackfill } from './services/search-backfill.js';
@@ -53,6 +54,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(config);
   const server = http.createServer(app.callback());
   const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit, bus);
+  // The website chat widget's namespace, on the same Socket.IO server and Redis adapter.
+  const webchat = attachWebchat(realtime.io);
   const stopWatchingCaches = await watchSharedCaches(config.redisUrl);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -72,6 +75,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       await searchBackfill.stop();
       await jobs.stop();
+      webchat.close();
       await realtime.close();
       stopWatchingCaches();
       await new Promise<void>((resolve) => {

@@ -97,6 +97,7 @@ const ACCOUNT_KIND: Record<ChannelName, string> = {
   messenger: 'Facebook Page',
   instagram: 'Instagram account',
   email: 'e-mail address',
+  webchat: 'website chat widget',
 };
 
 const NEW_SECRETS: IntegrationSecrets = { app_secret: null, verify_token: null, webhook_signing_secret: null };

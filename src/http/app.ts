@@ -7,9 +7,11 @@ import { renderErrors } from './middleware/errors.js';
 import { answerOtherMethods } from './middleware/methods.js';
 import { rawBodyFor } from './middleware/raw-body.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { webchatCors } from './middleware/webchat-cors.js';
 import { mountRoutes } from './mount.js';
 import { buildOpenApi } from './openapi.js';
 import { apiGroups } from './routes/index.js';
+import { widgetRouter } from './widget.js';
 
 /** Builds the app; `config` sets body limits and proxy trust. */
 export function createApp(config: Config): Koa {
@@ -21,10 +23,12 @@ export function createApp(config: Config): Koa {
     ctx.body = openapi;
   });
   const docs = docsRouter();
+  const widget = widgetRouter();
 
   app.use(securityHeaders);
   app.use(renderErrors);
-  app.use(answerOtherMethods([api, docs]));
+  app.use(webchatCors);
+  app.use(answerOtherMethods([api, docs, widget]));
   // E-mails carry attachments; Meta's JSON stays small, and a smaller bound keeps its full parse
   // (after verification) short.
   app.use(rawBodyFor('/api/webhooks/', (path) => (path.startsWith('/api/webhooks/email') ? config.webhookBodyLimitKb : config.metaWebhookBodyLimitKb) * 1024));
@@ -42,6 +46,7 @@ export function createApp(config: Config): Koa {
 
   app.use(api.routes());
   app.use(docs.routes());
+  app.use(widget.routes());
   // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.
   app.silent = true;
   return app;

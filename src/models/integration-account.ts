@@ -56,6 +56,8 @@ export const ACCOUNT_FIELDS: Record<ChannelName, { settings: readonly AccountSet
   messenger: { settings: [], accessToken: true },
   instagram: { settings: ['page_id'], accessToken: true },
   email: { settings: ['from_address', 'from_name', 'smtp'], accessToken: false },
+  // One account per tenant, made by PUT /api/webchat/settings: the widget's sockets are its provider.
+  webchat: { settings: [], accessToken: false },
 };
 
 /** A stored integration account. */

@@ -15,7 +15,7 @@ import { tenantRepo } from './repo.js';
 import { caseless, moveUnique, releaseUnique, type UniqueKind } from './unique-claim.js';
 
 /** Every channel, in the order lists show them. */
-export const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const satisfies readonly ChannelName[];
+export const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat'] as const satisfies readonly ChannelName[];
 
 /** The channels run through a Meta app (Graph API, X-Hub-Signature-256 webhooks). */
 export const META_CHANNELS: readonly ChannelName[] = ['whatsapp', 'messenger', 'instagram'];
@@ -32,6 +32,8 @@ export const INTEGRATION_FIELDS: Record<ChannelName, { settings: readonly Integr
   messenger: { settings: ['app_id'], secrets: ['app_secret', 'verify_token'] },
   instagram: { settings: ['app_id'], secrets: ['app_secret', 'verify_token'] },
   email: { settings: ['provider', 'inbound_domain', 'from_name'], secrets: ['webhook_signing_secret'] },
+  // Set up by PUT /api/webchat/settings; its widget settings live in webchat_settings.
+  webchat: { settings: [], secrets: [] },
 };
 
 /** Encrypted secrets; null when not set. */

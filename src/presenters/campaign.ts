@@ -24,7 +24,7 @@ export const CampaignBody = z.object({
   id: z.uuid(),
   name: z.string(),
   description: z.string().nullable(),
-  channel: z.enum(['whatsapp', 'messenger', 'instagram', 'email']),
+  channel: z.enum(['whatsapp', 'messenger', 'instagram', 'email', 'webchat']),
   account_id: z.uuid().describe('The sending integration account'),
   message: CampaignMessageBody,
   status: z.enum(['draft', 'scheduled', 'sending', 'completed', 'cancelled', 'failed']),

@@ -341,7 +341,7 @@ function sinceOf(socket: Socket): number | null {
 }
 
 /** The client's address as HTTP requests see it: with TRUST_PROXY_HOPS, the entry our proxies appended to X-Forwarded-For. */
-function clientAddressOf(socket: Socket): string {
+export function clientAddressOf(socket: Socket): string {
   const hops = appContext().config.trustProxyHops;
   const header = hops > 0 ? socket.handshake.headers['x-forwarded-for'] : undefined;
   const entries = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((a) => a.trim()).filter(Boolean);

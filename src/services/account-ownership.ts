@@ -11,7 +11,7 @@ import { appContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { logger } from '../logger.js';
 
-const KIND: Record<Exclude<ChannelName, 'email'>, string> = {
+const KIND: Record<Exclude<ChannelName, 'email' | 'webchat'>, string> = {
   whatsapp: 'WhatsApp phone number',
   messenger: 'Facebook Page',
   instagram: 'Instagram account',
@@ -22,7 +22,7 @@ const KIND: Record<Exclude<ChannelName, 'email'>, string> = {
  * `access_token` when Graph refuses it; 503 when Graph cannot be reached or answers 5xx/429;
  * 502 when it answers something that is not a Graph node.
  */
-export async function proveMetaOwnership(channel: Exclude<ChannelName, 'email'>, externalId: string, accessToken: string): Promise<void> {
+export async function proveMetaOwnership(channel: Exclude<ChannelName, 'email' | 'webchat'>, externalId: string, accessToken: string): Promise<void> {
   const { graphUrl, graphVersion } = appContext().config.meta;
   const answer = await readMetaOwnership({ graphUrl, graphVersion }, channel, externalId, accessToken);
   if (answer.kind === 'controls') return;

@@ -19,6 +19,8 @@ export const CAMPAIGN_MESSAGE_TYPES: Record<ChannelName, readonly CampaignMessag
   messenger: ['text'],
   instagram: ['text'],
   email: ['text'],
+  // A visitor is only reachable while their widget is open: no campaigns.
+  webchat: [],
 };
 
 /** Whether this channel's campaigns may send this kind; the reason when not. */

@@ -203,7 +203,8 @@ const attemptRecords = new GroupCommit<WebhookAttempt, void>(async (_key, outcom
   return outcomes.map(() => undefined);
 });
 
-async function processMessage(account: ResolvedAccount, m: InboundMessage): Promise<void> {
+/** Takes one verified inbound message through contact, conversation actor and auto-assignment (the webchat namespace calls it too). */
+export async function processMessage(account: ResolvedAccount, m: InboundMessage): Promise<void> {
   const { tenantId } = account;
   // An echo is the business writing (from us or another tool): the customer is its recipient.
   const customer = m.isEcho ? { externalId: m.recipientExternalId ?? m.sender.externalId } : m.sender;
@@ -263,7 +264,8 @@ async function contentOf(tenantId: string, accountId: string, m: InboundMessage)
 // the webhook at once); a fresh one for an unknown message is retried by the recovery pass.
 const STATUS_RETRY_WINDOW_MS = 5 * 60_000;
 
-async function processStatus(account: ResolvedAccount, s: InboundStatus): Promise<void> {
+/** Applies one delivery status through the message's conversation actor; throws while the send is not recorded yet. */
+export async function processStatus(account: ResolvedAccount, s: InboundStatus): Promise<void> {
   if (!s.messageExternalId) {
     if (s.watermark && s.recipientExternalId && (s.status === 'delivered' || s.status === 'read')) {
       const conversationId = await liveConversationOf(account.tenantId, s.channel, s.recipientExternalId);

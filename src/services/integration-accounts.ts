@@ -68,6 +68,7 @@ const EmailAddress = z.email();
 /** The canonical provider id of an account: Meta ids as digit strings, e-mail addresses lower-cased. */
 export function normalizeExternalId(channel: ChannelName, raw: string): string {
   const value = raw.trim();
+  if (channel === 'webchat') throw issue('channel', 'the webchat account is made and kept by PUT /api/webchat/settings');
   if (channel === 'email') {
     const lower = value.toLowerCase();
     if (!EmailAddress.safeParse(lower).success) throw issue('external_id', 'must be the inbound e-mail address of an email account');
@@ -162,7 +163,7 @@ export async function createAccount(cmd: CreateAccount): Promise<IntegrationAcco
   checkFields(cmd.channel, cmd.accessToken, cmd.settings, true);
   await checkSmtpSettings(cmd.settings?.smtp);
   // checkFields made sure a Meta account comes with its token.
-  if (cmd.channel !== 'email' && cmd.accessToken !== undefined) {
+  if (cmd.channel !== 'email' && cmd.channel !== 'webchat' && cmd.accessToken !== undefined) {
     // A channel not set up is refused before anything is asked of Meta (the actor checks again).
     if (!(await findIntegration(cmd.tenantId, cmd.channel))) throw integrationMissing(cmd.channel);
     await proveMetaOwnership(cmd.channel, externalId, cmd.accessToken);
@@ -197,7 +198,7 @@ export async function updateAccount(cmd: UpdateAccount): Promise<IntegrationAcco
   checkFields(account.channel, cmd.accessToken, cmd.settings, false);
   await checkSmtpSettings(cmd.settings?.smtp);
   const externalId = cmd.externalId === undefined ? undefined : normalizeExternalId(account.channel, cmd.externalId);
-  if (externalId !== undefined && externalId !== account.external_id && account.channel !== 'email') {
+  if (externalId !== undefined && externalId !== account.external_id && account.channel !== 'email' && account.channel !== 'webchat') {
     // Moving to another Meta id is a claim of it: the token the account will send with must control it.
     const token = cmd.accessToken ?? (account.access_token ? decryptSecret(account.access_token, { context: accountSecretContext(account._id, 'access_token') }) : null);
     if (token === null) throw issue('access_token', `is required to move a ${account.channel} account to another id`);

@@ -17,7 +17,7 @@ export const OUTGOING_TYPES = ['text', 'media', 'template', 'interactive', 'reac
 /** One kind of outgoing message. */
 export type OutgoingType = (typeof OUTGOING_TYPES)[number];
 
-const CHANNEL_NAMES: Record<ChannelName, string> = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', email: 'E-mail' };
+const CHANNEL_NAMES: Record<ChannelName, string> = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', email: 'E-mail', webchat: 'Website chat' };
 
 /**
  * What each channel's adapter can send. Templates and interactive messages are WhatsApp
@@ -28,13 +28,14 @@ const SUPPORTED: Record<ChannelName, readonly OutgoingType[]> = {
   messenger: ['text', 'media', 'reaction'],
   instagram: ['text', 'media', 'reaction'],
   email: ['text'],
+  webchat: ['text'],
 };
 
 /**
  * Longest text each provider accepts: WhatsApp 4096, Messenger 2000, Instagram 1000 characters.
  * https://developers.facebook.com/docs/messenger-platform/reference/send-api
  */
-const TEXT_LIMITS: Record<ChannelName, number> = { whatsapp: 4096, messenger: 2000, instagram: 1000, email: 100_000 };
+const TEXT_LIMITS: Record<ChannelName, number> = { whatsapp: 4096, messenger: 2000, instagram: 1000, email: 100_000, webchat: 4096 };
 
 /** 422 unless the conversation's channel can carry this kind; 400 when its text is too long there. */
 export function assertChannelSupports(channel: ChannelName, type: OutgoingType, text: string | null): void {

@@ -25,6 +25,8 @@ const REFUSALS: Record<LimitName, string> = {
   socketIp: 'Too many realtime connections from this address',
   webhookSource: 'Too many webhook deliveries from this address',
   apiToken: 'Too many requests with this token',
+  webchatSessionIp: 'Too many chat sessions started from this address',
+  webchatVisitor: 'Too many chat messages; slow down',
 };
 
 type Limiters = Map<LimitName, RateLimiterRedis | null>;

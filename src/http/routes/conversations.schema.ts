@@ -5,7 +5,7 @@ import { CONVERSATION_STATUSES } from '../../models/conversation.js';
 import { ConversationViewBody } from '../../presenters/conversation-view.js';
 import { BoolQuery, Id, PageQuery, pageOf } from '../schemas/common.js';
 
-const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const;
+const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat'] as const;
 
 /** Statuses an agent may set by hand (expired comes from POST /api/conversations/expire). */
 const SETTABLE_STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;

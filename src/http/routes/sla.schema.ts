@@ -5,7 +5,7 @@ import { MAX_SLA_POLICIES } from '../../services/sla-policies.js';
 import { Id, PageQuery, pageOf } from '../schemas/common.js';
 import { Tag } from './conversations.schema.js';
 
-const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email'] as const;
+const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat'] as const;
 
 // A year of minutes: a longer target is a typo rather than a service level.
 const Minutes = z.number().int().min(1).max(525_600);
@@ -18,7 +18,7 @@ const fields = {
   first_response_minutes: Minutes.nullable().describe('Minutes from the conversation’s start to the first agent or AI reply; null for none'),
   resolution_minutes: Minutes.nullable().describe('Minutes from the conversation’s start to resolved or closed; null for none'),
   business_hours_only: z.boolean().describe('Count only working hours in the tenant’s time zone (the conversation’s division override if any)'),
-  channels: z.array(z.enum(CHANNELS)).max(4).describe('Only these channels; empty or absent: all'),
+  channels: z.array(z.enum(CHANNELS)).max(5).describe('Only these channels; empty or absent: all'),
   division_ids: z.array(Id).max(100).describe('Only conversations of these divisions; empty or absent: any'),
   tags: z.array(Tag).max(30).describe('Only conversations carrying one of these tags; empty or absent: any'),
 };
