@@ -35,8 +35,12 @@ export async function emitEvent(tenantId: string, draft: EventDraft): Promise<nu
   return seq ?? 0;
 }
 
-/** Appends those of a change's events that the log does not have yet (an outbox after a crash). */
-export async function emitMissingEvents(tenantId: string, drafts: EventDraft[]): Promise<void> {
+/**
+ * Appends those of a change's events that the log does not have yet (an outbox after a crash);
+ * `fresh` drafts, known to be new (their change was claimed just now), go in the same append
+ * without the look-up.
+ */
+export async function emitMissingEvents(tenantId: string, drafts: EventDraft[], fresh: EventDraft[] = []): Promise<void> {
   const present = new Set((await findEventsByIds(tenantId, drafts.map((d) => d.id))).map((e) => e.id));
-  await emitEvents(tenantId, drafts.filter((d) => !present.has(d.id)));
+  await emitEvents(tenantId, [...fresh, ...drafts.filter((d) => !present.has(d.id))]);
 }

@@ -46,19 +46,23 @@ class InsertError extends Error {
   }
 }
 
-const inserts = new GroupCommit<PendingInsert, InsertError | null>(async (_collection, items) => {
-  const collection = (items[0] as PendingInsert).collection;
+/** One unordered insertMany; answers each document's own failure (null: stored), in order. */
+async function insertEach(collection: mongo.Collection<{ _id: string } & mongo.Document>, docs: object[]): Promise<(InsertError | null)[]> {
   try {
-    await collection.insertMany(items.map((i) => i.doc as never), { ordered: false });
-    return items.map(() => null);
+    await collection.insertMany(docs as never[], { ordered: false });
+    return docs.map(() => null);
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
     // Not one document's problem (the connection, the server): every insert of the batch fails.
     if (!Array.isArray(writeErrors)) throw err;
     const failed = new Map(writeErrors.map((e) => [e.index, new InsertError(e.errmsg ?? 'insert failed', e.code)]));
-    return items.map((_, i) => failed.get(i) ?? null);
+    return docs.map((_, i) => failed.get(i) ?? null);
   }
-});
+}
+
+const inserts = new GroupCommit<PendingInsert, InsertError | null>((_collection, items) =>
+  insertEach((items[0] as PendingInsert).collection, items.map((i) => i.doc)),
+);
 
 /** Inserts one document (group-committed with its collection's concurrent inserts); answers it as stored. */
 export async function insertDoc<T>(model: Model<T>, doc: object): Promise<T> {
@@ -95,6 +99,19 @@ export async function insertClaim<T>(model: Model<T>, doc: object): Promise<bool
     if (isDuplicateKey(err)) return false;
     throw err;
   }
+}
+
+/**
+ * Inserts documents under natural `_id`s in one unordered command (exactly-once claims, many at
+ * a time); answers, per document and in order, whether this call stored it (false: it was taken).
+ */
+export async function insertClaims<T>(model: Model<T>, docs: object[]): Promise<boolean[]> {
+  if (docs.length === 0) return [];
+  const now = new Date();
+  const failures = await insertEach(collectionOf(model), docs.map((d) => prepare(model, d, now) as object));
+  const other = failures.find((f) => f !== null && !isDuplicateKey(f));
+  if (other) throw other;
+  return failures.map((f) => f === null);
 }
 
 /** Inserts documents in one command; `ordered: false` goes on past duplicates (rejecting with them after). */

@@ -12,7 +12,7 @@
  */
 import { model, Schema } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
-import { collectionOf, findDocById, insertClaim } from './driver.js';
+import { collectionOf, findDocById, insertClaim, insertClaims } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** The two clocks a policy sets. */
@@ -91,8 +91,11 @@ const schema = baseSchema<SlaRecord>(
   },
   'sla_records',
 );
-// Serves the sweeper: running records whose earliest open clock is due, soonest first (any tenant).
-schema.index({ state: 1, next_due_at: 1 });
+// Serves the sweeper: running records whose earliest open clock is due, soonest first (any
+// tenant), paged by (next_due_at, _id).
+schema.index({ state: 1, next_due_at: 1, _id: 1 });
+// Serves "does this tenant have any SLA record" (the listener's skip for tenants without SLA).
+schema.index({ tenant_id: 1 });
 
 /** The sla_records collection. */
 export const SlaRecordModel = model<SlaRecord>('SlaRecord', schema);
@@ -106,19 +109,51 @@ export const findSlaRecord = (id: string) => findDocById<SlaRecord>(SlaRecordMod
 /** Inserts a new record (version 1); false when one with this id exists. */
 export const insertSlaRecord = (doc: Omit<SlaRecord, 'created_at' | 'updated_at'>) => insertClaim(SlaRecordModel, doc);
 
+/** A compare-and-set write of a record: its fields, if it still has `version`. */
+export interface SlaRecordWrite {
+  id: string;
+  version: number;
+  set: Partial<SlaRecord>;
+}
+
+const casUpdate = (w: SlaRecordWrite) => ({ filter: { _id: w.id, version: w.version }, update: { $set: { ...w.set, version: w.version + 1, updated_at: new Date() } } });
+
 /** Replaces a record's fields if it still has `version`; false when another writer got there first. */
 export async function writeSlaRecord(id: string, version: number, set: Partial<SlaRecord>): Promise<boolean> {
-  const res = await collectionOf(SlaRecordModel).updateOne({ _id: id, version }, { $set: { ...set, version: version + 1, updated_at: new Date() } });
+  const { filter, update } = casUpdate({ id, version, set });
+  const res = await collectionOf(SlaRecordModel).updateOne(filter, update);
   return res.matchedCount === 1;
 }
 
-/** Up to `limit` running records due by `now`, soonest first, any tenant (the sweeper's query). */
-export const dueSlaRecords = (now: Date, limit: number) =>
-  SlaRecordModel.find({ state: 'running', next_due_at: { $lte: now } })
-    .sort({ next_due_at: 1 })
-    .limit(limit)
-    .lean<SlaRecord[]>()
-    .exec();
+/** Many compare-and-set writes in one command; answers how many landed (the others' records had moved on). */
+export async function writeSlaRecords(writes: SlaRecordWrite[]): Promise<number> {
+  if (writes.length === 0) return 0;
+  const res = await collectionOf(SlaRecordModel).bulkWrite(writes.map((w) => ({ updateOne: casUpdate(w) })), { ordered: false });
+  return res.matchedCount;
+}
+
+/** Where a page of the sweeper's query ended: the last record it answered. */
+export type DueCursor = Pick<SlaRecord, '_id' | 'next_due_at'>;
+
+/** The sweeper's order: soonest due first, ties by `_id` (its index's order, so pages never skip or repeat). */
+export const DUE_SLA_SORT = { next_due_at: 1, _id: 1 } as const;
+
+/** The sweeper's filter: running records due by `now`, after `after` in DUE_SLA_SORT (null: from the start). */
+export function dueSlaFilter(now: Date, after: DueCursor | null) {
+  const running: SlaRecordState = 'running';
+  const from = after?.next_due_at ?? null;
+  if (!after || !from) return { state: running, next_due_at: { $lte: now } };
+  return { state: running, next_due_at: { $gte: from, $lte: now }, $or: [{ next_due_at: { $gt: from } }, { _id: { $gt: after._id } }] };
+}
+
+/** Up to `limit` running records due by `now`, any tenant, after `after` (the sweeper's query, one page). */
+export const dueSlaRecords = (now: Date, limit: number, after: DueCursor | null = null): Promise<SlaRecord[]> =>
+  SlaRecordModel.find(dueSlaFilter(now, after)).sort(DUE_SLA_SORT).limit(limit).lean<SlaRecord[]>().exec();
+
+/** True when the tenant has at least one SLA record. */
+export async function hasSlaRecords(tenantId: string): Promise<boolean> {
+  return (await SlaRecordModel.exists({ tenant_id: tenantId }).exec()) !== null;
+}
 
 /** A recorded breach: one per conversation, policy and target. */
 export interface SlaBreach extends TenantDoc {
@@ -152,5 +187,5 @@ export const SlaBreachModel = model<SlaBreach>('SlaBreach', breachSchema);
 /** Tenant-scoped access to breaches. */
 export const slaBreaches = tenantRepo(SlaBreachModel, 'SLA breach');
 
-/** Claims a breach by its natural id; false when it was recorded already. */
-export const claimSlaBreach = (doc: Omit<SlaBreach, 'created_at' | 'updated_at'>) => insertClaim(SlaBreachModel, doc);
+/** Claims breaches by their natural ids in one insert; per breach, false when it was recorded already. */
+export const claimSlaBreaches = (docs: Omit<SlaBreach, 'created_at' | 'updated_at'>[]) => insertClaims(SlaBreachModel, docs);

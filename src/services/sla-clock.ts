@@ -15,6 +15,10 @@
  *
  * Idempotent: each record remembers the last event seq applied, so the listener's at-least-once
  * replays change nothing; writes are compare-and-set on `version` against the sweeper.
+ *
+ * Cheap where no SLA applies (this runs for every conversation event): the tenant's policies
+ * come from a per-process cache (sla-policies.ts `tenantSla`), a tenant with no policy and no
+ * record reads nothing more, and a new conversation no policy applies to reads no record.
  */
 import { logger } from '../logger.js';
 import type { Acting } from './agents.js';
@@ -27,6 +31,7 @@ import {
   insertSlaRecord,
   SLA_TARGETS,
   writeSlaRecord,
+  writeSlaRecords,
   type SlaClock,
   type SlaPause,
   type SlaRecord,
@@ -36,7 +41,7 @@ import {
 import type { SlaPolicy } from '../models/sla-policy.js';
 import type { ConversationStatus } from '../models/conversation.js';
 import { addCountedMinutes, type BusinessSchedule, type Span } from './business-time.js';
-import { activePolicies, choosePolicy } from './sla-policies.js';
+import { choosePolicy, tenantSla } from './sla-policies.js';
 import { recordBreach } from './sla-breach.js';
 import { scheduleId } from './working-hours-defaults.js';
 
@@ -90,19 +95,30 @@ export function nextDueOf(r: Pick<SlaRecord, 'state' | 'first_response' | 'resol
   return dues.length ? new Date(Math.min(...dues)) : null;
 }
 
+/** The fields a compare-and-set write of `next` sets (not its identity, creation or version). */
+function changedFields(next: SlaRecord): Partial<SlaRecord> {
+  const { _id, tenant_id, created_at, version, ...set } = next;
+  void _id;
+  void tenant_id;
+  void created_at;
+  void version;
+  return set;
+}
+
 /** Writes `next` over `current` (or inserts it); false when another writer moved it first. */
 async function save(current: SlaRecord | null, next: SlaRecord): Promise<boolean> {
   if (!current) return insertSlaRecord({ ...next, version: 1 });
-  const { _id, tenant_id, created_at, version, ...set } = next;
-  void tenant_id;
-  void created_at;
-  return writeSlaRecord(_id, version, set);
+  return writeSlaRecord(next._id, next.version, changedFields(next));
 }
 
-/** Reloads record `id` and re-applies `change` until its write lands (the other writer may write in between). */
-async function update(id: string, change: (current: SlaRecord | null) => Promise<SlaRecord | null>): Promise<void> {
+/**
+ * Reloads record `id` and re-applies `change` until its write lands (the other writer may write
+ * in between). `absent`: the record cannot exist yet, so the first try inserts without reading
+ * (a record that does exist makes the insert fail, and the next try reads it).
+ */
+async function update(id: string, change: (current: SlaRecord | null) => Promise<SlaRecord | null>, absent = false): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const current = await findSlaRecord(id);
+    const current = absent && attempt === 1 ? null : await findSlaRecord(id);
     const next = await change(current);
     if (!next || (await save(current, next))) return;
     if (attempt >= WRITE_ATTEMPTS) throw new Error(`SLA record ${id} kept changing under the listener`);
@@ -128,7 +144,7 @@ function clockFor(old: SlaClock | null, minutes: number | null, start: Date, sch
 }
 
 /** The record after a change of the conversation (event `seq`), or null when no policy ever applied. */
-async function afterChange(tenantId: string, r: SlaRecord | null, c: ConversationSnapshot, seq: number): Promise<SlaRecord | null> {
+async function afterChange(tenantId: string, policies: readonly SlaPolicy[], r: SlaRecord | null, c: ConversationSnapshot, seq: number): Promise<SlaRecord | null> {
   if (r && r.last_seq >= seq) return null;
   const at = c.updated_at;
   const pauses = (r?.pauses ?? []).map((p) => ({ ...p }));
@@ -141,7 +157,7 @@ async function afterChange(tenantId: string, r: SlaRecord | null, c: Conversatio
   if (fixed && r) {
     policy = { _id: r.policy_id ?? '', name: r.policy_name ?? '', business_hours_only: r.business_hours_only, first_response_minutes: r.first_response?.target_minutes ?? null, resolution_minutes: r.resolution?.target_minutes ?? null };
   } else if (!STOPPED.has(c.status) || r) {
-    policy = choosePolicy(await activePolicies(tenantId), c);
+    policy = choosePolicy(policies, c);
   }
   if (!r && !policy) return null;
 
@@ -173,14 +189,23 @@ async function afterChange(tenantId: string, r: SlaRecord | null, c: Conversatio
   return next;
 }
 
-/** Applies a change of the conversation (created, updated, assigned, transferred, taken over). */
-export function applyConversationChange(tenantId: string, c: ConversationSnapshot, seq: number): Promise<void> {
-  return update(slaRecordId(tenantId, c.id), (r) => afterChange(tenantId, r, c, seq));
+/**
+ * Applies a change of the conversation (updated, assigned, transferred, taken over; `created`
+ * for its first event). The listener applies a tenant's events in seq order, so when a
+ * conversation is created its record does not exist yet, unless this event was applied before
+ * (a replay, which changes nothing): a new conversation no policy applies to has nothing to read.
+ */
+export async function applyConversationChange(tenantId: string, c: ConversationSnapshot, seq: number, created = false): Promise<void> {
+  const sla = await tenantSla(tenantId);
+  if (!sla.mayHaveRecords) return;
+  if (created && !choosePolicy(sla.policies, c)) return;
+  await update(slaRecordId(tenantId, c.id), (r) => afterChange(tenantId, sla.policies, r, c, seq), created);
 }
 
 /** Applies an agent's or AI agent's reply stored at `at`: the first one meets the first-response clock. */
-export function applyReply(tenantId: string, conversationId: string, at: Date, seq: number): Promise<void> {
-  return update(slaRecordId(tenantId, conversationId), async (r) => {
+export async function applyReply(tenantId: string, conversationId: string, at: Date, seq: number): Promise<void> {
+  if (!(await tenantSla(tenantId)).mayHaveRecords) return;
+  await update(slaRecordId(tenantId, conversationId), async (r) => {
     if (!r || r.last_seq >= seq || !r.first_response || r.first_response.met_at) return null;
     const next = { ...r, last_seq: seq };
     next.first_response = await meet(next, 'first_response', at);
@@ -189,23 +214,48 @@ export function applyReply(tenantId: string, conversationId: string, at: Date, s
   });
 }
 
-/** Marks breaches the sweeper recorded on the record, unless the clock was met in time meanwhile. */
-export async function markBreaches(recordId: string, policyId: string, marks: Partial<Record<SlaTarget, Date>>): Promise<void> {
-  await update(recordId, async (r) => {
-    if (!r || r.policy_id !== policyId) return null;
-    const next = { ...r };
-    let changed = false;
-    for (const target of SLA_TARGETS) {
-      const clock = r[target];
-      const at = marks[target];
-      if (!at || !clock || clock.breached_at || (clock.met_at && clock.due_at && new Date(clock.met_at) <= new Date(clock.due_at))) continue;
-      next[target] = { ...clock, breached_at: at };
-      changed = true;
-    }
-    if (!changed) return null;
-    next.next_due_at = nextDueOf(next);
-    return next;
-  }).catch((err: unknown) => logger.warn({ err, recordId }, 'marking an SLA breach on its record failed; the next sweep marks it'));
+/** Breaches the sweeper recorded on one record (as it read it): the time of each target's. */
+export interface BreachMarks {
+  record: SlaRecord;
+  marks: Partial<Record<SlaTarget, Date>>;
+}
+
+/** `r` with the breaches marked, or null when there is nothing to mark (another policy now, or the clock was met in time meanwhile). */
+function withMarks(r: SlaRecord | null, policyId: string | null, marks: BreachMarks['marks']): SlaRecord | null {
+  if (!r || r.policy_id !== policyId) return null;
+  const next = { ...r };
+  let changed = false;
+  for (const target of SLA_TARGETS) {
+    const clock = r[target];
+    const at = marks[target];
+    if (!at || !clock || clock.breached_at || (clock.met_at && clock.due_at && new Date(clock.met_at) <= new Date(clock.due_at))) continue;
+    next[target] = { ...clock, breached_at: at };
+    changed = true;
+  }
+  if (!changed) return null;
+  next.next_due_at = nextDueOf(next);
+  return next;
+}
+
+/**
+ * Marks the breaches the sweeper recorded on their records: one compare-and-set write each, all
+ * in one command. A record that changed since the sweeper read it (the listener applied a reply
+ * meanwhile) is read again and marked on what it is now, unless its clock was met in time.
+ */
+export async function markBreaches(batch: readonly BreachMarks[]): Promise<void> {
+  const writes = batch.flatMap(({ record, marks }) => {
+    const next = withMarks(record, record.policy_id, marks);
+    return next ? [{ id: record._id, version: record.version, set: changedFields(next) }] : [];
+  });
+  if ((await writeSlaRecords(writes)) === writes.length) return;
+  // Which ones missed is not reported; the reads of the retries group into one, and a landed mark makes its retry a no-op.
+  await Promise.all(
+    batch.map(({ record, marks }) =>
+      update(record._id, async (r) => withMarks(r, record.policy_id, marks)).catch((err: unknown) =>
+        logger.warn({ err, recordId: record._id }, 'marking an SLA breach on its record failed; the next sweep marks it'),
+      ),
+    ),
+  );
 }
 
 /** A conversation's SLA record, for a caller who may see the conversation (else 404). */

@@ -8,6 +8,10 @@
  * oldest policy (then the smaller id), so the choice never depends on storage order. The clock
  * (services/sla-clock.ts) asks again at every change of the conversation until one of its
  * targets is met or breached; from then on the policy stays.
+ *
+ * The clock runs at every conversation event, so it reads a tenant's policies from a cache in
+ * each process (`tenantSla`), which every change of a policy forgets in every process
+ * (services/shared-cache.ts).
  */
 import { BodyFieldError, StateError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -15,8 +19,9 @@ import { divisions } from '../models/division.js';
 import type { Page } from '../models/repo.js';
 import type { TenantDoc } from '../models/base.js';
 import { slaPolicies, type SlaPolicy } from '../models/sla-policy.js';
-import { slaBreaches, type SlaBreach, type SlaTarget } from '../models/sla-record.js';
+import { hasSlaRecords, slaBreaches, type SlaBreach, type SlaTarget } from '../models/sla-record.js';
 import type { Acting } from './agents.js';
+import { sharedCache } from './shared-cache.js';
 
 /** Most policies one tenant keeps: the clock reads them all at each conversation change. */
 export const MAX_SLA_POLICIES = 100;
@@ -61,7 +66,9 @@ export async function createSlaPolicy(cmd: CreateSlaPolicy): Promise<SlaPolicy> 
   checkTargets(cmd.fields);
   await checkDivisions(cmd.tenantId, cmd.fields.division_ids);
   if ((await slaPolicies.count({ tenant_id: cmd.tenantId })) >= MAX_SLA_POLICIES) throw StateError(`An organization keeps at most ${MAX_SLA_POLICIES} SLA policies; delete one first`);
-  return slaPolicies.insert({ _id: newId(), tenant_id: cmd.tenantId, ...cmd.fields });
+  const policy = await slaPolicies.insert({ _id: newId(), tenant_id: cmd.tenantId, ...cmd.fields });
+  await tenantSlaCache.forget(cmd.tenantId);
+  return policy;
 }
 
 /** Changes a policy; conversations see it at their next change (targets already met or breached keep the values they were judged by). */
@@ -69,13 +76,16 @@ export async function updateSlaPolicy(cmd: UpdateSlaPolicy): Promise<SlaPolicy> 
   const current = await slaPolicies.findOwned(cmd.tenantId, cmd.id);
   checkTargets({ ...current, ...cmd.fields });
   await checkDivisions(cmd.tenantId, cmd.fields.division_ids);
-  return slaPolicies.update(cmd.tenantId, cmd.id, cmd.fields);
+  const policy = await slaPolicies.update(cmd.tenantId, cmd.id, cmd.fields);
+  await tenantSlaCache.forget(cmd.tenantId);
+  return policy;
 }
 
 /** Deletes a policy; its recorded breaches stay in the history of the conversations. */
 export async function deleteSlaPolicy(cmd: Acting & { id: string }): Promise<SlaPolicy> {
   const policy = await slaPolicies.findOwned(cmd.tenantId, cmd.id);
   await slaPolicies.remove(cmd.tenantId, cmd.id);
+  await tenantSlaCache.forget(cmd.tenantId);
   return policy;
 }
 
@@ -121,5 +131,24 @@ export function choosePolicy(policies: readonly SlaPolicy[], c: PolicyScopeOf): 
   return [...policies].filter((p) => policyMatches(p, c)).sort(order)[0] ?? null;
 }
 
-/** The tenant's active policies, for the clock. */
-export const activePolicies = (tenantId: string) => slaPolicies.find({ tenant_id: tenantId, is_active: true }, { priority: 1, created_at: 1, _id: 1 }, MAX_SLA_POLICIES);
+/** What the clock needs to know of a tenant at each conversation event. */
+export interface TenantSla {
+  /** Its active policies, by priority then age. */
+  policies: SlaPolicy[];
+  /**
+   * False only when the tenant has no active policy and no SLA record: then no event of its
+   * conversations changes a clock. A tenant whose policies were deleted or deactivated keeps
+   * its records, which its conversations' later changes still stop or re-scope.
+   */
+  mayHaveRecords: boolean;
+}
+
+// Forgotten at every change of a policy, in every process; the TTL bounds a missed message.
+const tenantSlaCache = sharedCache<TenantSla>('sla-policies', { ttlMs: 10_000 });
+
+/** The tenant's active policies and whether it may have SLA records, for the clock (cached per process). */
+export const tenantSla = (tenantId: string): Promise<TenantSla> =>
+  tenantSlaCache.get(tenantId, async () => {
+    const policies = await slaPolicies.find({ tenant_id: tenantId, is_active: true }, { priority: 1, created_at: 1, _id: 1 }, MAX_SLA_POLICIES);
+    return { policies, mayHaveRecords: policies.length > 0 || (await hasSlaRecords(tenantId)) };
+  });

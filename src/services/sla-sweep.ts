@@ -1,24 +1,26 @@
 /**
- * The SLA sweeper, body of the periodic job (jobs/sla-check.job.ts): one indexed query for the
- * running records whose earliest open clock is due (`{ state, next_due_at }`), then for each one
- * a breach claim per due target (sla-breach.ts: exactly once however many sweepers run) and
- * the mark on the record. A job per conversation would be thousands of Agenda jobs, the
- * embedded engine's weak spot (ARCHITECTURE, "Storage engine facts"); this is one.
+ * The SLA sweeper, body of the periodic job (jobs/sla-check.job.ts): reads the running records
+ * whose earliest open clock is due (`{ state, next_due_at, _id }`, in pages by that key) and, per
+ * page, records every due target's breach (sla-breach.ts: one insert of natural-id claims, so
+ * exactly once however many sweepers run; one event append per tenant) and marks the records
+ * (one command of compare-and-set writes). A job per conversation would be thousands of Agenda
+ * jobs, the embedded engine's weak spot (ARCHITECTURE, "Storage engine facts"); this is one.
+ *
+ * Idempotent: a page that fails halfway leaves its records due, and the next sweep finds their
+ * breaches recorded (the claim's duplicate), appends whichever events are missing, and marks them.
  */
 import { logger } from '../logger.js';
-import { dueSlaRecords, SLA_TARGETS, type SlaRecord, type SlaTarget } from '../models/sla-record.js';
-import { recordBreach } from './sla-breach.js';
-import { markBreaches } from './sla-clock.js';
+import { dueSlaRecords, SLA_TARGETS, type DueCursor, type SlaRecord, type SlaTarget } from '../models/sla-record.js';
+import { recordBreaches, type DueClock } from './sla-breach.js';
+import { markBreaches, type BreachMarks } from './sla-clock.js';
 
 /** How one sweep works; every field has a default. */
 export interface SweepOptions {
   /** The time the sweep judges "due" at (tests inject it). */
   now?: Date;
-  /** Records read per batch. */
+  /** Records read and worked on per page. */
   batchSize?: number;
-  /** Records worked on at once. */
-  parallel?: number;
-  /** A sweep starts no new batch after this long, so the job lets go of its lock regularly. */
+  /** A sweep starts no new page after this long, so the job lets go of its lock regularly. */
   budgetMs?: number;
 }
 
@@ -30,41 +32,47 @@ export interface SweepReport {
   breaches: number;
 }
 
-/** Records the due targets of one record and marks them; answers how many. */
-async function breachDue(r: SlaRecord, now: Date): Promise<number> {
-  const marks: Partial<Record<SlaTarget, Date>> = {};
-  for (const target of SLA_TARGETS) {
+/** The targets of a record that are due by `now` and neither met nor breached. */
+const dueTargets = (r: SlaRecord, now: Date): SlaTarget[] =>
+  SLA_TARGETS.filter((target) => {
     const clock = r[target];
-    if (!clock || clock.met_at || clock.breached_at || !clock.due_at || new Date(clock.due_at) > now) continue;
-    marks[target] = (await recordBreach(r, target, now)).breached_at;
-  }
-  if (r.policy_id) await markBreaches(r._id, r.policy_id, marks);
-  return Object.keys(marks).length;
+    return clock !== null && !clock.met_at && !clock.breached_at && clock.due_at !== null && new Date(clock.due_at) <= now;
+  });
+
+/** Records and marks the due breaches of one page of records; answers how many. */
+async function breachPage(page: readonly SlaRecord[], now: Date): Promise<number> {
+  const due: DueClock[] = page.flatMap((record) => (record.policy_id ? dueTargets(record, now).map((target) => ({ record, target })) : []));
+  if (due.length === 0) return 0;
+  const breaches = await recordBreaches(due, now);
+  const marks = new Map<string, BreachMarks>();
+  due.forEach(({ record, target }, i) => {
+    const entry = marks.get(record._id) ?? { record, marks: {} };
+    entry.marks[target] = breaches[i]?.breached_at;
+    marks.set(record._id, entry);
+  });
+  await markBreaches([...marks.values()]);
+  return due.length;
 }
 
 /** One sweep over every tenant's due SLA clocks. */
 export async function sweepSla(opts: SweepOptions = {}): Promise<SweepReport> {
   const now = opts.now ?? new Date();
-  const batchSize = opts.batchSize ?? 200;
-  const parallel = opts.parallel ?? 16;
+  const batchSize = opts.batchSize ?? 500;
   const end = Date.now() + (opts.budgetMs ?? 20_000);
   const report: SweepReport = { checked: 0, breaches: 0 };
-  const seen = new Set<string>();
+  // Pages follow the query's sort key, so a record that stays due (its page failed) is not read again in this sweep.
+  let after: DueCursor | null = null;
   while (Date.now() < end) {
-    // A record whose mark failed stays due; it is left to the next sweep rather than read again here.
-    const due = (await dueSlaRecords(now, batchSize + seen.size)).filter((r) => !seen.has(r._id));
-    if (due.length === 0) break;
-    for (let i = 0; i < due.length; i += parallel) {
-      const results = await Promise.allSettled(due.slice(i, i + parallel).map((r) => breachDue(r, now)));
-      results.forEach((res, j) => {
-        const r = due[i + j] as SlaRecord;
-        seen.add(r._id);
-        if (res.status === 'fulfilled') report.breaches += res.value;
-        else logger.error({ err: res.reason, record: r._id }, 'recording an SLA breach failed; the next sweep tries again');
-      });
+    const page = await dueSlaRecords(now, batchSize, after);
+    if (page.length === 0) break;
+    after = page[page.length - 1] as SlaRecord;
+    try {
+      report.breaches += await breachPage(page, now);
+    } catch (err) {
+      logger.error({ err, records: page.length }, 'recording a page of SLA breaches failed; the next sweep tries again');
     }
-    report.checked += due.length;
-    if (due.length < batchSize) break;
+    report.checked += page.length;
+    if (page.length < batchSize) break;
   }
   return report;
 }

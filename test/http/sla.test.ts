@@ -6,8 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
+import mongoose from 'mongoose';
+import { JOBS_COLLECTION } from '../../jobs/scheduler.js';
+import { name as sweepJobName } from '../../jobs/sla-check.job.js';
 import { EventModel } from '../../src/models/event.js';
-import { SlaRecordModel } from '../../src/models/sla-record.js';
+import { DUE_SLA_SORT, dueSlaFilter, SlaRecordModel } from '../../src/models/sla-record.js';
+import { slaRecordId } from '../../src/services/sla-clock.js';
 import { sweepSla } from '../../src/services/sla-sweep.js';
 import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
@@ -45,6 +49,27 @@ const breachesOf = async (s: TestSession, policyId: string) => {
   expect(res.status, JSON.stringify(res.body)).to.equal(200);
   return res.body.data as any[];
 };
+
+const breachEventsOf = (tenantId: string) => EventModel.find({ tenant_id: tenantId, event: 'sla.breached' }).lean().exec();
+
+/** The sweeper job's Agenda document (shared by every process of the run): when it last ran and runs next. */
+const sweepJob = async () => {
+  const job = await mongoose.connection.db?.collection(JOBS_COLLECTION).findOne({ name: sweepJobName });
+  expect(job, 'the SLA sweep job is scheduled').to.not.equal(null);
+  return job as unknown as { lockedAt: Date | null; lastRunAt: Date | null; nextRunAt: Date };
+};
+
+/**
+ * Moves a running record's first-response due time into the past, as the passing of its target
+ * would (the shortest target is a minute): a compare-and-set on `version`, like the clock's own writes.
+ */
+async function makeFirstResponseOverdue(tenantId: string, conversationId: string, due: Date): Promise<void> {
+  const id = slaRecordId(tenantId, conversationId);
+  const r = await SlaRecordModel.findById(id).lean().exec();
+  expect(r?.state).to.equal('running');
+  const res = await SlaRecordModel.updateOne({ _id: id, version: r?.version }, { $set: { 'first_response.due_at': due, next_due_at: due }, $inc: { version: 1 } }).exec();
+  expect(res.matchedCount).to.equal(1);
+}
 
 describe('SLA', function () {
   this.timeout(30000);
@@ -253,6 +278,55 @@ describe('SLA', function () {
       expect(await breachesOf(t, p.id)).to.have.length(1);
     });
 
+    it('records a late reply’s breach once when the reply comes before the sweeper, and a later sweep adds none', async () => {
+      const p = await createPolicy(t, { first_response_minutes: 60, resolution_minutes: null });
+      const c = await startConversation(t, twa);
+      await slaWhen(t, c.conversationId, (x) => x.policy !== null, 'the policy applied');
+      // The sweeper job (any process) must not run between the clock falling due and the reply:
+      // start when it is idle with its next run well ahead, and check afterwards that it did not run.
+      const idle = await until(async () => {
+        const job = await sweepJob();
+        return !job.lockedAt && new Date(job.nextRunAt).getTime() > Date.now() + 10_000 ? job : null;
+      }, 'the SLA sweep job idle, its next run 10 s away', 20_000);
+      const due = new Date(Date.now() - 1_000);
+      await makeFirstResponseOverdue(t.tenantId, c.conversationId, due);
+      const sent = await t.call('POST', `/api/conversations/${c.conversationId}/messages`, { body: { type: 'text', text: 'Maaf, kami terlambat', idempotency_key: randomUUID() } });
+      expect(sent.status, JSON.stringify(sent.body)).to.be.oneOf([200, 201]);
+      const late = await slaWhen(t, c.conversationId, (x) => x.first_response.met_at !== null, 'the late reply applied');
+      const after = await sweepJob();
+      expect(String(after.lastRunAt), 'the sweeper ran before the reply was applied').to.equal(String(idle.lastRunAt));
+      // Recorded by the reply path: at the reply's time, which is when the clock was met.
+      expect(late.first_response).to.deep.include({ status: 'breached', due_at: due.toISOString() });
+      expect(late.first_response.breached_at).to.equal(late.first_response.met_at);
+      const breaches = await breachesOf(t, p.id);
+      expect(breaches).to.have.length(1);
+      expect(breaches[0]).to.deep.include({ conversation_id: c.conversationId, target: 'first_response', due_at: due.toISOString(), breached_at: late.first_response.met_at });
+      const events = await until(async () => {
+        const found = await breachEventsOf(t.tenantId);
+        return found.length > 0 ? found : null;
+      }, 'sla.breached in the log');
+      expect(events).to.have.length(1);
+      expect(events[0]?.data).to.deep.include({ id: breaches[0].id, policy_name: p.name });
+
+      const report = await sweepSla({ now: new Date(Date.now() + 86_400_000) });
+      expect(report).to.be.an('object');
+      expect(await breachesOf(t, p.id)).to.have.length(1);
+      expect(await breachEventsOf(t.tenantId)).to.have.length(1);
+      expect((await slaOf(t, c.conversationId)).first_response).to.deep.include({ status: 'breached', breached_at: late.first_response.met_at });
+    });
+
+    it('drops a conversation’s clocks at its next change after the tenant deleted its only policy, so none is breached', async () => {
+      const p = await createPolicy(t, { first_response_minutes: 30, resolution_minutes: 120 });
+      const c = await startConversation(t, twa);
+      await slaWhen(t, c.conversationId, (x) => x.state === 'running', 'running');
+      expect((await t.call('DELETE', `/api/sla-policies/${p.id}`)).status).to.equal(200);
+      await setStatus(t, c.conversationId, 'pending');
+      const dropped = await slaWhen(t, c.conversationId, (x) => x.policy === null, 'the clocks dropped with the policy');
+      expect(dropped).to.deep.include({ state: 'none', first_response: null, resolution: null });
+      await sweepSla({ now: new Date(Date.now() + 86_400_000) });
+      expect(await breachEventsOf(t.tenantId)).to.have.length(0);
+    });
+
     it('pauses while pending: due times move by the paused time, and resolving meets resolution', async () => {
       await createPolicy(t, { first_response_minutes: 30, resolution_minutes: 120 });
       const c = await startConversation(t, twa);
@@ -295,15 +369,18 @@ describe('SLA', function () {
     });
   });
 
-  it('the sweeper’s query is answered from its index', async () => {
-    const explained = (await SlaRecordModel
-      .find({ state: 'running', next_due_at: { $lte: new Date() } })
-      .sort({ next_due_at: 1 })
-      .limit(200)
-      .explain('queryPlanner')) as unknown as { queryPlanner: { winningPlan: unknown } };
-    const plan = JSON.stringify(explained.queryPlanner.winningPlan);
-    expect(plan).to.include('state_1_next_due_at_1');
-    expect(plan).to.not.include('COLLSCAN');
+  it('the sweeper’s query, first page and later ones, is answered from its index', async () => {
+    const now = new Date();
+    const from = new Date(now.getTime() - 60_000);
+    for (const after of [null, { _id: randomUUID(), next_due_at: from }]) {
+      const explained = (await SlaRecordModel.find(dueSlaFilter(now, after))
+        .sort(DUE_SLA_SORT)
+        .limit(500)
+        .explain('queryPlanner')) as unknown as { queryPlanner: { winningPlan: unknown } };
+      const plan = JSON.stringify(explained.queryPlanner.winningPlan);
+      expect(plan).to.include('state_1_next_due_at_1__id_1');
+      expect(plan).to.not.include('COLLSCAN');
+    }
   });
 });
 

@@ -48,6 +48,7 @@ export const slaListener: DurableListener = {
       e.tenant_id,
       { id: c.id, status: c.status, channel: c.channel, division_id: c.division_id, tags: c.tags, created_at: new Date(c.created_at), updated_at: new Date(c.updated_at) },
       e.seq,
+      e.event === EVENTS.conversationCreated,
     );
   },
 };
