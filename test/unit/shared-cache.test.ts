@@ -40,7 +40,8 @@ describe('shared caches', () => {
     // What another process's forget('k') publishes, from a connection of its own.
     await other.publish(SHARED_CACHES_CHANNEL, JSON.stringify({ cache: cache.name, key: 'k' }));
     await until(async () => (await cache.get('k', load)) === 2, 'the entry forgotten by the other process');
-    // Another cache's forget leaves this one alone.
+    // Another cache's forget leaves this one alone (the marker's, published after it, shows it arrived).
+    expect(await cache.get('marker', load)).to.equal(3);
     await other.publish(SHARED_CACHES_CHANNEL, JSON.stringify({ cache: `${cache.name}-not`, key: 'k' }));
     await other.publish(SHARED_CACHES_CHANNEL, JSON.stringify({ cache: cache.name, key: 'marker' }));
     await until(async () => (await cache.get('marker', load)) === 4, 'the marker forgotten');
