@@ -62,9 +62,18 @@ class OutgoingWebhookSender {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
-  /** Sends the webhook's pending deliveries here unless another process already does. */
-  wake(webhookId: string): void {
+  /**
+   * Sends the webhook's pending deliveries here unless another process already does. While a
+   * retry timer of this process waits for the webhook's oldest delivery, nothing can go before
+   * it, so a wake (each queued event) waits for the timer too, unless `force`d (re-enabled).
+   */
+  wake(webhookId: string, force = false): void {
     if (this.closed) return;
+    if (this.timers.has(webhookId)) {
+      if (!force) return;
+      clearTimeout(this.timers.get(webhookId));
+      this.timers.delete(webhookId);
+    }
     const current = this.running.get(webhookId);
     if (current) {
       current.again = true;
@@ -192,10 +201,10 @@ function currentSender(): OutgoingWebhookSender {
   return sender;
 }
 
-/** Wakes the sender of each webhook in this process. */
-export function wakeWebhooks(ids: readonly string[]): void {
+/** Wakes the sender of each webhook in this process; `force` also cuts short a retry wait of this process (a webhook enabled again). */
+export function wakeWebhooks(ids: readonly string[], force = false): void {
   const s = currentSender();
-  for (const id of ids) s.wake(id);
+  for (const id of ids) s.wake(id, force);
 }
 
 /** Wakes every active webhook whose marker is due (the sweep job); answers how many. */

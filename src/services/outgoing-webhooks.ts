@@ -133,7 +133,7 @@ export async function updateOutgoingWebhook(cmd: UpdateOutgoingWebhook): Promise
   if (cmd.fields.is_active === false) set.next_attempt_at = null;
   const webhook = await outgoingWebhooks.update(cmd.tenantId, cmd.id, set);
   await forgetSubscriptions(cmd.tenantId);
-  if (enabling) wakeWebhooks([webhook._id]);
+  if (enabling) wakeWebhooks([webhook._id], true);
   return { webhook, secret };
 }
 

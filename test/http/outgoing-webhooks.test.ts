@@ -9,9 +9,15 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import type { Model } from 'mongoose';
+import { outgoingWebhooksListener } from '../../src/events/listeners/outgoing-webhooks.js';
 import { EVENTS } from '../../src/events/types.js';
+import { findEventsByIds } from '../../src/models/event.js';
+import { OutgoingWebhookDeliveryModel } from '../../src/models/outgoing-webhook-delivery.js';
+import { OutgoingWebhookModel } from '../../src/models/outgoing-webhook.js';
 import { testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { api } from '../support/http.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { createSession, type TestSession } from '../support/session.js';
@@ -342,6 +348,11 @@ describe('Outgoing webhooks', function () {
       expect(delivered).to.deep.include({ id: r.body.id, seq: r.body.seq, event: EVENTS.messageCreated, test: false, attempt_count: 1 });
       expect(delivered.attempts[0]).to.deep.include({ status_code: 200, error: null });
       expect((await getWebhook(t, hook.id)).last_success_at).to.be.a('string');
+      // The listener handling the same event again (an at-least-once replay) queues nothing new.
+      const [event] = await findEventsByIds(t.tenantId, [delivered.event_id]);
+      await outgoingWebhooksListener.handle(event as NonNullable<typeof event>);
+      await outgoingWebhooksListener.handle(event as NonNullable<typeof event>);
+      expect((await deliveriesOf(t, hook.id)).filter((d) => d.seq === r.body.seq)).to.have.length(1);
       // Only its subscribed type: the conversation's other events were not sent.
       await customerWrites(wa, from, 'Halo lagi');
       await until(async () => receiver.at(real).length === 2, 'the second message');
@@ -446,6 +457,20 @@ describe('Outgoing webhooks', function () {
       ]);
       expect(await getWebhook(t, hook.id)).to.deep.include({ is_active: true, consecutive_failures: 0 });
       await t.call('DELETE', `/api/outgoing-webhooks/${hook.id}`);
+    });
+  });
+
+  describe('query plans', () => {
+    const deliveries = OutgoingWebhookDeliveryModel as unknown as Model<never>;
+    const webhooks = OutgoingWebhookModel as unknown as Model<never>;
+
+    it('answers the sender’s, the list’s and the sweep’s queries from indexes', async () => {
+      const id = randomUUID();
+      expect(await indexesUsed(deliveries, { webhook_id: id, status: 'pending' }, { seq: 1 })).to.deep.equal(['webhook_id_1_status_1_seq_1']);
+      expect(await indexesUsed(deliveries, { tenant_id: s.tenantId, webhook_id: id }, { created_at: -1, _id: -1 })).to.have.length.greaterThan(0);
+      expect(await indexesUsed(deliveries, { tenant_id: s.tenantId, webhook_id: id, status: 'failed' }, { created_at: -1, _id: -1 })).to.have.length.greaterThan(0);
+      expect(await indexesUsed(webhooks, { is_active: true, next_attempt_at: { $lte: new Date() } }, { next_attempt_at: 1 })).to.deep.equal(['is_active_1_next_attempt_at_1']);
+      expect(await indexesUsed(webhooks, { tenant_id: s.tenantId, is_active: true }, { created_at: 1, _id: 1 })).to.have.length.greaterThan(0);
     });
   });
 

@@ -12,23 +12,9 @@ import { EventModel } from '../../src/models/event.js';
 import { MessageModel } from '../../src/models/message.js';
 import { UserModel } from '../../src/models/user.js';
 import { WebhookEventModel } from '../../src/models/webhook-event.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { connectWhatsapp, startConversation } from '../support/whatsapp.js';
-
-type Plan = { stage?: string; indexName?: string; inputStage?: Plan; inputStages?: Plan[] };
-
-/** Every stage of a winning plan, depth first. */
-function stages(plan: Plan | undefined): Plan[] {
-  if (!plan) return [];
-  return [plan, ...stages(plan.inputStage), ...(plan.inputStages ?? []).flatMap(stages)];
-}
-
-async function indexesUsed(model: Model<never>, filter: object, sort: Record<string, 1 | -1> = {}, limit = 20): Promise<string[]> {
-  const explained = (await model.find(filter).sort(sort).limit(limit).explain('queryPlanner')) as unknown as { queryPlanner: { winningPlan: Plan } };
-  const all = stages(explained.queryPlanner.winningPlan);
-  expect(all.map((s) => s.stage), JSON.stringify(explained.queryPlanner.winningPlan)).to.not.include('COLLSCAN');
-  return all.filter((s) => s.stage === 'IXSCAN').map((s) => s.indexName ?? '');
-}
 
 describe('query plans', () => {
   let s: TestSession;
