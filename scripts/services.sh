@@ -4,7 +4,9 @@
 # cache outside the clone ($OMNISTREAM_CACHE, default ~/.cache/omnistream), keyed by version, so
 # a fresh clone on the same machine starts in seconds instead of rebuilding.
 #
-#   scripts/services.sh install [--s3]      build/install what is missing
+#   scripts/services.sh install [--s3] [--browser]
+#                                           build/install what is missing (--browser: Debian's
+#                                           Chromium, for the browser tests)
 #   scripts/services.sh start DIR [--s3]    start on free loopback ports, data under DIR,
 #                                           write DIR/env (export lines) and print it
 #   scripts/services.sh stop DIR            stop what `start DIR` started
@@ -49,6 +51,17 @@ install_minio() {
   GOBIN="$(dirname "$minio")" go install "github.com/minio/minio@$minio_version"
 }
 
+# The browser tests drive Debian's Chromium (playwright-core cannot download its own builds here).
+install_chromium() {
+  command -v chromium >/dev/null && return
+  log "installing chromium from Debian (for the browser tests)"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
@@ -63,14 +76,17 @@ wait_port() { # port name pid
 }
 
 cmd=${1:-}; shift || true
-s3=0
+s3=0 browser=0
 args=()
-for a in "$@"; do [ "$a" = --s3 ] && s3=1 || args+=("$a"); done
+for a in "$@"; do
+  case "$a" in --s3) s3=1 ;; --browser) browser=1 ;; *) args+=("$a") ;; esac
+done
 
 case "$cmd" in
   install)
     install_redis; install_secantus
     [ $s3 = 1 ] && install_minio
+    if [ $browser = 1 ]; then install_chromium; fi
     ;;
   start)
     dir=${args[0]:?usage: services.sh start DIR [--s3]}

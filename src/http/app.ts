@@ -2,6 +2,7 @@
 import Koa from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Config } from '../config.js';
+import { consoleRouter } from './console.js';
 import { docsRouter } from './docs.js';
 import { renderErrors } from './middleware/errors.js';
 import { answerOtherMethods } from './middleware/methods.js';
@@ -24,11 +25,12 @@ export function createApp(config: Config): Koa {
   });
   const docs = docsRouter();
   const widget = widgetRouter();
+  const agentConsole = consoleRouter();
 
   app.use(securityHeaders);
   app.use(renderErrors);
   app.use(webchatCors);
-  app.use(answerOtherMethods([api, docs, widget]));
+  app.use(answerOtherMethods([api, docs, widget, agentConsole]));
   // E-mails carry attachments; Meta's JSON stays small, and a smaller bound keeps its full parse
   // (after verification) short.
   app.use(rawBodyFor('/api/webhooks/', (path) => (path.startsWith('/api/webhooks/email') ? config.webhookBodyLimitKb : config.metaWebhookBodyLimitKb) * 1024));
@@ -47,6 +49,7 @@ export function createApp(config: Config): Koa {
   app.use(api.routes());
   app.use(docs.routes());
   app.use(widget.routes());
+  app.use(agentConsole.routes());
   // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.
   app.silent = true;
   return app;

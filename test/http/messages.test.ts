@@ -6,36 +6,13 @@ import { findEventsAbout } from '../../src/models/event.js';
 import { messages } from '../../src/models/message.js';
 import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
-import type { RecordedRequest } from '../support/fake-graph.js';
 import { findFirst } from '../support/repos.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
-import { connectWhatsapp, digits, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, statusWebhook, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
 
 const key = () => `key-${randomUUID()}`;
 const HOUR = 3600;
 const now = () => Math.floor(Date.now() / 1000);
-
-/** A delivery status webhook for a message we sent, as Meta posts it. */
-function statusWebhook(phoneNumberId: string, wamid: string, status: string, recipient: string) {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
-              statuses: [{ id: wamid, status, timestamp: String(now()), recipient_id: recipient, conversation: { id: 'c1', origin: { type: 'service' } }, pricing: { billable: true, pricing_model: 'PMP', category: 'service' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
-}
 
 /** A tenant with a connected number whose access token the test knows. */
 async function setUp(): Promise<{ s: TestSession; wa: WhatsappAccount; token: string }> {
@@ -45,19 +22,6 @@ async function setUp(): Promise<{ s: TestSession; wa: WhatsappAccount; token: st
   const patched = await s.call('PATCH', `/api/integration-accounts/${wa.accountId}`, { body: { access_token: token } });
   expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
   return { s, wa, token };
-}
-
-/** Makes the fake Graph API accept sends on this number like Meta does; answers the wamids it handed out. */
-function acceptSends(wa: WhatsappAccount, delayMs = 0): string[] {
-  const issued: string[] = [];
-  fakeGraph().on('POST', `/v21.0/${wa.phoneNumberId}/messages`, async (req: RecordedRequest) => {
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-    const wamid = `wamid.${randomBytes(12).toString('base64url')}`;
-    issued.push(wamid);
-    const body = req.json as { to?: string };
-    return { body: { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: wamid }] } };
-  });
-  return issued;
 }
 
 const sendsTo = (wa: WhatsappAccount) => fakeGraph().requests.filter((r) => r.method === 'POST' && r.path === `/v21.0/${wa.phoneNumberId}/messages`);

@@ -9,6 +9,8 @@ import { signMetaBody } from '../../channels/meta-signature.js';
 import { naturalId } from '../../src/ids.js';
 import { conversations } from '../../src/models/conversation.js';
 import { messages } from '../../src/models/message.js';
+import { fakeGraph } from '../setup.js';
+import type { RecordedRequest } from './fake-graph.js';
 import { api } from './http.js';
 import { ownerToken } from './meta-owner.js';
 import type { TestSession } from './session.js';
@@ -67,6 +69,41 @@ export function textWebhook(phoneNumberId: string, from: string, id: string, tex
   return JSON.stringify(body)
     .replace(/\//g, '\\/')
     .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A delivery status webhook for a message we sent, as Meta posts it. */
+export function statusWebhook(phoneNumberId: string, wamid: string, status: string, recipient: string) {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+              statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient, conversation: { id: 'c1', origin: { type: 'service' } }, pricing: { billable: true, pricing_model: 'PMP', category: 'service' } }],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** Makes the fake Graph API accept sends on this number like Meta does; answers the wamids it handed out. */
+export function acceptSends(wa: WhatsappAccount, delayMs = 0): string[] {
+  const issued: string[] = [];
+  fakeGraph().on('POST', `/v21.0/${wa.phoneNumberId}/messages`, async (req: RecordedRequest) => {
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    const wamid = `wamid.${randomBytes(12).toString('base64url')}`;
+    issued.push(wamid);
+    const body = req.json as { to?: string };
+    return { body: { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: wamid }] } };
+  });
+  return issued;
 }
 
 /** Posts raw webhook bytes, signed with `secret` (unsigned when null), to the run's server or `baseUrl`. */
