@@ -10,11 +10,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Model } from 'mongoose';
+import { acquireLease } from '../../actors/lease.js';
 import { outgoingWebhooksListener } from '../../src/events/listeners/outgoing-webhooks.js';
 import { EVENTS } from '../../src/events/types.js';
 import { findEventsByIds } from '../../src/models/event.js';
 import { OutgoingWebhookDeliveryModel } from '../../src/models/outgoing-webhook-delivery.js';
 import { OutgoingWebhookModel } from '../../src/models/outgoing-webhook.js';
+import { appContext } from '../../src/context.js';
 import { testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { indexesUsed } from '../support/query-plans.js';
@@ -437,6 +439,23 @@ describe('Outgoing webhooks', function () {
       await until(async () => receiver.at(downPath).length === 5, 'the held delivery sent');
       expect(receiver.at(downPath)[4]?.body.id).to.equal(pending.id);
       await until(async () => (await deliveriesOf(t, hook.id, '&status=delivered')).length === 1, 'it recorded delivered');
+      await t.call('DELETE', `/api/outgoing-webhooks/${hook.id}`);
+    });
+
+    it('sends what a sender that died left: the sweep wakes the webhook once its lease lapses', async () => {
+      const lostPath = `/lost-${suffix()}`;
+      const hook = await createWebhook(t, { url: receiver.url(lostPath), events: [EVENTS.messageCreated] });
+      // A process that took the webhook's lease and died: the wake of the queued delivery finds it held.
+      const dead = await acquireLease(appContext().redis, 'outgoing-webhook', hook.id, `dead-${suffix()}`, 1500);
+      const heldUntil = Date.now() + 1500;
+      expect(dead.acquired).to.equal(true);
+      await startConversation(t, wa, { text: 'while the sender was gone' });
+      const [got] = await until(async () => (receiver.at(lostPath).length > 0 ? receiver.at(lostPath) : null), 'the delivery sent after the lease lapsed');
+      const delivered = await until(async () => (await deliveriesOf(t, hook.id, '&status=delivered'))[0], 'the delivery recorded');
+      expect(got?.body.id).to.equal(delivered.id);
+      // Nothing went while the dead process's lease stood.
+      expect(Date.parse(delivered.attempts[0].at)).to.be.at.least(heldUntil - 50);
+      expect(delivered.attempt_count).to.equal(1);
       await t.call('DELETE', `/api/outgoing-webhooks/${hook.id}`);
     });
 
