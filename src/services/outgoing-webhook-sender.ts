@@ -23,7 +23,7 @@
  */
 import { acquireLease, releaseLease, renewLease } from '../../actors/lease.js';
 import { appContext } from '../context.js';
-import { decryptSecret } from '../crypto/secrets.js';
+import { decryptSecret, SecretDecryptError } from '../crypto/secrets.js';
 import { logger } from '../logger.js';
 import { findDocById } from '../models/driver.js';
 import { findEventsByIds } from '../models/event.js';
@@ -137,7 +137,14 @@ class OutgoingWebhookSender {
       await setWebhookMarker(webhookId, new Date());
     }
     const events = new Map((await findEventsByIds(webhook.tenant_id, batch.map((d) => d.event_id as string))).map((e) => [e.id, e]));
-    const secret = webhookSecret(webhook);
+    let secret: string;
+    try {
+      secret = webhookSecret(webhook);
+    } catch (err) {
+      if (!(err instanceof SecretDecryptError)) throw err;
+      await this.disable(webhook, `Its signing secret cannot be decrypted (${err.message}): ENCRYPTION_KEY changed? Rotate the secret (rotate_secret) and enable it again`);
+      return false;
+    }
     for (const d of batch) {
       if (this.closed) return false;
       if (d.next_attempt_at && d.next_attempt_at.getTime() > Date.now()) {
@@ -183,13 +190,17 @@ class OutgoingWebhookSender {
     await recordAttempt(d._id, attempt, 'failed', null);
     if (attempts >= maxAttempts || (after?.consecutive_failures ?? 0) >= maxAttempts) {
       const reason = `Delivery ${d._id} (${d.event}, seq ${d.seq}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}, ${after?.consecutive_failures ?? attempts} failed in a row; last error: ${result.error}`;
-      if (await disableWebhook(webhook._id, reason, new Date())) {
-        logger.warn({ webhookId: webhook._id, tenantId: webhook.tenant_id, reason }, 'outgoing webhook disabled');
-        await forgetSubscriptions(webhook.tenant_id);
-      }
+      await this.disable(webhook, reason);
       return false;
     }
     return true;
+  }
+
+  /** Disables the webhook with `reason` (its pending deliveries stay pending) and forgets it as a subscriber everywhere. */
+  private async disable(webhook: OutgoingWebhook, reason: string): Promise<void> {
+    if (!(await disableWebhook(webhook._id, reason, new Date()))) return;
+    logger.warn({ webhookId: webhook._id, tenantId: webhook.tenant_id, reason }, 'outgoing webhook disabled');
+    await forgetSubscriptions(webhook.tenant_id);
   }
 }
 

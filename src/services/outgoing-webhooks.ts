@@ -7,7 +7,7 @@
  * by the listener and sent by services/outgoing-webhook-sender.ts; the test send is here.
  */
 import { randomBytes } from 'node:crypto';
-import { encryptSecret } from '../crypto/secrets.js';
+import { encryptSecret, SecretDecryptError } from '../crypto/secrets.js';
 import { FieldStateError, StateError } from '../errors.js';
 import { EVENTS, type EventType } from '../events/types.js';
 import { newId } from '../ids.js';
@@ -193,7 +193,14 @@ export async function testOutgoingWebhook(cmd: Acting & { id: string }): Promise
     created_at: at.toISOString(),
     data: { webhook_id: webhook._id, message: 'A test event from OmniStream: this webhook is reachable and its signature can be checked.' },
   });
-  const result = await sendWebhookRequest({ url: webhook.url, secret: webhookSecret(webhook), body, event: TEST_EVENT, deliveryId: id });
+  let secret: string;
+  try {
+    secret = webhookSecret(webhook);
+  } catch (err) {
+    if (!(err instanceof SecretDecryptError)) throw err;
+    throw StateError('The webhook’s signing secret cannot be decrypted under the current ENCRYPTION_KEY; rotate it (PATCH rotate_secret) first');
+  }
+  const result = await sendWebhookRequest({ url: webhook.url, secret, body, event: TEST_EVENT, deliveryId: id });
   await outgoingWebhookDeliveries.insert({
     _id: id,
     tenant_id: cmd.tenantId,

@@ -5,7 +5,7 @@
  * order per webhook with another webhook not held back, auto-disable and re-enable, the test
  * send, and targets the outbound guard refuses.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -17,6 +17,7 @@ import { findEventsByIds } from '../../src/models/event.js';
 import { OutgoingWebhookDeliveryModel } from '../../src/models/outgoing-webhook-delivery.js';
 import { OutgoingWebhookModel } from '../../src/models/outgoing-webhook.js';
 import { appContext } from '../../src/context.js';
+import { encryptSecret } from '../../src/crypto/secrets.js';
 import { testServerEnv } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { indexesUsed } from '../support/query-plans.js';
@@ -456,6 +457,30 @@ describe('Outgoing webhooks', function () {
       // Nothing went while the dead process's lease stood.
       expect(Date.parse(delivered.attempts[0].at)).to.be.at.least(heldUntil - 50);
       expect(delivered.attempt_count).to.equal(1);
+      await t.call('DELETE', `/api/outgoing-webhooks/${hook.id}`);
+    });
+
+    it('disables a webhook whose secret no longer decrypts (ENCRYPTION_KEY changed), and its test send answers 422', async () => {
+      const keyPath = `/key-${suffix()}`;
+      const hook = await createWebhook(t, { url: receiver.url(keyPath), events: [EVENTS.messageCreated] });
+      // As stored by a server with another ENCRYPTION_KEY.
+      const foreign = encryptSecret(hook.secret, { key: randomBytes(32), context: `outgoing-webhook:${hook.id}:secret` });
+      await OutgoingWebhookModel.updateOne({ _id: hook.id }, { $set: { secret_encrypted: foreign } }).exec();
+      const test = await t.call('POST', `/api/outgoing-webhooks/${hook.id}/test`);
+      expect(test.status).to.equal(422);
+      expect(test.body.message).to.include('rotate');
+      await startConversation(t, wa, { text: 'unsigned?' });
+      const disabled = await until(async () => {
+        const w = await getWebhook(t, hook.id);
+        return w.is_active ? null : w;
+      }, 'the webhook disabled');
+      expect(disabled.disabled_reason).to.include('cannot be decrypted');
+      expect(receiver.at(keyPath)).to.have.length(0);
+      // A new secret and enabling it again: the waiting delivery goes, signed with the new secret.
+      const rotated = await t.call('PATCH', `/api/outgoing-webhooks/${hook.id}`, { body: { rotate_secret: true, is_active: true } });
+      expect(rotated.status).to.equal(200);
+      const [got] = await until(async () => (receiver.at(keyPath).length > 0 ? receiver.at(keyPath) : null), 'the delivery after the rotation');
+      expect(verifySignature(got as Received, rotated.body.secret)).to.equal(true);
       await t.call('DELETE', `/api/outgoing-webhooks/${hook.id}`);
     });
 

@@ -129,6 +129,7 @@ export const outgoingWebhookRoutes: RouteGroup = {
       access: 'webhooks.manage',
       params: IdParams,
       response: WebhookTestResultBody,
+      errors: { 422: 'The webhook’s stored secret cannot be decrypted under the current ENCRYPTION_KEY (rotate it first)' },
       audit: { action: 'outgoing_webhook.tested', resource: 'outgoing_webhook' },
       handler: async ({ params, principal }) => testOutgoingWebhook({ ...acting(principal), id: params.id }),
     }),
