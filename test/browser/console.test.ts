@@ -176,6 +176,60 @@ describe('the agent console in Chromium', function () {
     expect(await thread().locator('.bubble.inbound').count()).to.equal(4);
   });
 
+  it('finds messages by text and opens their conversation', async () => {
+    await page.getByRole('searchbox').fill('promo');
+    const hit = page.locator('.list button', { hasText: 'Apakah ada promo?' });
+    await hit.click();
+    await page.getByTestId('conversation').locator('h2', { hasText: 'Rina Kartika' }).waitFor();
+    await page.getByRole('searchbox').fill('');
+    await row('Andi Wijaya').click();
+    await bubble('Pesan sesudah tersambung lagi').waitFor();
+  });
+
+  it('loads further pages as the list scrolls', async () => {
+    // 3 conversations so far, 20 a page: 19 more make a second page.
+    await Promise.all(Array.from({ length: 19 }, (_, i) => startConversation(admin, wa, { name: `Pelanggan ${String(i + 1).padStart(2, '0')}`, text: `Pertanyaan nomor ${i + 1}` })));
+    await page.reload();
+    await linkState('live').waitFor();
+    await list().locator('button[data-conversation-id]').nth(19).waitFor();
+    expect(await list().locator('button[data-conversation-id]').count()).to.equal(20);
+    await list().locator('.sentinel').scrollIntoViewIfNeeded();
+    await list().locator('button[data-conversation-id]').nth(21).waitFor();
+    await row('Siti Rahma').waitFor();
+    expect(await list().locator('button[data-conversation-id]').count()).to.equal(22);
+  });
+
+  it('asks which organization when the e-mail is in several, and an assign or resolve there reaches the agent live', async () => {
+    // The admin's e-mail and password also open a second organization.
+    await createSession({ email: admin.email, password: admin.password, organization_name: 'Toko Kedua' });
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    try {
+      const adminPage = await adminContext.newPage();
+      await adminPage.goto(`${baseUrl()}/app/`);
+      await adminPage.locator('input[name=email]').fill(admin.email);
+      await adminPage.locator('input[name=password]').fill(admin.password);
+      await adminPage.locator('button[type=submit]').click();
+      await adminPage.locator('input[name=tenant]').fill(admin.tenantSlug);
+      await adminPage.locator('button[type=submit]').click();
+      await adminPage.locator('.topbar .tenant', { hasText: 'Toko Sinar Jaya' }).waitFor();
+      await adminPage.locator('[data-state=live]').waitFor();
+
+      await adminPage.getByTestId('conversation-list').locator('button', { hasText: 'Andi Wijaya' }).click();
+      await adminPage.getByRole('button', { name: 'Tugaskan ke saya' }).click();
+      await adminPage.getByTestId('assignee').and(adminPage.locator(':text("Anda")')).waitFor();
+      // The agent's open conversation shows the new assignee from conversation.assigned.
+      await page.getByTestId('assignee').and(page.locator(':text("Admin")')).waitFor();
+
+      await adminPage.getByRole('button', { name: 'Selesaikan' }).click();
+      await adminPage.getByRole('button', { name: 'Buka lagi' }).waitFor();
+      // Resolved, it leaves the agent's list of open conversations.
+      await row('Andi Wijaya').waitFor({ state: 'detached' });
+      await page.getByTestId('status').and(page.locator(':text("Selesai")')).waitFor();
+    } finally {
+      await adminContext.close();
+    }
+  });
+
   it('switches to English and remembers it', async () => {
     await page.locator('.topbar select').selectOption('en');
     await page.getByRole('button', { name: 'Sign out' }).waitFor();

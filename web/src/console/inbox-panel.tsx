@@ -24,7 +24,7 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
   }, []);
 
   useEffect(() => {
-    if (!permissions.has('agents.view') || !permissions.has('conversations.assign')) return;
+    if (!permissions.has('agents.view')) return;
     api<Page<Agent>>('GET', `/api/agents${query({ limit: 100 })}`)
       .then((res) => setAgents(res.data))
       .catch(() => setAgents([]));
