@@ -43,6 +43,7 @@ if (login.ok) {
 }
 console.log(`
 OmniStream is running at ${url}
+  Agent console:  ${url}/app  (sign in with the demo login)
   API reference:  ${url}/docs
   Demo login:     ${DEMO.email} / ${DEMO.password}  (tenant slug "${DEMO.slug}")
   Chat widget:    ${url}/demo  (a demo site page; visitors' messages appear in the demo inbox)
