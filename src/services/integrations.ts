@@ -36,7 +36,7 @@ interface ChannelCommand extends TenantCommand {
 export const integrationSecretContext = (tenantId: string, channel: ChannelName, name: IntegrationSecretName) =>
   `integration:${integrationId(tenantId, channel)}:${name}`;
 
-/** Every channel's integration, configured or not, so a client can render all four. */
+/** Every channel's integration, configured or not, so a client can render them all. */
 export async function listIntegrations(cmd: TenantCommand): Promise<{ data: IntegrationJson[] }> {
   return { data: await viewAllIntegrations(cmd.tenantId) };
 }

@@ -59,7 +59,7 @@ describe('GET /api/integrations', () => {
   });
   itChecksAccess('GET', () => '/api/integrations', 'integrations.view', () => s);
 
-  it('lists all four channels, unconfigured ones with configured: false', async () => {
+  it('lists every channel, unconfigured ones with configured: false', async () => {
     const res = await s.call('GET', '/api/integrations');
     expect(res.status).to.equal(200);
     expect(res.body.data.map((i: any) => [i.channel, i.configured, i.id])).to.deep.equal([
@@ -67,6 +67,7 @@ describe('GET /api/integrations', () => {
       ['messenger', false, null],
       ['instagram', false, null],
       ['email', false, null],
+      ['webchat', false, null],
     ]);
     expect(res.body.data[0]).to.include({ is_enabled: false, has_app_secret: false, accounts_count: 0, default_account_id: null, created_at: null });
   });

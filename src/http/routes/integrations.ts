@@ -53,7 +53,7 @@ export const integrationRoutes: RouteGroup = {
       path: '/api/integrations',
       summary: 'List all channel integrations',
       description:
-        'Every channel (whatsapp, messenger, instagram, email) in that order, configured or not: an unconfigured one has `configured: false` and null id, so a client can render all four. ' +
+        'Every channel (whatsapp, messenger, instagram, email, webchat) in that order, configured or not: an unconfigured one has `configured: false` and null id, so a client can render them all. ' +
         SECRETS_NOTE,
       access: 'integrations.view',
       response: IntegrationListBody,
