@@ -1,10 +1,13 @@
 /**
  * The SLA sweeper at 10,000 open conversations (BENCH_SLA_CONVERSATIONS): conversations and
  * their running SLA records stored in bulk in the shapes the inbound path and the SLA listener
- * store (natural ids included), all falling due at once; a server process with SLA_SWEEP_MS=200 (and the first one, on
- * its default interval) sweeps. Reports the time from "all due" until every record carries its
- * breach (breaches recorded, events, duplicates), next to the raw driver's indexed query of the
- * same records (`{ state, next_due_at }`, the sweeper's own index).
+ * store (natural ids included), all falling due at once; a server process with SLA_SWEEP_MS=200
+ * (and the first one, on its default interval) sweeps. Reports one sweep's duration, from its
+ * `now` (the time every breach it records carries) to the last record it marked, with the
+ * breaches recorded, their events and any doubled event, next to the raw driver's indexed query
+ * of the same records (the sweeper's filter and sort, `{ state, next_due_at, _id }`). Also the
+ * time from "all due" until every record carries its breach (that includes the job's wait for
+ * its next run).
  */
 import { randomUUID } from 'node:crypto';
 import { naturalId } from '../../src/ids.js';
@@ -50,7 +53,7 @@ export async function measureSla(ctx: BenchContext): Promise<void> {
   const records = db.collection('sla_records');
   const rawQuery = async () => {
     const q0 = performance.now();
-    const found = await records.find({ state: 'running', next_due_at: { $lte: new Date(now + 2 * 86_400_000) } }).sort({ next_due_at: 1 }).toArray();
+    const found = await records.find({ state: 'running', next_due_at: { $lte: new Date(now + 2 * 86_400_000) } }).sort({ next_due_at: 1, _id: 1 }).toArray();
     return { ms: performance.now() - q0, n: found.length };
   };
   await rawQuery();
@@ -61,27 +64,54 @@ export async function measureSla(ctx: BenchContext): Promise<void> {
     await sleep(1_000);
     const due = new Date(Date.now() - 1_000);
     const s0 = performance.now();
+    const dueWall = Date.now();
     await records.updateMany({ tenant_id: tenantId, policy_id: policyId }, { $set: { next_due_at: due, 'first_response.due_at': due } });
     let marked = 0;
     const deadline = Date.now() + Number(process.env.BENCH_SLA_WAIT_MS ?? 300_000);
     while (Date.now() < deadline) {
       marked = await records.countDocuments({ tenant_id: tenantId, policy_id: policyId, 'first_response.breached_at': { $ne: null } });
       if (marked >= COUNT) break;
-      await sleep(100);
+      // Each look is an unindexed count of the records: not too often, it competes with the sweep.
+      await sleep(500);
     }
-    const sweepMs = performance.now() - s0;
+    const allMarkedMs = performance.now() - s0;
     const breaches = await db.collection('sla_breaches').countDocuments({ tenant_id: tenantId, policy_id: policyId });
     const events = await db.collection('events').countDocuments({ tenant_id: tenantId, event: 'sla.breached' });
-    console.log(`  sweep of ${COUNT} due (2 server processes sweeping): all marked in ${ms(sweepMs)} (${((COUNT / sweepMs) * 1000).toFixed(0)} records/s); ${marked} marked, ${breaches} breaches, ${events} sla.breached events (a breach's _id is its natural key: a second one cannot exist; breaches - marked = claimed, not yet marked when the wait ended)`);
-    console.log(`  baseline: raw indexed query of the same ${raw.n} records ({ state, next_due_at }, sorted): ${ms(raw.ms)}`);
+    // An event is doubled when two of the log's events carry the same breach.
+    const [doubledRow] = await db
+      .collection('events')
+      .aggregate<{ doubled: number }>([
+        { $match: { tenant_id: tenantId, event: 'sla.breached' } },
+        { $group: { _id: '$data.id', n: { $sum: 1 } } },
+        { $group: { _id: null, doubled: { $sum: { $subtract: ['$n', 1] } } } },
+      ])
+      .toArray();
+    const doubled = doubledRow?.doubled ?? 0;
+    // One group per sweep: the breaches a sweep records carry its `now`; its last mark is its end.
+    const sweeps = await records
+      .aggregate<{ _id: Date; n: number; last: Date }>([
+        { $match: { tenant_id: tenantId, policy_id: policyId, 'first_response.breached_at': { $ne: null } } },
+        { $group: { _id: '$first_response.breached_at', n: { $sum: 1 }, last: { $max: '$updated_at' } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    const first = sweeps[0];
+    const sweepMs = first ? new Date(first.last).getTime() - new Date(first._id).getTime() : Number.NaN;
+    const firstN = first?.n ?? 0;
+    console.log(
+      `  one sweep (2 server processes, one sweeping at a time): ${firstN} breaches recorded and marked in ${ms(sweepMs)} (${((firstN / sweepMs) * 1000).toFixed(0)} breaches/s); ${sweeps.length} sweep(s) recorded breaches${sweeps.length > 1 ? ` (${sweeps.map((w) => `${w.n} in ${ms(new Date(w.last).getTime() - new Date(w._id).getTime())}`).join(', ')})` : ''}`,
+    );
+    const startedAfter = first ? new Date(first._id).getTime() - dueWall : Number.NaN;
+    console.log(`  all ${COUNT} due -> all marked: ${ms(allMarkedMs)} (the first sweep started ${ms(startedAfter)} after: the job's wait for its next run); ${marked} marked, ${breaches} breaches, ${events} sla.breached events, ${doubled} doubled`);
+    console.log(`  baseline: raw indexed query of the same ${raw.n} records ({ state, next_due_at }, sorted by next_due_at, _id): ${ms(raw.ms)}`);
     ctx.rows.push({
       rank: 13,
-      measure: `SLA sweeper: ${COUNT} open conversations all due`,
-      ours: `${ms(sweepMs)} to record ${breaches} breaches (${events} events)`,
+      measure: `SLA sweeper: one sweep at ${COUNT} open conversations all due`,
+      ours: `${ms(sweepMs)} to record ${firstN} breaches (${sweeps.length} sweep(s); ${events} events, ${doubled} doubled)`,
       baseline: `raw indexed query of the ${raw.n}: ${ms(raw.ms)}`,
-      ratio: raw.ms > 0 ? `${(sweepMs / raw.ms).toFixed(0)}x` : '—',
+      ratio: raw.ms > 0 && Number.isFinite(sweepMs) ? `${(sweepMs / raw.ms).toFixed(0)}x` : '—',
       goal: 'each breach once',
-      met: marked === COUNT && breaches === COUNT && events === COUNT,
+      met: marked === COUNT && breaches === COUNT && events === COUNT && doubled === 0,
     });
   } finally {
     await sweeper.stop();
