@@ -2,7 +2,8 @@
  * The outgoing-webhook sweep (src/services/outgoing-webhook-sender.ts): every
  * OUTGOING_WEBHOOK_SWEEP_MS, wakes the active webhooks whose sender marker is due (a retry
  * whose backoff is over, deliveries queued while another process was finishing, or work left by
- * a process that died). One coarse job for every tenant, never one per delivery; each webhook
+ * a process that died), and deletes a batch of settled deliveries past
+ * OUTGOING_WEBHOOK_RETENTION_DAYS. One coarse job for every tenant, never one per delivery; each webhook
  * is then sent by whichever process takes its lease.
  */
 import { appContext } from '../src/context.js';

@@ -74,6 +74,7 @@ const EnvSchema = z.object({
     .transform((v) => v.split(',').map((n) => Number(n.trim())))
     .refine((list) => list.length >= 1 && list.length <= 20 && list.every((n) => Number.isInteger(n) && n >= 10 && n <= 86_400_000), 'must be 1 to 20 comma-separated waits in ms (10 to 86400000), e.g. 10000,30000,120000'),
   OUTGOING_WEBHOOK_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
+  OUTGOING_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   OUTBOUND_ALLOWED_NETWORKS: z
     .string()
     .default('')
@@ -187,9 +188,9 @@ export type Config = {
   /**
    * Outgoing webhooks: the time one attempt may take, the waits before each retry of a failed
    * delivery (its attempts are this list's length + 1), and how often the sweep wakes webhooks
-   * whose retry is due.
+   * whose retry is due; delivered and failed deliveries older than retentionDays are deleted.
    */
-  outgoingWebhooks: { timeoutMs: number; retryMs: number[]; sweepMs: number };
+  outgoingWebhooks: { timeoutMs: number; retryMs: number[]; sweepMs: number; retentionDays: number };
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
@@ -290,7 +291,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       claimStaleMs: e.CAMPAIGN_CLAIM_STALE_MS,
       sender: e.CAMPAIGN_SENDER,
     },
-    outgoingWebhooks: { timeoutMs: e.OUTGOING_WEBHOOK_TIMEOUT_MS, retryMs: e.OUTGOING_WEBHOOK_RETRY_MS, sweepMs: e.OUTGOING_WEBHOOK_SWEEP_MS },
+    outgoingWebhooks: { timeoutMs: e.OUTGOING_WEBHOOK_TIMEOUT_MS, retryMs: e.OUTGOING_WEBHOOK_RETRY_MS, sweepMs: e.OUTGOING_WEBHOOK_SWEEP_MS, retentionDays: e.OUTGOING_WEBHOOK_RETENTION_DAYS },
     realtimeReplayLimit: e.REALTIME_REPLAY_LIMIT,
     // bcrypt cost 10 takes ~70 ms per hash; tests hash hundreds of passwords.
     passwordHashRounds: e.PASSWORD_HASH_ROUNDS ?? (e.NODE_ENV === 'test' ? 4 : 10),

@@ -73,6 +73,8 @@ schema.index({ webhook_id: 1, status: 1, seq: 1 });
 // The deliveries list, newest first (with or without a status filter).
 schema.index({ tenant_id: 1, webhook_id: 1, created_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, webhook_id: 1, status: 1, created_at: -1, _id: -1 });
+// The sweep's pruning of settled deliveries past their retention.
+schema.index({ status: 1, created_at: 1 });
 
 /** The outgoing_webhook_deliveries collection. */
 export const OutgoingWebhookDeliveryModel = model<OutgoingWebhookDelivery>('OutgoingWebhookDelivery', schema);
@@ -96,6 +98,14 @@ export async function queueDeliveries(docs: Omit<OutgoingWebhookDelivery, 'creat
 /** The webhook's oldest pending deliveries, in seq order. */
 export function pendingDeliveries(webhookId: string, limit: number): Promise<OutgoingWebhookDelivery[]> {
   return OutgoingWebhookDeliveryModel.find({ webhook_id: webhookId, status: 'pending' }).sort({ seq: 1 }).limit(limit).lean<OutgoingWebhookDelivery[]>().exec();
+}
+
+/** Deletes up to `limit` delivered or failed deliveries created before `before` (every tenant); answers how many. */
+export async function pruneDeliveries(before: Date, limit: number): Promise<number> {
+  const old = await OutgoingWebhookDeliveryModel.find({ status: { $in: ['delivered', 'failed'] }, created_at: { $lt: before } }, { _id: 1 }).limit(limit).lean<{ _id: string }[]>().exec();
+  if (old.length === 0) return 0;
+  const res = await collectionOf(OutgoingWebhookDeliveryModel).deleteMany({ _id: { $in: old.map((d) => d._id) } });
+  return res.deletedCount;
 }
 
 /** Records an attempt on a pending delivery and moves it to `status` (pending again with `nextAttemptAt` for a retry). */

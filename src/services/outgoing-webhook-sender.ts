@@ -27,7 +27,7 @@ import { decryptSecret, SecretDecryptError } from '../crypto/secrets.js';
 import { logger } from '../logger.js';
 import { findDocById } from '../models/driver.js';
 import { findEventsByIds } from '../models/event.js';
-import { pendingDeliveries, recordAttempt, type DeliveryAttempt, type OutgoingWebhookDelivery } from '../models/outgoing-webhook-delivery.js';
+import { pendingDeliveries, pruneDeliveries, recordAttempt, type DeliveryAttempt, type OutgoingWebhookDelivery } from '../models/outgoing-webhook-delivery.js';
 import { disableWebhook, dueWebhooks, OutgoingWebhookModel, recordWebhookOutcome, setWebhookMarker, type OutgoingWebhook } from '../models/outgoing-webhook.js';
 import { sendWebhookRequest, type WebhookResponse } from './outgoing-webhook-request.js';
 import { forgetSubscriptions } from './outgoing-webhook-subscriptions.js';
@@ -37,6 +37,8 @@ const LEASE_KIND = 'outgoing-webhook';
 const BATCH = 20;
 // Webhooks woken per sweep.
 const SWEEP_LIMIT = 500;
+// Settled deliveries past their retention deleted per sweep.
+const PRUNE_LIMIT = 1_000;
 
 /** The context a webhook's secret is bound to. */
 export const secretContext = (webhookId: string) => `outgoing-webhook:${webhookId}:secret`;
@@ -218,11 +220,16 @@ export function wakeWebhooks(ids: readonly string[], force = false): void {
   for (const id of ids) s.wake(id, force);
 }
 
-/** Wakes every active webhook whose marker is due (the sweep job); answers how many. */
-export async function sweepOutgoingWebhooks(now = new Date()): Promise<number> {
+/**
+ * The sweep job's pass: wakes every active webhook whose marker is due, and deletes a batch of
+ * delivered or failed deliveries older than OUTGOING_WEBHOOK_RETENTION_DAYS.
+ */
+export async function sweepOutgoingWebhooks(now = new Date()): Promise<{ woken: number; pruned: number }> {
   const due = await dueWebhooks(now, SWEEP_LIMIT);
   wakeWebhooks(due.map((w) => w._id));
-  return due.length;
+  const { retentionDays } = appContext().config.outgoingWebhooks;
+  const pruned = await pruneDeliveries(new Date(now.getTime() - retentionDays * 86_400_000), PRUNE_LIMIT);
+  return { woken: due.length, pruned };
 }
 
 /** Stops this process's sender (server shutdown): no new sends, retry timers cancelled, sends under way finished. */

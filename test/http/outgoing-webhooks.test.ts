@@ -282,6 +282,22 @@ describe('Outgoing webhooks', function () {
       expect((await s.call('GET', `/api/outgoing-webhooks/${mine.id}/deliveries?status=lost`)).status).to.equal(400);
     });
 
+    it('forgets settled deliveries past OUTGOING_WEBHOOK_RETENTION_DAYS (30), keeping pending ones', async () => {
+      const mine = await createWebhook(s, { url: receiver.url('/retention'), events: ['*'], is_active: false });
+      const old = new Date(Date.now() - 31 * 86_400_000);
+      const doc = (seq: number, status: string, at: Date) => ({
+        _id: randomUUID(), tenant_id: s.tenantId, webhook_id: mine.id, seq, event_id: randomUUID(), event: EVENTS.noteCreated, test: false,
+        status, attempts: [], attempt_count: 1, next_attempt_at: null, delivered_at: null, created_at: at, updated_at: at,
+      });
+      const docs = [doc(1, 'delivered', old), doc(2, 'failed', old), doc(3, 'pending', old), doc(4, 'delivered', new Date())];
+      await OutgoingWebhookDeliveryModel.collection.insertMany(docs as never[]);
+      const left = await until(async () => {
+        const list = await deliveriesOf(s, mine.id);
+        return list.length === 2 ? list : null;
+      }, 'the sweep pruning the old settled ones');
+      expect(left.map((d) => d.seq).sort()).to.deep.equal([3, 4]);
+    });
+
     itChecksAccess('GET', () => `/api/outgoing-webhooks/${otherHook}/deliveries`, 'webhooks.manage', () => s);
   });
 
