@@ -16,6 +16,8 @@ export interface RecordedRequest {
   /** The body as text, and parsed as JSON when it is JSON. */
   text: string;
   json: unknown;
+  /** When the request arrived (`Date.now()`, ms): rates are measured where Meta would measure them. */
+  at: number;
 }
 
 /** What a handler answers. */
@@ -47,6 +49,19 @@ export interface FakeGraph {
   /** Forgets requests and handlers (grants stay). */
   reset(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The most arrivals within any `windowMs` (half-open) of ascending times (ms): a send cap as a
+ * provider enforces it, over short windows, where an average over the whole run hides bursts.
+ */
+export function busiestWindow(times: readonly number[], windowMs = 1000): number {
+  let best = 0;
+  for (let lo = 0, hi = 0; hi < times.length; hi++) {
+    while ((times[hi] as number) - (times[lo] as number) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
 }
 
 const matches = (pattern: string, path: string) => {
@@ -106,6 +121,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     },
   };
   const server = http.createServer(async (req, res) => {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -116,7 +132,7 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     } catch {
       json = null;
     }
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, text, json };
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, text, json, at };
     fake.requests.push(recorded);
     const route = routes.find((r) => r.method === recorded.method && matches(r.pattern, recorded.path));
     const node = route ? null : readNode(recorded);
