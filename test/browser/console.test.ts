@@ -35,9 +35,17 @@ describe('the agent console in Chromium', function () {
   const list = () => page.getByTestId('conversation-list');
   const row = (name: string) => list().locator('button', { hasText: name });
   const thread = () => page.getByTestId('thread');
-  const bubble = (text: string) => thread().locator('.bubble', { hasText: text });
+  const bubble = (text: string) => thread().locator('.bubble').filter({ has: page.getByText(text, { exact: true }) });
   const linkState = (state: string) => page.locator(`[data-testid=link-state][data-state=${state}]`);
   const composerIdle = () => page.locator('.composer textarea').and(page.locator(':placeholder-shown')).waitFor();
+  /** The network goes away and the server loses the connection, as when a laptop sleeps; back with setOffline(false). */
+  const dropSocket = async () => {
+    await context.setOffline(true);
+    for (const socket of realtimeGateway().io.of('/').sockets.values()) {
+      if ((socket.data.principal as { userId?: string } | undefined)?.userId === agent.id) socket.conn.close();
+    }
+    await linkState('offline').waitFor();
+  };
   const write = (c: StartedConversation, text: string, name: string) => startConversation(admin, wa, { from: c.from, text, name });
 
   before(async () => {
@@ -153,12 +161,7 @@ describe('the agent console in Chromium', function () {
   });
 
   it('after a dropped socket shows exactly what it missed, once (since_seq)', async () => {
-    // The network goes away and the server loses the connection, as when a laptop sleeps.
-    await context.setOffline(true);
-    for (const socket of realtimeGateway().io.of('/').sockets.values()) {
-      if ((socket.data.principal as { userId?: string } | undefined)?.userId === agent.id) socket.conn.close();
-    }
-    await linkState('offline').waitFor();
+    await dropSocket();
     await write(andi, 'Pesan saat agen offline', 'Andi Wijaya');
     await startConversation(admin, wa, { name: 'Rina Kartika', text: 'Apakah ada promo?' });
     // Both are stored while the page is still cut off: only the resume can bring them.
@@ -174,6 +177,17 @@ describe('the agent console in Chromium', function () {
     expect(await bubble('Pesan saat agen offline').count()).to.equal(1);
     expect(await row('Rina Kartika').count()).to.equal(1);
     expect(await thread().locator('.bubble.inbound').count()).to.equal(4);
+  });
+
+  it('reloads over REST when it missed more than the server replays (sync.required)', async () => {
+    await dropSocket();
+    // REALTIME_REPLAY_LIMIT is 40 in tests; each message is two events (message.created, conversation.updated).
+    for (let i = 1; i <= 21; i++) await write(andi, `Pesan beruntun ${i}`, 'Andi Wijaya');
+    await context.setOffline(false);
+    await linkState('live').waitFor({ timeout: 30000 });
+    await bubble('Pesan beruntun 21').waitFor();
+    for (const i of [1, 11, 21]) expect(await bubble(`Pesan beruntun ${i}`).count()).to.equal(1);
+    await row('Andi Wijaya').locator('.row-text', { hasText: 'Pesan beruntun 21' }).waitFor();
   });
 
   it('finds messages by text and opens their conversation', async () => {

@@ -28,6 +28,10 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
   const [hasOlder, setHasOlder] = useState(false);
   const [notes, setNotes] = useState<Note[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // Bumped when the socket missed more than the server replays: the thread loads again.
+  const [reloads, setReloads] = useState(0);
+
+  useEffect(() => realtime.onResync(() => setReloads((n) => n + 1)), [realtime]);
 
   const markRead = () => api('POST', `/api/conversations/${id}/read`, {}).catch(() => undefined);
 
@@ -57,7 +61,7 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
       live = false;
       realtime.leave(id);
     };
-  }, [id]);
+  }, [id, reloads]);
 
   useEffect(
     () =>
