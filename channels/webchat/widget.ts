@@ -51,7 +51,7 @@ const newId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${
 const STYLE = `
 :host { all: initial; font: 14px/1.4 system-ui, sans-serif; }
 .bubble { position: fixed; right: 20px; bottom: 20px; width: 56px; height: 56px; border-radius: 50%; border: 0;
-  background: var(--brand); color: #fff; font-size: 26px; cursor: pointer; box-shadow: 0 4px 12px rgba(0,0,0,.25); }
+  display: flex; align-items: center; justify-content: center; background: var(--brand); color: #fff; cursor: pointer; box-shadow: 0 4px 12px rgba(0,0,0,.25); }
 .panel { position: fixed; right: 20px; bottom: 88px; width: 340px; max-width: calc(100vw - 40px); height: 460px;
   display: none; flex-direction: column; background: #fff; border-radius: 12px; overflow: hidden; box-shadow: 0 8px 28px rgba(0,0,0,.25); }
 .panel.open { display: flex; }
@@ -67,6 +67,9 @@ form { display: flex; border-top: 1px solid #e2e4e8; }
 textarea { flex: 1; border: 0; padding: 10px; resize: none; font: inherit; height: 42px; }
 button.send { border: 0; background: none; color: var(--brand); font-weight: 600; padding: 0 14px; cursor: pointer; }
 `;
+
+const BALLOON =
+  '<svg viewBox="0 0 24 24" width="26" height="26" fill="currentColor" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text = ''): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
@@ -92,7 +95,9 @@ function mount(session: Session): void {
   host.style.setProperty('--brand', session.brand_color ?? '#2563eb');
   const style = document.createElement('style');
   style.textContent = STYLE;
-  const bubble = element('button', 'bubble', '💬');
+  const bubble = element('button', 'bubble');
+  // A speech balloon drawn inline: an emoji needs a font the visitor's system may not have.
+  bubble.innerHTML = BALLOON;
   bubble.setAttribute('aria-label', 'Chat with us');
   const panel = element('div', 'panel');
   const header = element('header', '', 'Chat with us');
