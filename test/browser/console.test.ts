@@ -244,6 +244,21 @@ describe('the agent console in Chromium', function () {
     }
   });
 
+  it('keeps the first tab live when a second tab of the same session rotates the token', async () => {
+    const second = await context.newPage();
+    try {
+      await second.goto(`${baseUrl()}/app/`);
+      await second.locator('[data-testid=link-state][data-state=live]').waitFor();
+      // The rotation closed the first tab's socket; it came back with the token the second tab shared.
+      await write(andi, 'Pesan untuk dua tab', 'Andi Wijaya');
+      await second.getByTestId('conversation-list').locator('button', { hasText: 'Pesan untuk dua tab' }).waitFor();
+      await bubble('Pesan untuk dua tab').waitFor();
+      await linkState('live').waitFor();
+    } finally {
+      await second.close();
+    }
+  });
+
   it('switches to English and remembers it', async () => {
     await page.locator('.topbar select').selectOption('en');
     await page.getByRole('button', { name: 'Sign out' }).waitFor();

@@ -34,7 +34,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const parsed: unknown = text ? JSON.parse(text) : null;
   if (!res.ok) {
     const err = (parsed ?? {}) as { message?: string; code?: string };
-    if (res.status === 401 && !path.startsWith('/api/auth/login')) onUnauthorized();
+    // A failed login or profile check is answered by its caller (the profile check is what the handler asks).
+    if (res.status === 401 && path !== '/api/auth/login' && path !== '/api/auth/me') onUnauthorized();
     throw new ApiError(res.status, err.code ?? 'error', err.message ?? res.statusText);
   }
   return parsed as T;

@@ -4,7 +4,7 @@ import { whenUnauthorized } from './api';
 import { Console } from './console/console';
 import { defaultLang, I18n, rememberLang, translator, type Lang } from './i18n';
 import { Login } from './login';
-import { currentSession, signOut } from './session';
+import { currentSession, signOut, socketToken } from './session';
 import type { Me } from './types';
 
 /** The root component. */
@@ -19,8 +19,17 @@ export function App() {
   };
 
   useEffect(() => {
-    whenUnauthorized(() => setMe(null));
-    currentSession().then(enter, () => setMe(null));
+    // A 401 can be a request sent with a token another tab had just rotated: the cookie may
+    // already hold a newer one, so the login shows only if the session itself is gone.
+    whenUnauthorized(() => void currentSession().then((still) => still || setMe(null), () => setMe(null)));
+    // After a reload the socket's token is fetched (and rotated) before anything else is asked,
+    // so no request of this page races the rotation with the cookie it replaces.
+    currentSession()
+      .then(async (found) => {
+        if (found) await socketToken();
+        enter(found);
+      })
+      .catch(() => setMe(null));
   }, []);
 
   useEffect(() => {

@@ -61,11 +61,15 @@ export function Inbox({ meId, realtime, ready, selectedId, onSelect }: Props) {
     }
   };
 
-  // A new filter (or a resync) starts the list again from its first page.
+  // A new filter (or a resync) starts the list again from its first page; a resync keeps the
+  // rows on screen until that page replaces them.
+  const shownFilter = useRef('');
   useEffect(() => {
     if (!ready) return;
     const gen = ++generation.current;
-    setItems([]);
+    const key = `${filter.status}|${filter.assignee}`;
+    if (shownFilter.current !== key) setItems([]);
+    shownFilter.current = key;
     setPage(0);
     void loadPage(1, gen);
   }, [ready, filter.status, filter.assignee, reloads]);
