@@ -11,7 +11,7 @@ import type { Conversation } from '../../src/models/conversation.js';
 import { contacts } from '../../src/models/contact.js';
 import { messages } from '../../src/models/message.js';
 import { presentConversation } from '../../src/presenters/conversation.js';
-import { assertChannelSupports, assertInsideMessagingWindow, messagingWindowApplies } from '../../src/services/outbound-rules.js';
+import { assertChannelSupports, assertInsideMessagingWindow } from '../../src/services/outbound-rules.js';
 import { messageCreatedEvent, messageCreatedId } from './message-events.js';
 import { emptyConversation } from './inbound.js';
 import { outboundHandlers, pendingOutbound, type OutboundCreatePayload, type OutboundCreateReply } from './outbound.js';
@@ -21,8 +21,6 @@ import { changeEvent, commitNewConversation, insertOnce } from './state.js';
 export interface OutboundOpenPayload extends OutboundCreatePayload {
   /** Where the conversation starts if this message is its first. */
   start: Pick<Conversation, 'contact_id' | 'channel' | 'account_id' | 'division_id'>;
-  /** The sender claimed the contact's conversation slot just now: there is no conversation to read yet. */
-  fresh?: boolean;
 }
 
 /**
@@ -33,16 +31,13 @@ export async function openOutbound(c: Conversation | null, p: OutboundOpenPayloa
   if (c) return outboundHandlers['outbound.create'](c, p);
   const { message } = p;
   assertChannelSupports(p.start.channel, p.kind, message.text);
-  // Read only for a rule that needs it: a WhatsApp template (every campaign's) goes out at any time.
-  if (messagingWindowApplies(p.start.channel, p.kind)) {
-    const contact = await contacts.findOwnedOrNull(message.tenant_id, p.start.contact_id);
-    assertInsideMessagingWindow(p.start.channel, p.kind, contact?.last_inbound_at ?? null, new Date());
-  }
+  const contact = await contacts.findOwnedOrNull(message.tenant_id, p.start.contact_id);
+  assertInsideMessagingWindow(p.start.channel, p.kind, contact?.last_inbound_at ?? null, new Date());
   const { stored } = await insertOnce(messages, pendingOutbound(message, { _id: conversationId, ...p.start }), messageCreatedId(message.tenant_id, message._id));
   const first = emptyConversation(conversationId, message.tenant_id, p.start);
   if (!(await commitNewConversation(first, (created) => [changeEvent(created, EVENTS.conversationCreated, presentConversation(created)), messageCreatedEvent(created, stored)]))) {
     // Created meanwhile (by a previous owner of this actor): reload, and store it there.
     throw new StaleWriteError('conversation', conversationId, 0);
   }
-  return { state: first, reply: { created: true, message: stored, accountId: first.account_id } };
+  return { state: first, reply: { created: true, message: stored } };
 }

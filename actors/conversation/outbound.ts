@@ -9,7 +9,7 @@ import { ConflictError } from '../../src/errors.js';
 import type { Conversation } from '../../src/models/conversation.js';
 import { emitEvents } from '../../src/events/publish.js';
 import { contacts } from '../../src/models/contact.js';
-import { claimHandOver, claimMessageRef, findMessageById, messageRefId, messages, setMessageFields, type Message } from '../../src/models/message.js';
+import { claimMessageRef, findMessageById, messageRefId, messages, setMessageFields, type Message } from '../../src/models/message.js';
 import {
   assertChannelSupports,
   assertConversationAcceptsReplies,
@@ -47,8 +47,6 @@ export interface OutboundCreateReply {
   created: boolean;
   /** As stored (dates as ISO strings: replies cross processes). */
   message: Message;
-  /** The conversation's sending account (null: the channel's default), so the sender need not read the conversation. */
-  accountId: string | null;
 }
 
 /** What recording a send's outcome changed, and the message after it when it changed. */
@@ -110,7 +108,7 @@ const createOutbound: ConversationHandler<OutboundCreatePayload, OutboundCreateR
   // The same key used at once in another conversation (another actor) won this claim.
   if (stored.conversation_id !== c._id) throw conflict();
   if (!committed) await emitEvents(c.tenant_id, [messageCreatedEvent(c, stored)]);
-  return { state: c, reply: { created: !existing && !committed, message: stored, accountId: c.account_id } };
+  return { state: c, reply: { created: !existing && !committed, message: stored } };
 };
 
 /**
@@ -148,10 +146,11 @@ export interface OutboundAttemptPayload {
  * it. The claim is written before the provider is called; a message found claimed but still
  * pending was left by a crash mid-send, and whether the provider has it cannot be known.
  */
-const attemptOutbound: ConversationHandler<OutboundAttemptPayload, { granted: boolean }> = async (c, { messageId }) => ({
-  state: c,
-  reply: { granted: await claimHandOver(messageId, c._id, new Date()) },
-});
+const attemptOutbound: ConversationHandler<OutboundAttemptPayload, { granted: boolean }> = async (c, { messageId }) => {
+  const m = await findMessageById(messageId);
+  if (!m || m.conversation_id !== c._id || m.status !== 'pending' || m.send_attempted_at) return { state: c, reply: { granted: false } };
+  return { state: c, reply: { granted: await setMessageFields(m._id, 'pending', { send_attempted_at: new Date() }) } };
+};
 
 /** The outbound message types of the conversation actor. */
 export const outboundHandlers = {

@@ -172,8 +172,6 @@ export interface CampaignRecipient extends TenantDoc {
   message_id: string | null;
   external_id: string | null;
   claimed_at: Date | null;
-  /** The token of the run's batch that claimed it (cleared when the batch records it). */
-  claim: string | null;
   sent_at: Date | null;
   delivered_at: Date | null;
   read_at: Date | null;
@@ -193,7 +191,6 @@ const recipientSchema = baseSchema<CampaignRecipient>(
     message_id: { type: String, default: null },
     external_id: { type: String, default: null },
     claimed_at: { type: Date, default: null },
-    claim: { type: String, default: null },
     sent_at: { type: Date, default: null },
     delivered_at: { type: Date, default: null },
     read_at: { type: Date, default: null },
@@ -230,43 +227,6 @@ export const recipientsIn = (campaignId: string, status: RecipientStatus, limit:
 export async function moveRecipient(id: string, from: RecipientStatus, set: Partial<CampaignRecipient>, extra: Record<string, unknown> = {}): Promise<boolean> {
   const res = await collectionOf(CampaignRecipientModel).updateOne({ _id: id, status: from, ...extra }, { $set: { ...set, updated_at: new Date() } });
   return res.matchedCount === 1;
-}
-
-/**
- * Claims those of `ids` still in `from` (narrowed by `extra`, e.g. a stale claim's age) for one
- * batch of a run, in one write, and answers the ones this claim took, found by its token. Each
- * document's compare-and-set is atomic, so of two runs claiming at once only one takes each.
- */
-export async function claimRecipients(campaignId: string, ids: string[], from: 'pending' | 'sending', claim: string, now: Date, extra: Record<string, unknown> = {}): Promise<CampaignRecipient[]> {
-  if (ids.length === 0) return [];
-  await collectionOf(CampaignRecipientModel).updateMany(
-    { campaign_id: campaignId, status: from, _id: { $in: ids }, ...extra },
-    { $set: { status: 'sending', claimed_at: now, claim, updated_at: now } },
-  );
-  return CampaignRecipientModel.find({ campaign_id: campaignId, status: 'sending', claim }).lean<CampaignRecipient[]>().exec();
-}
-
-/** One claimed recipient's move: from the status it was judged in, with these fields. */
-export interface ClaimedMove {
-  id: string;
-  from: RecipientStatus;
-  set: Partial<CampaignRecipient>;
-}
-
-/**
- * Applies a batch's moves in one write, each only if its recipient is still in `from` under
- * this claim (a compare-and-set apiece), releasing the claim; answers the ids not moved (a
- * delivery status moved them first).
- */
-export async function moveClaimedRecipients(campaignId: string, claim: string, moves: ClaimedMove[]): Promise<string[]> {
-  if (moves.length === 0) return [];
-  const now = new Date();
-  const ops = moves.map((m) => ({ updateOne: { filter: { _id: m.id, status: m.from, claim }, update: { $set: { ...m.set, claim: null, updated_at: now } } } }));
-  const res = await collectionOf(CampaignRecipientModel).bulkWrite(ops as never[], { ordered: false });
-  if (res.matchedCount === moves.length) return [];
-  const ids = moves.map((m) => m.id);
-  const left = await CampaignRecipientModel.find({ campaign_id: campaignId, _id: { $in: ids }, claim }).select({ _id: 1 }).lean<{ _id: string }[]>().exec();
-  return left.map((r) => r._id);
 }
 
 /**

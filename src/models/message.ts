@@ -99,16 +99,6 @@ export async function setMessageFields(id: string, from: DeliveryStatus, set: Pa
   return res.matchedCount === 1;
 }
 
-/**
- * Claims the one hand-over to the provider of a pending message of this conversation, in one
- * compare-and-set (it is still pending and nobody claimed it); false when it was claimed, settled
- * or is not this conversation's.
- */
-export async function claimHandOver(id: string, conversationId: string, at: Date): Promise<boolean> {
-  const res = await collectionOf(MessageModel).updateOne({ _id: id, conversation_id: conversationId, status: 'pending', send_attempted_at: null }, { $set: { send_attempted_at: at, updated_at: at } });
-  return res.matchedCount === 1;
-}
-
 /** Up to `limit` outbound messages still pending since before `cutoff`, oldest first (any tenant). */
 export const stuckSends = (cutoff: Date, limit: number) =>
   MessageModel.find({ status: 'pending', created_at: { $lte: cutoff } }).sort({ created_at: 1 }).limit(limit).lean<Message[]>().exec();

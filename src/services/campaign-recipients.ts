@@ -68,7 +68,6 @@ const recipient = (c: Campaign, address: string, source: RecipientSource, contac
   message_id: null,
   external_id: null,
   claimed_at: null,
-  claim: null,
   sent_at: null,
   delivered_at: null,
   read_at: null,

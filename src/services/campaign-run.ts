@@ -5,16 +5,12 @@
  * send through one number.
  *
  * Exactly once per recipient, whatever crashes (ARCHITECTURE invariant 10):
- *  1. claim: a batch's recipients move pending -> sending in one write, each by a
- *     compare-and-set on its `_id` (one winner), tagged with the batch's claim token;
+ *  1. claim: the recipient's `_id` moves pending -> sending (compare-and-set; one winner);
  *  2. send: the message has a natural id (campaign + recipient) and goes through the
  *     conversation's actor (`outbound.open` stores it, opening the conversation if needed, so
  *     agents see it in the inbox), and its hand-over to the provider is itself claimed once
- *     (`outbound.attempt`), at the send's slot of the bucket;
- *  3. record: the provider's message id and `sent` (or the failure) on each recipient, the
- *     batch in one write (campaign-statuses.ts `advanceClaimed`).
- * The next batch is claimed as soon as the last send of the one before has started, so the
- * sends in flight (CAMPAIGN_PARALLEL per run) do not drain at every batch's end.
+ *     (`outbound.attempt`);
+ *  3. record: the provider's message id and `sent` (or the failure) on the recipient.
  * A run that dies leaves claims behind; after CAMPAIGN_CLAIM_STALE_MS another run settles each
  * one from its message: not stored or never handed over -> sent now; handed over without an
  * answer -> failed `outcome_unknown` (never a second copy); sent -> recorded.
@@ -33,8 +29,8 @@ import type { OutboundDraft } from '../../actors/conversation/outbound.js';
 import { queueJob } from '../../jobs/queue.js';
 import {
   campaigns,
-  claimRecipients,
   dueCampaigns,
+  moveRecipient,
   quietCampaigns,
   recipientsIn,
   recountCounters,
@@ -49,13 +45,13 @@ import {
 import { contacts, type Contact } from '../models/contact.js';
 import { findIntegration } from '../models/integration.js';
 import { integrationAccounts } from '../models/integration-account.js';
-import { messages, reviveMessage, type Message } from '../models/message.js';
+import { messages, type Message } from '../models/message.js';
 import { renderParameters, templateComponents } from './campaign-rules.js';
-import { pacedHandOver } from './campaign-rate.js';
-import { advanceClaimed, type BatchAdvance } from './campaign-statuses.js';
+import { takeSendSlots } from './campaign-rate.js';
+import { advanceRecipient } from './campaign-statuses.js';
 import { resolveContact } from './contact-resolution.js';
 import { liveConversationId } from './conversation-opening.js';
-import { deliverMessage, deliverStored, outboundMessageId, usableAccount, type UsableAccount } from './outbound.js';
+import { deliverMessage, outboundMessageId } from './outbound.js';
 
 /** The job that runs one campaign. */
 export const CAMPAIGN_RUN_JOB = 'campaign.run';
@@ -120,125 +116,86 @@ function draftFor(c: Campaign, r: CampaignRecipient, contact: Contact): Outbound
   return { ...base, type: 'template', text: null, content: { campaign, template: { name, language, components: templateComponents(rendered.values) } } };
 }
 
-/** A claimed recipient, and whether a dead run's claim was taken over (its message may exist). */
-interface BatchItem {
-  r: CampaignRecipient;
-  retaken: boolean;
-}
-
-/** One batch: its claim's token and what it took. */
-interface Batch {
-  claim: string;
-  items: BatchItem[];
-}
-
-/** What a batch sends with: the campaign, its account as read at the batch's start, and the account's send slots. */
-interface Sending {
-  c: Campaign;
-  account: UsableAccount | undefined;
-  pace: (claim: () => Promise<boolean>) => Promise<boolean>;
-}
-
-const failedWith = (r: CampaignRecipient, error: Failure, messageId?: string): BatchAdvance => ({ recipient: r, to: 'failed', update: { error, at: new Date(), ...(messageId ? { messageId } : {}) } });
-
-/** Where a settled message moves its recipient. */
-function outcomeOf(r: CampaignRecipient, m: Message): BatchAdvance {
+/** Records a settled message on its recipient. */
+async function record(r: CampaignRecipient, m: Message): Promise<void> {
   const at = new Date();
   if (m.status === 'failed') {
     const [first] = m.delivery_errors as { code?: unknown; message?: unknown }[];
     const error = { code: String(first?.code ?? 'failed'), message: String(first?.message ?? 'The provider refused the message') };
-    return { recipient: r, to: 'failed', update: { messageId: m._id, externalId: m.external_id, error, at } };
-  }
-  if (m.status === 'pending') {
+    await advanceRecipient(r, 'failed', { messageId: m._id, externalId: m.external_id, error, at });
+  } else if (m.status === 'pending') {
     // Handed to the provider by a run that died before the answer: it may have arrived, so it is not sent again.
-    return failedWith(r, { code: 'outcome_unknown', message: 'The sending process stopped while handing this message to the provider; it was not sent again' }, m._id);
+    const error = { code: 'outcome_unknown', message: 'The sending process stopped while handing this message to the provider; it was not sent again' };
+    await advanceRecipient(r, 'failed', { messageId: m._id, error, at });
+  } else {
+    await advanceRecipient(r, m.status === 'received' ? 'sent' : m.status, { messageId: m._id, externalId: m.external_id, at });
   }
-  return { recipient: r, to: m.status === 'received' ? 'sent' : m.status, update: { messageId: m._id, externalId: m.external_id, at } };
 }
 
 /**
  * Sends one claimed recipient (or settles one whose claim a dead run left, `retaken`), through
- * the conversation path, and answers where it moves. The message is stored first; its hand-over
- * to the provider then waits for its slot of the account's bucket.
+ * the conversation path; every outcome ends on the recipient.
  */
-async function sendTo({ c, account, pace }: Sending, { r, retaken }: BatchItem): Promise<BatchAdvance> {
+async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean): Promise<void> {
   try {
     const messageId = outboundMessageId(c.tenant_id, messageKeyOf(r));
     const earlier = retaken ? await messages.findOwnedOrNull(c.tenant_id, messageId) : null;
-    if (earlier) return outcomeOf(r, await deliverMessage(c.tenant_id, messageId, { pace }));
-    const contact = await contactOf(c, r);
-    const draft = draftFor(c, r, contact);
-    if (!('_id' in draft)) return failedWith(r, draft);
-    const { id: conversationId, claimed } = await liveConversationId(c.tenant_id, contact._id);
-    const start = { contact_id: contact._id, channel: c.channel, account_id: c.account_id, division_id: null };
-    const opened = await askConversation(conversationId, 'outbound.open', { kind: c.message.type, message: draft, start, fresh: claimed });
-    // What the actor answered is what was stored: the send reads neither the message nor the conversation again.
-    const m = reviveMessage(opened.message);
-    const conversation = { _id: m.conversation_id, tenant_id: c.tenant_id, channel: m.channel, contact_id: m.contact_id, account_id: opened.accountId };
-    const known = { conversation, account: opened.accountId === c.account_id ? account : undefined, contact: m.contact_id === contact._id ? contact : undefined };
-    return outcomeOf(r, await deliverStored(m, { ...known, pace }));
+    if (!earlier) {
+      const contact = await contactOf(c, r);
+      const draft = draftFor(c, r, contact);
+      if (!('_id' in draft)) {
+        await advanceRecipient(r, 'failed', { error: draft, at: new Date() });
+        return;
+      }
+      const { id: conversationId } = await liveConversationId(c.tenant_id, contact._id);
+      const start = { contact_id: contact._id, channel: c.channel, account_id: c.account_id, division_id: null };
+      await askConversation(conversationId, 'outbound.open', { kind: c.message.type, message: draft, start });
+    }
+    await record(r, await deliverMessage(c.tenant_id, messageId));
   } catch (err) {
     if (!(err instanceof AppError)) logger.warn({ err, campaign: c._id, recipient: r._id }, 'campaign send failed');
-    return failedWith(r, failureOf(err));
+    await advanceRecipient(r, 'failed', { error: failureOf(err), at: new Date() });
   }
 }
 
-/** At most `n` holders at once (a run's sends in flight, across its batches); the others wait in order. */
-function limitOf(n: number): { acquire(): Promise<void>; release(): void } {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  return {
-    acquire: () => (free > 0 ? ((free -= 1), Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve))),
-    release: () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free += 1;
-    },
+/**
+ * Sends one batch: every recipient gets its own slot of the account's bucket, and its send starts
+ * at that slot, at most `parallel` in flight.
+ */
+async function sendBatch(c: Campaign, batch: { r: CampaignRecipient; retaken: boolean }[]): Promise<void> {
+  const { ratePerSecond, parallel } = appContext().config.campaigns;
+  const { startsAt, intervalMs } = await takeSendSlots(c.account_id, ratePerSecond, batch.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < batch.length; i = next++) {
+      await sleep(startsAt + i * intervalMs - Date.now());
+      const item = batch[i] as (typeof batch)[number];
+      await sendTo(c, item.r, item.retaken);
+    }
   };
+  await Promise.all(Array.from({ length: Math.min(parallel, batch.length) }, worker));
 }
 
-/**
- * Starts every recipient of a batch as a send of the run frees up (each hand-over at its own
- * slot of the account's bucket) and answers once the last one has started, so the next batch is
- * claimed while this one's last sends finish; `recorded` settles when the batch's outcomes are
- * recorded, in one write.
- */
-async function startBatch(c: Campaign, batch: Batch, limit: ReturnType<typeof limitOf>): Promise<{ recorded: Promise<void> }> {
-  // Unusable (disabled meanwhile): each send reads it again and fails with the reason.
-  const account = await usableAccount(c).catch(() => undefined);
-  const { ratePerSecond } = appContext().config.campaigns;
-  const sending: Sending = { c, account, pace: (claim) => pacedHandOver(c.account_id, ratePerSecond, claim) };
-  const sends: Promise<BatchAdvance>[] = [];
-  for (const item of batch.items) {
-    await limit.acquire();
-    sends.push(sendTo(sending, item).finally(limit.release));
-  }
-  const recorded = Promise.all(sends).then((outcomes) => advanceClaimed(c._id, batch.claim, outcomes));
-  // Awaited by the run; marked handled here so a failure waits for it instead of crashing the process.
-  recorded.catch(() => undefined);
-  return { recorded };
-}
-
-/**
- * The next batch: pending recipients claimed, or else claims a dead run left (retaken); empty when
- * none is left. `waiting`: none could be taken now, but some may be later (claims younger than the
- * stale limit belong to a run that may still be alive, or another run took these).
- */
-async function nextBatch(c: Campaign, size: number): Promise<{ batch: Batch; waiting: boolean }> {
+/** The next batch: pending recipients claimed, or else claims a dead run left (retaken); empty when none is left. */
+async function nextBatch(c: Campaign, size: number): Promise<{ items: { r: CampaignRecipient; retaken: boolean }[]; waiting: boolean }> {
   const now = new Date();
-  const claim = newId();
   const pending = await recipientsIn(c._id, 'pending', size);
   if (pending.length) {
-    const items = (await claimRecipients(c._id, pending.map((r) => r._id), 'pending', claim, now)).map((r) => ({ r, retaken: false }));
-    return { batch: { claim, items }, waiting: items.length === 0 };
+    const claimed = await Promise.all(pending.map(async (r) => ((await moveRecipientClaim(r, now)) ? { r: { ...r, status: 'sending' as const, claimed_at: now }, retaken: false } : null)));
+    return { items: claimed.filter((x) => x !== null), waiting: false };
   }
   const staleBefore = new Date(now.getTime() - appContext().config.campaigns.claimStaleMs);
   const stale = await recipientsIn(c._id, 'sending', size, staleBefore);
-  const retaken = await claimRecipients(c._id, stale.map((r) => r._id), 'sending', claim, now, { claimed_at: { $lte: staleBefore } });
-  const items = retaken.map((r) => ({ r, retaken: true }));
+  const retaken = await Promise.all(stale.map(async (r) => ((await retakeClaim(r, now)) ? { r: { ...r, claimed_at: now }, retaken: true } : null)));
+  const items = retaken.filter((x) => x !== null);
+  // Claims younger than the stale limit belong to a run that may still be alive: wait for them.
   const young = items.length === 0 && (await recipientsIn(c._id, 'sending', 1)).length > 0;
-  return { batch: { claim, items }, waiting: young };
+  return { items, waiting: young };
 }
+
+const moveRecipientClaim = (r: CampaignRecipient, now: Date) => moveRecipient(r._id, 'pending', { status: 'sending', claimed_at: now });
+
+const retakeClaim = (r: CampaignRecipient, now: Date) => moveRecipient(r._id, 'sending', { claimed_at: now }, { claimed_at: r.claimed_at });
 
 /**
  * One run of a campaign: takes the campaign (or stops: another run holds it), fails it when its
@@ -258,9 +215,6 @@ export async function runCampaign({ tenantId, campaignId }: CampaignRunData): Pr
     return;
   }
   let held = true;
-  // At most CAMPAIGN_PARALLEL sends of this run in flight, across its batches.
-  const limit = limitOf(appContext().config.campaigns.parallel);
-  const recording: Promise<void>[] = [];
   const beat = setInterval(() => {
     renewCampaignRun(campaignId, runId, new Date())
       .then((ok) => {
@@ -271,10 +225,8 @@ export async function runCampaign({ tenantId, campaignId }: CampaignRunData): Pr
   try {
     for (;;) {
       if (!held) return;
-      const { batch, waiting } = await nextBatch(c, batchSize);
-      if (batch.items.length) recording.push((await startBatch(c, batch, limit)).recorded);
-      // Nothing to claim but this run's own sends in flight: they may be all that is left.
-      else if (recording.length) await Promise.all(recording.splice(0));
+      const { items, waiting } = await nextBatch(c, batchSize);
+      if (items.length) await sendBatch(c, items);
       else if (waiting) await sleep(Math.min(1000, appContext().config.campaigns.claimStaleMs / 4));
       else break;
       // Cancelled (or taken over) while that batch went out: stop before the next one.
@@ -284,8 +236,6 @@ export async function runCampaign({ tenantId, campaignId }: CampaignRunData): Pr
     await setCounters(campaignId, await recountCounters(campaignId));
     await transitionCampaign(tenantId, campaignId, ['sending'], { status: 'completed', completed_at: new Date() }, { run_id: runId });
   } finally {
-    // Every send started is recorded before the run ends, however it ends.
-    await Promise.allSettled(recording);
     clearInterval(beat);
   }
 }

@@ -9,7 +9,7 @@
  * without a `delivered` before it counts both: WhatsApp only reads what it delivered); `failed`
  * counts recipients failed now. `failed` is final and is not taken after `read`, as for messages.
  */
-import { campaignRecipients, incrementCounters, moveClaimedRecipients, moveRecipient, type CampaignCounters, type CampaignRecipient, type RecipientStatus } from '../models/campaign.js';
+import { campaignRecipients, incrementCounters, moveRecipient, type CampaignCounters, type CampaignRecipient, type RecipientStatus } from '../models/campaign.js';
 
 /** Where a recipient can move. */
 export type RecipientTarget = 'sent' | 'delivered' | 'read' | 'failed';
@@ -64,34 +64,4 @@ export async function advanceRecipient(recipient: CampaignRecipient, to: Recipie
     r = await campaignRecipients.findOwnedOrNull(r.tenant_id, r._id);
   }
   return false;
-}
-
-/** One recipient of a batch, where it goes, and what the move records. */
-export interface BatchAdvance {
-  recipient: CampaignRecipient;
-  to: RecipientTarget;
-  update: RecipientUpdate;
-}
-
-/**
- * The run's records of a batch it claimed (`claim`): every move in one write and the batch's
- * counts in one `$inc`. A recipient that moved meanwhile (its delivery status came first) is
- * judged again on its own, as advanceRecipient does, and counted there.
- */
-export async function advanceClaimed(campaignId: string, claim: string, items: BatchAdvance[]): Promise<void> {
-  const planned = items.flatMap((i) => {
-    const move = moveOf(i.recipient, i.to, i.update);
-    return move ? [{ ...i, move }] : [];
-  });
-  const missed = new Set(await moveClaimedRecipients(campaignId, claim, planned.map((p) => ({ id: p.recipient._id, from: p.recipient.status, set: p.move.set }))));
-  const inc: Partial<CampaignCounters> = {};
-  for (const p of planned) {
-    if (missed.has(p.recipient._id)) continue;
-    for (const [k, n] of Object.entries(p.move.inc) as [keyof CampaignCounters, number][]) inc[k] = (inc[k] ?? 0) + n;
-  }
-  await incrementCounters(campaignId, inc);
-  for (const p of planned.filter((x) => missed.has(x.recipient._id))) {
-    const now = await campaignRecipients.findOwnedOrNull(p.recipient.tenant_id, p.recipient._id);
-    if (now) await advanceRecipient(now, p.to, p.update);
-  }
 }

@@ -78,7 +78,7 @@ export async function sendOutbound(cmd: SendOutbound): Promise<SendOutcome> {
   const draft = await draftOf(cmd, conversation, id);
   const { created, message } = await askConversation(conversation._id, 'outbound.create', { kind: cmd.content.type, message: draft });
   if (!created) return replay(reviveMessage(message), cmd.conversationId);
-  return { message: await deliver(reviveMessage(message), { conversation, account: usable }), replayed: false };
+  return { message: await deliver(reviveMessage(message), conversation, usable), replayed: false };
 }
 
 async function replay(m: Message, conversationId: string): Promise<SendOutcome> {
@@ -99,50 +99,29 @@ async function settled(m: Message): Promise<Message> {
   return current;
 }
 
-/** The fields of a conversation a send uses. */
-type SendingConversation = Pick<Conversation, '_id' | 'tenant_id' | 'channel' | 'contact_id' | 'account_id'>;
-
-/** What a sender already holds, so the send does not read it again. */
-export interface KnownSend {
-  conversation: SendingConversation;
-  /** The conversation's account as the caller checked it (else read here). */
-  account?: UsableAccount | undefined;
-  /** The conversation's contact (else read here). */
-  contact?: Contact | undefined;
-  /**
-   * A send cap around the hand-over (a campaign's bucket): runs `claim` and answers its grant
-   * once the provider may be called; the call follows at once.
-   */
-  pace?: ((claim: () => Promise<boolean>) => Promise<boolean>) | undefined;
-}
-
 /**
  * Sends a stored pending message through its channel and records the answer through the actor.
  * Refuses private notes and echoes; a message that is no longer pending is answered as it is,
  * so nothing is ever sent twice from here.
  */
-export async function deliverMessage(tenantId: string, messageId: string, opts: Pick<KnownSend, 'pace'> = {}): Promise<Message> {
+export async function deliverMessage(tenantId: string, messageId: string): Promise<Message> {
   const m = await messages.findOwned(tenantId, messageId);
-  return deliver(m, { ...opts, conversation: await conversations.findOwned(tenantId, m.conversation_id) });
+  return deliver(m, await conversations.findOwned(tenantId, m.conversation_id));
 }
 
-/** deliverMessage for a message the caller has just stored (the actor's reply), with what it knows. */
-export const deliverStored = (m: Message, known: KnownSend): Promise<Message> => deliver(m, known);
-
-async function deliver(m: Message, known: KnownSend): Promise<Message> {
+/** deliverMessage with what the caller has read already (the account it checked before storing the message). */
+async function deliver(m: Message, conversation: Conversation, checked?: UsableAccount): Promise<Message> {
   assertDeliverable(m);
   if (m.status !== 'pending') return m;
-  const { conversation } = known;
   const tenantId = m.tenant_id;
   const messageId = m._id;
   // One hand-over per message, whichever process tries: the sweeper and a slow first request never both send.
-  const claim = async () => (await askConversation(conversation._id, 'outbound.attempt', { messageId })).granted;
-  const granted = known.pace ? await known.pace(claim) : await claim();
+  const { granted } = await askConversation(conversation._id, 'outbound.attempt', { messageId });
   if (!granted) return messages.findOwned(tenantId, messageId);
   let outcome: { status: 'sent'; externalId: string } | { status: 'failed'; error: DeliveryError };
   try {
-    const { account, integration } = known.account ?? (await usableAccount(conversation));
-    const contact = known.contact ?? (await contacts.findOwned(tenantId, conversation.contact_id));
+    const { account, integration } = checked ?? (await usableAccount(conversation));
+    const contact = await contacts.findOwned(tenantId, conversation.contact_id);
     const outbound: OutboundMessage = { to: recipientOf(contact), content: channelContent(m) };
     if (m.reply_to_external_id) outbound.replyToExternalId = m.reply_to_external_id;
     const { externalId } = await adapterFor(conversation.channel).send(credentialsFor(account, integration), outbound);
@@ -195,13 +174,13 @@ function deliveryError(err: unknown): DeliveryError {
 }
 
 /** An account a conversation can send through, with its integration. */
-export interface UsableAccount {
+interface UsableAccount {
   account: IntegrationAccount;
   integration: Integration;
 }
 
 /** The account a conversation sends through: its own, else its channel's default; 422 when none is usable. */
-export async function usableAccount(c: Pick<Conversation, 'tenant_id' | 'channel' | 'account_id'>): Promise<UsableAccount> {
+async function usableAccount(c: Conversation): Promise<UsableAccount> {
   const integration = await findIntegration(c.tenant_id, c.channel);
   const accountId = c.account_id ?? integration?.default_account_id ?? null;
   const account = accountId ? await integrationAccounts.findOwnedOrNull(c.tenant_id, accountId) : null;
