@@ -39,6 +39,9 @@ export interface Acting {
   principal: Principal;
 }
 
+/** The command fields of a request made by `principal`, in its own tenant. */
+export const acting = (principal: Principal): Acting => ({ tenantId: principal.tenantId, principal });
+
 
 /** Views of several users, loading their roles and divisions in two queries. */
 export async function agentViews(tenantId: string, list: User[]): Promise<AgentView[]> {

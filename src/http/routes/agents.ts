@@ -1,8 +1,8 @@
 /** Agents: the organization's human users, their roles, divisions and presence. */
-import type { Principal } from '../../auth/principal.js';
 import { AgentBody, presentAgent } from '../../presenters/agent.js';
 import { presentPage } from '../../presenters/page.js';
 import {
+  acting,
   createAgent,
   deleteAgent,
   getAgent,
@@ -17,7 +17,6 @@ import { IdParams, MessageBody } from '../schemas/common.js';
 import { AgentPage, AgentStatusBody, CreateAgentBody, ListAgentsQuery, UpdateAgentBody } from './agents.schema.js';
 
 const present = (v: AgentView) => presentAgent(v.user, v.extras);
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 /** The Agents group. */
 export const agentRoutes: RouteGroup = {

@@ -1,5 +1,5 @@
 /** Campaigns: one message (a WhatsApp template, or text) sent to many recipients, rate-limited per sending account. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import { AddRecipientsReportBody, CampaignBody, presentAddReport, presentCampaign, presentCampaignRecipient } from '../../presenters/campaign.js';
 import { presentPage } from '../../presenters/page.js';
 import { addRecipients, clearRecipients, listRecipients } from '../../services/campaign-recipients.js';
@@ -18,8 +18,6 @@ import {
   SendCampaignBody,
   UpdateCampaignBody,
 } from './campaigns.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const DRAFT_ONLY = 'The campaign is not a draft (the message names its state)';
 

@@ -1,5 +1,5 @@
 /** Conversations: the shared inbox, and what agents do to a conversation. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import { ConversationViewBody, presentConversationView } from '../../presenters/conversation-view.js';
 import { presentPage } from '../../presenters/page.js';
 import { bulkUpdateConversations, expireStaleConversations, type BulkChange } from '../../services/conversation-bulk.js';
@@ -32,7 +32,6 @@ import {
 } from './conversations.schema.js';
 
 const present = (v: ConversationView) => presentConversationView(v.conversation, v.contact);
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const NOT_VISIBLE =
   'Another organization’s conversation, or one the caller may not see (without conversations.view_all: only their own, their divisions’ and those in no division), answers 404.';

@@ -1,5 +1,5 @@
 /** CSAT: satisfaction surveys sent to the customer, the customer's token-protected rating, and the analytics. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import {
   CsatAnalyticsBody,
   CsatSettingBody,
@@ -16,8 +16,6 @@ import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
 import { IdParams } from '../schemas/common.js';
 import { CsatAnalyticsQuery, CsatSettingsBody, CsatTokenParams, SubmitCsatBody } from './csat.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const SENDING =
   'The survey message (a link to CSAT_LINK_BASE_URL with a single-use token) goes out like an agent message, through the conversation and the ' +

@@ -1,9 +1,8 @@
 /** Divisions: teams of agents (Sales, Support, ...) that conversations are routed to. */
-import type { Principal } from '../../auth/principal.js';
 import { presentAgent } from '../../presenters/agent.js';
 import { DivisionBody, DivisionWithAgentsBody, presentDivision, presentDivisionWithAgents } from '../../presenters/division.js';
 import { presentPage } from '../../presenters/page.js';
-import type { AgentView } from '../../services/agents.js';
+import { acting, type AgentView } from '../../services/agents.js';
 import {
   addDivisionAgents,
   createDivision,
@@ -32,7 +31,6 @@ import {
 const presentMember = (v: AgentView) => presentAgent(v.user, v.extras);
 const present = (v: DivisionView) => presentDivision(v.division, v.agentCount);
 const presentWithAgents = (v: DivisionWithAgents) => presentDivisionWithAgents(v.division, v.agents.map(presentMember));
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 /** The Divisions group. */
 export const divisionRoutes: RouteGroup = {

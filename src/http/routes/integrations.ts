@@ -1,5 +1,5 @@
 /** Integrations: each channel's integration (settings and secrets) and the accounts connected to it. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import { IntegrationAccountBody, IntegrationBody, IntegrationListBody } from '../../presenters/integration.js';
 import {
   createAccount,
@@ -22,8 +22,6 @@ import {
   UpdateAccountBody,
   UpsertIntegrationBody,
 } from './integrations.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const SECRETS_NOTE =
   'Secrets (app_secret, verify_token, webhook_signing_secret, access_token, SMTP password) are encrypted at rest and never returned: responses show `has_*` flags instead.';

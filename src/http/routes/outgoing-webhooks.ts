@@ -1,5 +1,5 @@
 /** Outgoing Webhooks: a tenant's URLs that receive its events, signed, in order, with retries. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import {
   OutgoingWebhookWithSecretBody,
   presentOutgoingWebhook,
@@ -23,8 +23,6 @@ import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
 import { IdParams, MessageBody } from '../schemas/common.js';
 import { CreateOutgoingWebhookBody, DeliveryPage, EventTypeList, ListDeliveriesQuery, ListOutgoingWebhooksQuery, OutgoingWebhookPage, UpdateOutgoingWebhookBody } from './outgoing-webhooks.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const DELIVERY =
   'Each event of a subscribed type is POSTed as JSON `{ id, event, seq, tenant_id, created_at, data }` (data as the realtime event carries it) with headers ' +

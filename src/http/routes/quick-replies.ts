@@ -1,6 +1,6 @@
 /** Quick Replies: canned responses agents insert with `/shortcut`, per tenant, division or agent. */
+import { acting } from '../../services/agents.js';
 import { readFile } from 'node:fs/promises';
-import type { Principal } from '../../auth/principal.js';
 import { presentPage } from '../../presenters/page.js';
 import {
   ImportReportBody,
@@ -35,8 +35,6 @@ import {
   UpdateQuickReplyBody,
   UseQuickReplyBody,
 } from './quick-replies.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const VISIBILITY =
   'The caller sees tenant-wide replies, those of their own divisions and their own personal ones; holders of quick_replies.manage ' +

@@ -1,5 +1,5 @@
 /** SLA: policies with first-response and resolution targets, their breaches, and a conversation's SLA status. */
-import type { Principal } from '../../auth/principal.js';
+import { acting } from '../../services/agents.js';
 import { presentPage } from '../../presenters/page.js';
 import { ConversationSlaBody, presentConversationSla, presentSlaBreach, presentSlaPolicy, SlaPolicyBody } from '../../presenters/sla.js';
 import { getConversationSla } from '../../services/sla-clock.js';
@@ -8,8 +8,6 @@ import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
 import { IdParams, MessageBody } from '../schemas/common.js';
 import { CreateSlaPolicyBody, ListSlaBreachesQuery, ListSlaPoliciesQuery, SlaBreachPage, SlaPolicyPage, UpdateSlaPolicyBody } from './sla.schema.js';
-
-const acting = (principal: Principal) => ({ tenantId: principal.tenantId, principal });
 
 const CHOICE =
   'When several active policies match a conversation (its channel, division and tags), the lowest `priority` applies, ties going to the oldest policy. ' +
