@@ -102,6 +102,9 @@ case "$cmd" in
     {
       echo "export MONGODB_URI=mongodb://127.0.0.1:$mport/omnistream"
       echo "export REDIS_URL=redis://127.0.0.1:$rport"
+      # For the benchmark's CPU columns.
+      echo "export OMNISTREAM_DATABASE_PID=$(cat "$dir/secantus.pid")"
+      echo "export OMNISTREAM_REDIS_PID=$(cat "$dir/redis.pid")"
     } >"$dir/env"
     if [ $s3 = 1 ]; then
       sport=$(free_port)

@@ -4,6 +4,7 @@
  * latency runs from the start of its request to the last of those arrivals. "Sustained" is the
  * delivered count divided by the time from the first request to the last arrival.
  */
+import { readFileSync } from 'node:fs';
 import { waitIdle, type BenchProcess } from './child.js';
 import { decoded, type FrameHandler } from './sockets.js';
 import { ms, offer, pct, perSecond, waitUntil } from './stats.js';
@@ -88,6 +89,9 @@ export interface StepResult {
   serverCores?: number;
   /** CPU this process (the load generator and its sockets) used meanwhile, in cores. */
   generatorCores?: number;
+  /** CPU the database and Redis processes used meanwhile, in cores (when the run started them). */
+  databaseCores?: number;
+  redisCores?: number;
 }
 
 /** Offers `make(n)` at `rate` for `seconds`, then waits up to `drainMs` for the last deliveries. */
@@ -119,7 +123,9 @@ export function describeStep(r: StepResult, unit: string): string {
     `  offered ${String(r.rate).padStart(4)}/s: ${r.delivered}/${r.sent} delivered, ${r.doubled} doubled, ${r.failed} failed requests; ` +
     `sustained ${perSecond(r.sustained, unit)}; answer p50 ${ms(pct(r.answers, 0.5))} p99 ${ms(pct(r.answers, 0.99))}; ` +
     `delivery p50 ${ms(pct(r.latencies, 0.5))} p99 ${ms(pct(r.latencies, 0.99))}` +
-    (r.serverCores === undefined ? '' : `; CPU: server ${r.serverCores.toFixed(2)}, generator ${(r.generatorCores ?? NaN).toFixed(2)} cores`)
+    (r.serverCores === undefined ? '' : `; CPU: server ${r.serverCores.toFixed(2)}, generator ${(r.generatorCores ?? NaN).toFixed(2)}`) +
+    (r.databaseCores === undefined ? '' : `, database ${r.databaseCores.toFixed(2)}, redis ${(r.redisCores ?? NaN).toFixed(2)}`) +
+    (r.serverCores === undefined ? '' : ' cores')
   );
 }
 
@@ -128,12 +134,33 @@ export async function withServerCpu(servers: BenchProcess[], run: () => Promise<
   await waitIdle(servers);
   const cpu = async () => (await Promise.all(servers.map((p) => p.cpuMs()))).reduce((a, b) => a + b, 0);
   const before = await cpu();
+  const services = [process.env.OMNISTREAM_DATABASE_PID, process.env.OMNISTREAM_REDIS_PID];
+  const servicesBefore = services.map(processCpuMs);
   const generator = process.cpuUsage();
   const started = performance.now();
   const r = await run();
   const { user, system } = process.cpuUsage(generator);
   const elapsed = performance.now() - started;
-  return { ...r, serverCores: ((await cpu()) - before) / elapsed, generatorCores: (user + system) / 1000 / elapsed };
+  const [database, redis] = services.map((pid, i) => {
+    const [was, now] = [servicesBefore[i], processCpuMs(pid)];
+    return was === undefined || now === undefined ? undefined : (now - was) / elapsed;
+  });
+  return { ...r, serverCores: ((await cpu()) - before) / elapsed, generatorCores: (user + system) / 1000 / elapsed, databaseCores: database, redisCores: redis };
+}
+
+// Linux's clock ticks per second for /proc/<pid>/stat, which is 100 on every mainstream kernel config.
+const CLOCK_TICKS = 100;
+
+/** CPU milliseconds another process has used (user + system), from /proc; undefined without one. */
+function processCpuMs(pid: string | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // Fields after the parenthesized command name: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether every request of the step was delivered exactly once and answered well. */

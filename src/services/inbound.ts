@@ -39,6 +39,7 @@ import { resolveAccountCached } from './account-cache.js';
 import type { ResolvedAccount } from './integration-accounts.js';
 import { placeRawBody, rawBodyOf } from './webhook-bodies.js';
 import { SIGNED_BY_NOBODY, speaksFor, verifySigners } from './webhook-signers.js';
+import { processTemplateStatus } from './wa-templates.js';
 import { appContext } from '../context.js';
 
 /** What the webhook route answers once the delivery is durable. */
@@ -134,8 +135,14 @@ async function resolveAccounts(channel: ChannelName, named: string[]): Promise<M
 // a delivery status that overtakes the record of its send and provider outages of minutes.
 const BACKOFF_MS = [5_000, 15_000, 45_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000];
 
-/** Processes a stored delivery once and records the outcome; safe to run more than once. */
-export async function processWebhook({ stored, events: parsed, accounts }: Delivery): Promise<WebhookEventStatus> {
+/** How a try of a delivery ended, and the write that records it (lingering: see attemptRecords). */
+export interface Processed {
+  status: WebhookEventStatus;
+  recorded: Promise<void>;
+}
+
+/** Processes a stored delivery once; its outcome's record follows (`recorded`). Safe to run more than once. */
+export async function processWebhook({ stored, events: parsed, accounts }: Delivery): Promise<Processed> {
   let status: WebhookEventStatus = 'processed';
   const notes = new Set<string>();
   const waiting = new Set<string>();
@@ -171,6 +178,7 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
       }
       tenantId = account.tenantId;
       if (event.kind === 'message') await processMessage(account, event);
+      else if (event.kind === 'template_status') await processTemplateStatus(account, event);
       else await processStatus(account, event);
     }
     if (events.length > 0 && skipped === events.length) status = 'ignored';
@@ -180,7 +188,7 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
     logger.error({ err, webhook: stored._id }, 'webhook processing failed');
   }
   const retry = status === 'failed' ? BACKOFF_MS[stored.attempts] : undefined;
-  await attemptRecords.add('', [
+  const recorded = attemptRecords.add('', [
     {
       id: stored._id,
       attempts: stored.attempts,
@@ -194,14 +202,24 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
       },
     },
   ]);
-  return status;
+  return { status, recorded: recorded.then(() => undefined) };
 }
 
-// Outcomes finished while one write of them is under way go together in the next.
-const attemptRecords = new GroupCommit<WebhookAttempt, void>(async (_key, outcomes) => {
-  await recordWebhookAttempts(outcomes);
-  return outcomes.map(() => undefined);
-});
+/** Writes the outcomes still lingering now, without waiting out the linger (a stopping worker). */
+export const flushWebhookRecords = () => attemptRecords.flush();
+
+// Outcomes of a quarter second go together in one write: nobody waits on it (the worker's slot
+// is free once processing ends), and a crash before it only means the recovery pass runs those
+// deliveries again (processing is idempotent).
+const ATTEMPT_RECORD_LINGER_MS = 250;
+const attemptRecords = new GroupCommit<WebhookAttempt, void>(
+  async (_key, outcomes) => {
+    await recordWebhookAttempts(outcomes);
+    return outcomes.map(() => undefined);
+  },
+  500,
+  ATTEMPT_RECORD_LINGER_MS,
+);
 
 /** Takes one verified inbound message through contact, conversation actor and auto-assignment (the webchat namespace calls it too). */
 export async function processMessage(account: ResolvedAccount, m: InboundMessage): Promise<void> {

@@ -6,7 +6,7 @@
  * and the recovery pass takes it up at its `next_attempt_at`.
  */
 import { logger } from '../logger.js';
-import { processWebhook, type Delivery } from './inbound.js';
+import { flushWebhookRecords, processWebhook, type Delivery } from './inbound.js';
 
 /** A bounded in-process queue of stored deliveries. */
 export class WebhookWorker {
@@ -38,12 +38,12 @@ export class WebhookWorker {
     });
   }
 
-  /** Stops taking deliveries and resolves once the ones under way are done. */
+  /** Stops taking deliveries and resolves once the ones under way are done and recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.length = 0;
-    if (this.running === 0) return;
-    await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    if (this.running > 0) await new Promise<void>((resolve) => this.drainedWaiters.push(resolve));
+    await flushWebhookRecords();
   }
 
   private pump(): void {
@@ -51,7 +51,9 @@ export class WebhookWorker {
       const next = this.queue.shift() as Delivery;
       const id = next.stored._id;
       this.running++;
+      // The slot is free once the delivery is processed; its outcome's record lingers (inbound.ts).
       processWebhook(next)
+        .then(({ recorded }) => void recorded.catch((err: unknown) => logger.error({ err, webhook: id }, 'recording a webhook outcome failed')))
         .catch((err: unknown) => logger.error({ err, webhook: id }, 'webhook processing crashed'))
         .finally(() => {
           this.running--;
