@@ -47,7 +47,7 @@ import { findIntegration } from '../models/integration.js';
 import { integrationAccounts } from '../models/integration-account.js';
 import { messages, type Message } from '../models/message.js';
 import { renderParameters, templateComponents } from './campaign-rules.js';
-import { takeSendSlots } from './campaign-rate.js';
+import { takeSendSlot } from './campaign-rate.js';
 import { advanceRecipient } from './campaign-statuses.js';
 import { resolveContact } from './contact-resolution.js';
 import { liveConversationId } from './conversation-opening.js';
@@ -151,6 +151,7 @@ async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean): Prom
       const start = { contact_id: contact._id, channel: c.channel, account_id: c.account_id, division_id: null };
       await askConversation(conversationId, 'outbound.open', { kind: c.message.type, message: draft, start });
     }
+    await waitForSendSlot(c);
     await record(r, await deliverMessage(c.tenant_id, messageId));
   } catch (err) {
     if (!(err instanceof AppError)) logger.warn({ err, campaign: c._id, recipient: r._id }, 'campaign send failed');
@@ -159,16 +160,20 @@ async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean): Prom
 }
 
 /**
- * Sends one batch: every recipient gets its own slot of the account's bucket, and its send starts
- * at that slot, at most `parallel` in flight.
+ * Waits for the send's slot of the account's bucket, taken when the message is ready to hand
+ * over: a slot is never taken ahead, so sends held up (a provider that stalled) cannot use the
+ * slots that passed meanwhile and go out back to back afterwards.
  */
+async function waitForSendSlot(c: Campaign): Promise<void> {
+  await sleep((await takeSendSlot(c.account_id, appContext().config.campaigns.ratePerSecond)) - Date.now());
+}
+
+/** Sends one batch, at most `parallel` in flight; each send waits for its slot just before its hand-over. */
 async function sendBatch(c: Campaign, batch: { r: CampaignRecipient; retaken: boolean }[]): Promise<void> {
-  const { ratePerSecond, parallel } = appContext().config.campaigns;
-  const { startsAt, intervalMs } = await takeSendSlots(c.account_id, ratePerSecond, batch.length);
+  const { parallel } = appContext().config.campaigns;
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < batch.length; i = next++) {
-      await sleep(startsAt + i * intervalMs - Date.now());
       const item = batch[i] as (typeof batch)[number];
       await sendTo(c, item.r, item.retaken);
     }

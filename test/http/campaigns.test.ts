@@ -393,4 +393,50 @@ describe('Campaigns', function () {
       expect(final.counters.sent).to.equal(sentCount);
     });
   });
+
+  describe('the send cap over every second', () => {
+    it('sends what a provider stall held back at the cap, not in a catch-up burst', async function () {
+      this.timeout(60_000);
+      // A sender of its own, with a cap low enough to outrun (2/s, 4 sends in flight: sends due
+      // in the past could go out at once) and slots far enough apart (500 ms) that a loaded
+      // machine's timing noise cannot fill a second on its own; the only one running campaigns
+      // now (the senders above are gone).
+      const sender = await startServerProcess({ ...testServerEnv(), CAMPAIGN_SENDER: 'true', CAMPAIGN_RATE_PER_SECOND: '2', CAMPAIGN_PARALLEL: '4' });
+      try {
+        const org = await createSession();
+        const number = await connectWhatsapp(org);
+        const times: number[] = [];
+        let stalledUntil = 0;
+        fakeGraph().on('POST', `/v21.0/${number.phoneNumberId}/messages`, async (req: RecordedRequest) => {
+          times.push(req.at);
+          // After the 6th send the provider answers nothing for 4 s: every send in flight waits, and more slots pass than it holds.
+          if (times.length === 6) stalledUntil = req.at + 4000;
+          if (req.at < stalledUntil) await new Promise((r) => setTimeout(r, stalledUntil - Date.now()));
+          const to = (req.json as { to: string }).to;
+          return { body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.${randomBytes(12).toString('base64url')}` }] } };
+        });
+        const c = await createCampaign(org);
+        await org.call('POST', `/api/campaigns/${c.id}/recipients`, { body: { csv: phonesCsv(20).csv } });
+        await org.call('POST', `/api/campaigns/${c.id}/send`, { body: {} });
+        const done = await settled(org, c.id);
+        expect(done.counters).to.include({ sent: 20, failed: 0 });
+        expect(stalledUntil, 'the stall happened').to.be.above(0);
+        // Any second, not only the average: 2% over the cap, plus the one send a window's edge can catch.
+        expect(busiestSecond(times), 'sends in the busiest 1 s').to.be.at.most(2 * 1.02 + 1);
+      } finally {
+        sender.kill();
+      }
+    });
+  });
 });
+
+/** The most arrivals within any 1 s window. */
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while ((sorted[j] ?? 0) - (sorted[i] ?? 0) >= 1000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
