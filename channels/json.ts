@@ -60,6 +60,16 @@ export function parseJsonKeepingIds(text: string): unknown {
   return JSON.parse(out.join(''));
 }
 
+/** A provider's answer body parsed (ids kept exact), or null when it is empty or not JSON (an HTML error page). */
+export function parseJsonOrNull(text: string): unknown {
+  if (!text) return null;
+  try {
+    return parseJsonKeepingIds(text);
+  } catch {
+    return null;
+  }
+}
+
 /** A provider id as a string, whether it arrived as a string or a (kept-exact) number. */
 export function idString(value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > 0) return value;

@@ -9,7 +9,7 @@
  * https://developers.facebook.com/docs/graph-api/reference/page/
  * https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user
  */
-import { parseJsonKeepingIds } from './json.js';
+import { callGraph, GraphError, type GraphEndpoint } from './meta-graph.js';
 import type { ChannelName } from './types.js';
 
 /** The node fields read per channel: `id` is what proves it; the rest names the account for the log. */
@@ -18,9 +18,6 @@ const FIELDS: Record<Exclude<ChannelName, 'email' | 'webchat'>, string> = {
   messenger: 'id,name',
   instagram: 'id,username',
 };
-
-// A claim waits on this read; Graph answers node reads in well under a second.
-const TIMEOUT_MS = 10_000;
 
 /** What the Graph API said about the token and the id. */
 export type OwnershipAnswer =
@@ -33,43 +30,15 @@ export type OwnershipAnswer =
   /** Graph answered 2xx with something that is not a node. */
   | { kind: 'malformed'; reason: string };
 
-/** Where and how to ask. */
-export interface GraphEndpoint {
-  /** META_GRAPH_URL, e.g. https://graph.facebook.com. */
-  graphUrl: string;
-  /** META_GRAPH_VERSION, e.g. v21.0. */
-  graphVersion: string;
-}
-
-const graphMessage = (body: unknown): string | null => {
-  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message.slice(0, 300) : null;
-};
-
 /** Reads Meta object `id` of `channel` with `accessToken` and says whether the token controls it. */
 export async function readMetaOwnership(endpoint: GraphEndpoint, channel: Exclude<ChannelName, 'email' | 'webchat'>, id: string, accessToken: string): Promise<OwnershipAnswer> {
-  const url = `${endpoint.graphUrl.replace(/\/+$/, '')}/${endpoint.graphVersion}/${encodeURIComponent(id)}?fields=${FIELDS[channel]}`;
-  let res: Response;
-  let text: string;
+  let fields: Record<string, unknown>;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    text = await res.text();
+    fields = await callGraph(endpoint, { path: `/${encodeURIComponent(id)}`, query: { fields: FIELDS[channel] }, token: accessToken });
   } catch (err) {
-    return { kind: 'unavailable', reason: `Graph API unreachable: ${(err as Error).message}` };
+    if (!(err instanceof GraphError)) throw err;
+    return { kind: err.kind, reason: err.message };
   }
-  let body: unknown = null;
-  try {
-    body = text ? parseJsonKeepingIds(text) : null;
-  } catch {
-    body = null;
-  }
-  if (res.status >= 500 || res.status === 429) {
-    return { kind: 'unavailable', reason: `Graph API answered HTTP ${res.status}${graphMessage(body) ? `: ${graphMessage(body)}` : ''}` };
-  }
-  if (!res.ok) return { kind: 'refused', reason: graphMessage(body) ?? `Graph API answered HTTP ${res.status}` };
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { kind: 'malformed', reason: `Graph API answered HTTP ${res.status} without a JSON object` };
-  const fields = body as Record<string, unknown>;
   // Graph names the node it read; another id means the token reached some other object.
   if (String(fields.id) !== id) return { kind: 'refused', reason: `Graph API answered for id ${String(fields.id).slice(0, 64)}, not ${id}` };
   return { kind: 'controls', fields };

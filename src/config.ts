@@ -46,6 +46,11 @@ const EnvSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(1).optional(),
   META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
   META_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+  META_APP_ID: z.string().regex(/^[0-9]{1,32}$/, 'must be the Meta app id (digits)').optional(),
+  META_WHATSAPP_CONFIG_ID: z.string().regex(/^[0-9]{1,32}$/, 'must be the Embedded Signup configuration id (digits)').optional(),
+  META_OAUTH_REDIRECT_URI: z.url().optional(),
+  META_GRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(10000),
+  META_GRAPH_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
   EMAIL_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   REALTIME_REPLAY_LIMIT: z.coerce.number().int().min(1).max(100000).default(1000),
@@ -194,7 +199,22 @@ export type Config = {
   /** How many missed events a resuming socket may replay before it must reload over REST. */
   realtimeReplayLimit: number;
   passwordHashRounds: number;
-  meta: { appSecret: string | null; verifyToken: string | null; graphUrl: string; graphVersion: string };
+  /**
+   * The platform's Meta app: webhook secrets, the Graph API, and what onboarding (Embedded Signup,
+   * Facebook Login) needs: app id, Embedded Signup config id, OAuth redirect URI; each Graph call's
+   * timeout and how often a 5xx/429 is retried.
+   */
+  meta: {
+    appSecret: string | null;
+    verifyToken: string | null;
+    graphUrl: string;
+    graphVersion: string;
+    appId: string | null;
+    whatsappConfigId: string | null;
+    oauthRedirectUri: string | null;
+    timeoutMs: number;
+    retries: number;
+  };
   email: { webhookSecret: string | null };
   /** 32-byte key for secrets at rest (integration tokens); derived from JWT_SECRET outside production. */
   encryptionKey: Buffer;
@@ -300,6 +320,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       verifyToken: e.META_VERIFY_TOKEN ?? null,
       graphUrl: e.META_GRAPH_URL.replace(/\/+$/, ''),
       graphVersion: e.META_GRAPH_VERSION,
+      appId: e.META_APP_ID ?? null,
+      whatsappConfigId: e.META_WHATSAPP_CONFIG_ID ?? null,
+      oauthRedirectUri: e.META_OAUTH_REDIRECT_URI ?? null,
+      timeoutMs: e.META_GRAPH_TIMEOUT_MS,
+      retries: e.META_GRAPH_RETRIES,
     },
     email: { webhookSecret: e.EMAIL_WEBHOOK_SECRET ?? null },
     encryptionKey: e.ENCRYPTION_KEY

@@ -76,6 +76,10 @@ export const mochaHooks = {
       // Outbound Graph calls go to the local fake, never to Meta.
       META_GRAPH_URL: graph.url,
       META_GRAPH_VERSION: 'v21.0',
+      // The platform's Meta app for onboarding (Embedded Signup, Facebook Login).
+      META_APP_ID: '1234567890123',
+      META_WHATSAPP_CONFIG_ID: '9876543210987',
+      META_OAUTH_REDIRECT_URI: 'https://app.omnistream.test/integrations/meta/callback',
       // Local fake SMTP servers listen on 127.0.0.1: allowed explicitly, as production would
       // allow an internal relay; every other non-public address stays refused.
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',

@@ -13,7 +13,7 @@
  * it); Messenger's samples put `access_token` in the query string, which would copy the token
  * into every proxy and access log on the way.
  */
-import { parseJsonKeepingIds, idString } from '../json.js';
+import { parseJsonOrNull, idString } from '../json.js';
 import { ChannelSendError } from '../types.js';
 import type { ChannelCredentials, OutboundContent, OutboundMessage, SendResult } from '../types.js';
 import type { MetaMessagingChannel } from './parse.js';
@@ -135,12 +135,7 @@ async function callSendApi(channel: MetaMessagingChannel, credentials: ChannelCr
     throw new ChannelSendError(`${channel} Graph API unreachable: ${err instanceof Error ? err.message : String(err)}`, null, true, null);
   }
   const text = await response.text();
-  let json: unknown = null;
-  try {
-    json = text ? parseJsonKeepingIds(text) : null;
-  } catch {
-    json = null;
-  }
+  const json = parseJsonOrNull(text);
   if (!response.ok) throw toChannelSendError(channel, response.status, json, text);
   return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as GraphBody) : {};
 }

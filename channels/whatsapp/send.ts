@@ -5,7 +5,7 @@
  * https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages
  */
 import { createHash } from 'node:crypto';
-import { idString, parseJsonKeepingIds } from '../json.js';
+import { idString, parseJsonOrNull } from '../json.js';
 import { ChannelSendError } from '../types.js';
 import type { ChannelCredentials, OutboundContent, OutboundMessage, SendResult } from '../types.js';
 
@@ -58,13 +58,7 @@ async function graphFetch(url: string, init: RequestInit): Promise<Response> {
 /** A Graph call answering JSON; non-2xx becomes a ChannelSendError. Ids stay exact strings. */
 async function graphJson(url: string, init: RequestInit): Promise<Json> {
   const res = await graphFetch(url, init);
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = text ? parseJsonKeepingIds(text) : null;
-  } catch {
-    body = null;
-  }
+  const body = parseJsonOrNull(await res.text());
   if (!res.ok) throw graphErrorToSendError(res.status, body);
   const obj = asObject(body);
   if (!obj) throw new ChannelSendError(`Graph API answered HTTP ${res.status} without a JSON object`, null, false, res.status);

@@ -23,8 +23,7 @@ const KIND: Record<Exclude<ChannelName, 'email' | 'webchat'>, string> = {
  * 502 when it answers something that is not a Graph node.
  */
 export async function proveMetaOwnership(channel: Exclude<ChannelName, 'email' | 'webchat'>, externalId: string, accessToken: string): Promise<void> {
-  const { graphUrl, graphVersion } = appContext().config.meta;
-  const answer = await readMetaOwnership({ graphUrl, graphVersion }, channel, externalId, accessToken);
+  const answer = await readMetaOwnership(appContext().config.meta, channel, externalId, accessToken);
   if (answer.kind === 'controls') return;
   logger.warn({ channel, externalId, answer: answer.kind, reason: answer.reason }, 'provider account ownership not proven');
   if (answer.kind === 'refused') {

@@ -4,7 +4,8 @@ import { activityLogs, type ActivityLog } from '../models/activity-log.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { newId } from '../ids.js';
 
-const SECRET_FIELD = /password|secret|token|api_key/i;
+// An OAuth authorization `code` and a WhatsApp two-step verification `pin` are credentials too.
+const SECRET_FIELD = /password|secret|token|api_key|^(code|pin)$/i;
 
 /** Drops secrets from a request body before it is kept as details. */
 export function redact(value: unknown): unknown {
