@@ -93,10 +93,32 @@ function tokenOf(answer: GraphObject, what: string): string {
 }
 
 /** The `data` array of a Graph edge, keeping only objects. */
-export function edgeData(answer: GraphObject): GraphObject[] {
+function edgeData(answer: GraphObject): GraphObject[] {
   const data = answer.data;
   if (!Array.isArray(data)) throw new AppError(502, 'provider_error', 'The Graph API answered a list without its data array');
   return data.filter((d): d is GraphObject => typeof d === 'object' && d !== null && !Array.isArray(d));
+}
+
+// 100 per page, 10 pages: more Pages or numbers than one login connects in practice.
+const EDGE_PAGE = '100';
+const EDGE_PAGES = 10;
+
+/**
+ * Every item of a Graph edge (`/me/accounts`, `/{waba}/phone_numbers`), following the `after`
+ * cursor while Meta says there is a next page.
+ * https://developers.facebook.com/docs/graph-api/results
+ */
+export async function readEdge(req: GraphRequest, purpose: GraphPurpose): Promise<GraphObject[]> {
+  const items: GraphObject[] = [];
+  let after: string | null = null;
+  for (let n = 0; n < EDGE_PAGES; n++) {
+    const answer = await graph({ ...req, query: { ...req.query, limit: EDGE_PAGE, ...(after ? { after } : {}) } }, purpose);
+    items.push(...edgeData(answer));
+    const paging = answer.paging as { next?: unknown; cursors?: { after?: unknown } } | undefined;
+    after = typeof paging?.next === 'string' && typeof paging.cursors?.after === 'string' ? paging.cursors.after : null;
+    if (!after) break;
+  }
+  return items;
 }
 
 /** A Graph id or text field as a string, or null. */

@@ -13,7 +13,7 @@ import { appContext } from '../context.js';
 import type { Acting } from './agents.js';
 import { connectMetaAccount, ensureIntegration, labelOf, type FoundAccount, type MetaChannel } from './meta-accounts.js';
 import type { IntegrationAccountJson } from './integration-views.js';
-import { edgeData, exchangeCode, graph, graphText, longLivedToken } from './meta-graph.js';
+import { exchangeCode, graph, graphText, longLivedToken, readEdge } from './meta-graph.js';
 
 /** Facebook Login permissions each flow asks for. https://developers.facebook.com/docs/permissions */
 const SCOPES: Record<'instagram' | 'messenger', string[]> = {
@@ -63,11 +63,11 @@ export async function completeEmbeddedSignup(cmd: CompleteEmbeddedSignup) {
   const token = await exchangeCode('WhatsApp Embedded Signup', cmd.code, null);
   const waba = await graph({ path: `/${cmd.wabaId}`, query: { fields: 'id,name' }, token }, { what: 'read the WhatsApp Business Account', field: 'waba_id' });
   if (graphText(waba.id) !== cmd.wabaId) throw FieldStateError('waba_id', 'is not a WhatsApp Business Account this signup gave access to', 'ownership_not_proven');
-  const numbers = edgeData(
-    await graph(
-      { path: `/${cmd.wabaId}/phone_numbers`, query: { fields: 'id,display_phone_number,verified_name', limit: '100' }, token },
+  const numbers = (
+    await readEdge(
+      { path: `/${cmd.wabaId}/phone_numbers`, query: { fields: 'id,display_phone_number,verified_name' }, token },
       { what: 'list the WhatsApp Business Account’s phone numbers', field: 'waba_id' },
-    ),
+    )
   ).filter((n) => graphText(n.id) !== null);
   const wanted = cmd.phoneNumberIds ? numbers.filter((n) => cmd.phoneNumberIds?.includes(graphText(n.id) as string)) : numbers;
   const missing = (cmd.phoneNumberIds ?? []).filter((id) => !numbers.some((n) => graphText(n.id) === id));
@@ -110,7 +110,7 @@ async function pagesOf(feature: string, cmd: CompleteOAuth, fields: string): Pro
   const shortLived = await exchangeCode(feature, cmd.code, redirectUri);
   const token = await longLivedToken(feature, shortLived);
   // https://developers.facebook.com/docs/pages-api/getting-started#get-page-access-token
-  const pages = edgeData(await graph({ path: '/me/accounts', query: { fields, limit: '100' }, token }, { what: 'list your Facebook Pages' }));
+  const pages = await readEdge({ path: '/me/accounts', query: { fields }, token }, { what: 'list your Facebook Pages' });
   return pages.flatMap((raw) => {
     const id = graphText(raw.id);
     const pageToken = graphText(raw.access_token);

@@ -291,6 +291,22 @@ describe('POST /api/integrations/messenger/oauth', () => {
     expect(await findAccountRoute('messenger', pages[1]?.id as string)).to.equal(null);
   });
 
+  it('follows the Pages list to its next page', async () => {
+    const pages = [fakePage(), fakePage(), fakePage()];
+    const code = authCode();
+    onFacebookLogin(code, pages, REDIRECT);
+    const item = (p: (typeof pages)[number]) => ({ id: p.id, name: p.name, access_token: p.token });
+    fakeGraph().on('GET', '/v21.0/me/accounts', (req) =>
+      req.query.get('after') === 'CURSOR2'
+        ? { body: { data: pages.slice(2).map(item), paging: { cursors: { before: 'CURSOR2', after: 'END' } } } }
+        : { body: { data: pages.slice(0, 2).map(item), paging: { cursors: { before: 'x', after: 'CURSOR2' }, next: `${fakeGraph().url}/v21.0/me/accounts?after=CURSOR2` } } },
+    );
+    const res = await call(s, 'POST', '/api/integrations/messenger/oauth', { code });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.accounts.map((a: any) => a.external_id)).to.deep.equal(pages.map((p) => p.id));
+    expect(requestsTo('GET', '/v21.0/me/accounts').map((r) => r.query.get('limit'))).to.deep.equal(['100', '100']);
+  });
+
   it('answers 422 naming page_ids for a Page the login does not reach', async () => {
     const code = authCode();
     onFacebookLogin(code, [fakePage()], REDIRECT);
