@@ -19,6 +19,7 @@ import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { attachWebchat } from './realtime/webchat.js';
 import { recoverDueWebhooks } from './services/inbound.js';
+import { startHeartbeat } from './services/process-heartbeat.js';
 import { stopOutgoingWebhookSender } from './services/outgoing-webhook-sender.js';
 import { startSearchBackfill } from './services/search-backfill.js';
 import { watchSharedCaches } from './services/shared-cache.js';
@@ -57,6 +58,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // The website chat widget's namespace, on the same Socket.IO server and Redis adapter.
   const webchat = attachWebchat(realtime.io);
   const stopWatchingCaches = await watchSharedCaches(config.redisUrl);
+  // The platform's health check counts live processes and their sockets from these beats.
+  const stopHeartbeat = startHeartbeat(redis, actors.processId, () => realtime.census().sockets);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'OmniStream listening');
@@ -73,6 +76,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     port,
     realtime,
     async close() {
+      await stopHeartbeat();
       await searchBackfill.stop();
       await jobs.stop();
       webchat.close();

@@ -19,5 +19,16 @@ export interface Principal {
   impersonatorId?: string;
 }
 
+/** A platform operator, authenticated in the super-admin realm; never a tenant user. */
+export interface SuperAdminPrincipal {
+  realm: 'super_admin';
+  superAdminId: string;
+  name: string;
+  email: string;
+  /** The session token's id. */
+  jti: string;
+  expiresAt: Date;
+}
+
 /** True when the caller holds the permission. */
 export const can = (p: Principal, permission: Permission): boolean => p.permissions.has(permission);

@@ -5,14 +5,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SuperAdminPrincipal } from '../auth/principal.js';
 import { AppError, assertNoFieldIssues, ForbiddenError, UnauthorizedError, ValidationError, type FieldIssue } from '../errors.js';
 import { recordActivity } from '../services/activity-log.js';
 import { consumeLimit } from '../services/rate-limits.js';
+import { authenticateSuperAdmin } from '../services/super-admin-auth.js';
 import { authenticateToken } from '../services/tokens.js';
 import { appContext } from '../context.js';
 import { checkAnswer } from './conformance.js';
-import type { RouteDef } from './route.js';
+import { SUPER_ADMIN, type RouteDef } from './route.js';
 import { HttpResult } from './result.js';
 
 /** An API group: its contract name and its routes. */
@@ -44,7 +45,20 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
   throw ValidationError(`Invalid request ${where}`);
 }
 
-async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | null> {
+/** A super admin's credential, or 403 for a valid tenant one (the other realm) and 401 otherwise. */
+async function authenticateOperator(token: string): Promise<SuperAdminPrincipal> {
+  try {
+    const admin = await authenticateSuperAdmin(token);
+    await consumeLimit('apiToken', `super-admin:${admin.jti}`);
+    return admin;
+  } catch (err) {
+    if (statusOfError(err) !== 401) throw err;
+    const tenantCaller = await authenticateToken(token).then(Boolean, () => false);
+    throw tenantCaller ? ForbiddenError('Requires a super-admin account; tenant tokens and API keys, impersonation included, cannot call it') : err;
+  }
+}
+
+async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | SuperAdminPrincipal | null> {
   if (def.access === 'public') {
     // A public route may still use a valid caller (the working-hours status finds the tenant
     // from it); a bad token there is ignored rather than refused.
@@ -57,6 +71,7 @@ async function authenticate(ctx: Context, def: RouteDef): Promise<Principal | nu
   }
   const token = readToken(ctx);
   if (!token) throw UnauthorizedError();
+  if (def.access === SUPER_ADMIN) return authenticateOperator(token);
   const principal = await authenticateToken(token);
   // Per credential: a session's tokens share its jti's count, an API key its id's.
   await consumeLimit('apiToken', principal.apiKeyId ?? principal.jti ?? principal.userId);
@@ -99,20 +114,17 @@ function answerRoute(def: RouteDef) {
     }
     const result = await def.handler({ params, query, body, principal, ctx } as never);
     const [status, payload] = result instanceof HttpResult ? [result.status, result.body] : [def.status ?? 200, result];
-    if (def.method !== 'get' && def.audit !== 'none' && principal) {
-      const target = def.audit.target
-        ? def.audit.target({ params: params ?? {}, result: payload })
-        : (params?.id ?? (payload as { id?: string } | null)?.id ?? null);
-      await recordActivity({
-        tenantId: principal.tenantId,
-        actor: principal,
-        action: def.audit.action,
-        resourceType: def.audit.resource,
-        resourceId: target,
-        details: body,
-        ip: ctx.ip,
-        userAgent: ctx.get('user-agent') || null,
-      });
+    const origin = { ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
+    const audit = def.method !== 'get' && def.audit !== 'none' ? def.audit : null;
+    if (audit && principal) {
+      const input = { params: params ?? {}, result: payload };
+      const target = audit.target ? audit.target(input) : (params?.id ?? (payload as { id?: string } | null)?.id ?? null);
+      const tenantId = 'realm' in principal ? (audit.tenant?.(input) ?? null) : principal.tenantId;
+      if (tenantId) await recordActivity({ tenantId, actor: principal, action: audit.action, resourceType: audit.resource, resourceId: target, details: body, ...origin });
+    } else if (principal && 'impersonatorId' in principal && principal.impersonatorId) {
+      // During an impersonation every call is recorded, reads too, with the super admin's id.
+      const resourceId = `${def.method.toUpperCase()} ${def.path}`;
+      await recordActivity({ tenantId: principal.tenantId, actor: principal, action: 'impersonation.request', resourceType: 'api', resourceId, details: { path: ctx.path }, ...origin });
     }
     ctx.status = status;
     ctx.body = status === 204 ? null : payload;

@@ -5,13 +5,22 @@
  */
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SuperAdminPrincipal } from '../auth/principal.js';
 import type { Permission } from '../auth/permissions.js';
 import type { LimitName } from '../services/rate-limits.js';
 import type { HttpResult } from './result.js';
 
-/** Who may call: anyone, any signed-in caller, or holders of one permission. */
-export type Access = 'public' | 'authenticated' | Permission;
+/**
+ * Who may call: anyone, any signed-in caller, holders of one permission, or a super admin
+ * (another realm: its tokens reach only these routes, and no tenant credential does).
+ */
+export type Access = 'public' | 'authenticated' | typeof SUPER_ADMIN | Permission;
+
+/** The access of the platform operator's routes. */
+export const SUPER_ADMIN = 'super_admin';
+
+/** The caller a route of this access sees. */
+export type CallerOf<A extends Access> = A extends 'public' ? Principal | null : A extends typeof SUPER_ADMIN ? SuperAdminPrincipal : Principal;
 
 /** What the activity log records for a successful mutating call. */
 export interface AuditSpec<B> {
@@ -19,6 +28,8 @@ export interface AuditSpec<B> {
   resource: string;
   /** The affected resource's id; defaults to the `id` path parameter or the response's `id`. */
   target?: (input: { params: Record<string, string>; result: B }) => string | null;
+  /** Super-admin routes: the tenant whose activity log records the call (absent: none does). */
+  tenant?: (input: { params: Record<string, string>; result: B }) => string | null;
 }
 
 /** An abuse limit a route counts each call against, keyed from the request (null: not counted). */
@@ -33,7 +44,7 @@ export interface RouteInput<P, Q, B, A extends Access> {
   query: Q;
   body: B;
   /** Always present on non-public routes; a public route may still see a valid caller. */
-  principal: A extends 'public' ? Principal | null : Principal;
+  principal: CallerOf<A>;
   ctx: Context;
 }
 

@@ -5,7 +5,8 @@ import { tenantRepo } from './repo.js';
 
 /** A stored activity log entry. */
 export interface ActivityLog extends TenantDoc {
-  actor_type: 'user' | 'api_key' | 'system';
+  /** super_admin: a platform operator acting on the tenant (not impersonating). */
+  actor_type: 'user' | 'api_key' | 'system' | 'super_admin';
   actor_id: string | null;
   actor_name: string | null;
   /** The super-admin acting through impersonation, if any. */

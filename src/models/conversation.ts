@@ -74,6 +74,8 @@ schema.index({ tenant_id: 1, status: 1, last_message_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, assignee_id: 1, last_message_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, division_id: 1, last_message_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, contact_id: 1, created_at: -1 });
+// Serves the platform's usage count of a tenant's conversations opened since a date.
+schema.index({ tenant_id: 1, created_at: 1 });
 // Serves the chat-expiration sweep: one channel's open and pending conversations, oldest first.
 schema.index({ tenant_id: 1, channel: 1, status: 1, last_message_at: 1 });
 

@@ -124,3 +124,7 @@ export async function findEventsAbout(tenantId: string, event: EventType, resour
   const stored = await EventModel.find({ tenant_id: tenantId, event, 'data.id': resourceId }).sort({ seq: 1 }).lean<StoredEvent[]>().exec();
   return stored.map(toDomainEvent);
 }
+
+/** Up to `limit` tenants' head hints (the platform's listener-lag check), by tenant. */
+export const listEventHeads = (limit: number) =>
+  EventHeadModel.find({}, { tenant_id: 1, seq: 1 }).sort({ _id: 1 }).limit(limit).lean<EventHead[]>().exec();

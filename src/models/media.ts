@@ -63,10 +63,21 @@ const schema = baseSchema<Media>(
   },
   'media',
 );
-// No secondary index: every read is by `_id` (the download URL names it).
+// Reads are by `_id` (the download URL names it), except the platform's storage usage, which
+// sums a tenant's sizes from this index alone (a covered scan).
+schema.index({ tenant_id: 1, size: 1 });
 
 /** The media collection. */
 export const MediaModel = model<Media>('Media', schema);
+
+/** The bytes a tenant's stored media take. */
+export async function mediaBytesOf(tenantId: string): Promise<number> {
+  const [row] = await MediaModel.aggregate<{ bytes: number }>([
+    { $match: { tenant_id: tenantId, size: { $gt: 0 } } },
+    { $group: { _id: null, bytes: { $sum: '$size' } } },
+  ]).exec();
+  return row?.bytes ?? 0;
+}
 
 /** Tenant-scoped access to media. */
 export const media = tenantRepo(MediaModel, 'Media');

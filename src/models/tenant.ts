@@ -3,6 +3,19 @@ import { model } from 'mongoose';
 import { baseSchema, type BaseDoc } from './base.js';
 import { caseless, moveUnique, releaseUnique, type UniqueKind } from './unique-claim.js';
 
+/** What a tenant's plan allows; null is unlimited. Set by the platform operator. */
+export interface TenantLimits {
+  agents: number | null;
+  channel_accounts: number | null;
+  monthly_messages: number | null;
+}
+
+/** No limits: what a tenant whose limits were never set has. */
+const UNLIMITED: TenantLimits = { agents: null, channel_accounts: null, monthly_messages: null };
+
+/** The limits a tenant has, `patch` applied (absent keys stay, null lifts one). */
+export const tenantLimits = (tenant: Pick<Tenant, 'limits'>, patch: Partial<TenantLimits> = {}): TenantLimits => ({ ...UNLIMITED, ...tenant.limits, ...patch });
+
 /** A stored tenant. */
 export interface Tenant extends BaseDoc {
   name: string;
@@ -10,6 +23,8 @@ export interface Tenant extends BaseDoc {
   timezone: string;
   timezone_updated_at: Date;
   status: 'active' | 'suspended';
+  /** Absent on tenants stored before plans existed: unlimited. */
+  limits?: TenantLimits;
 }
 
 const schema = baseSchema<Tenant>(
@@ -19,6 +34,7 @@ const schema = baseSchema<Tenant>(
     timezone: { type: String, required: true },
     timezone_updated_at: { type: Date, required: true },
     status: { type: String, required: true, enum: ['active', 'suspended'] },
+    limits: { type: { agents: Number, channel_accounts: Number, monthly_messages: Number, _id: false }, default: undefined },
   },
   'tenants',
 );
@@ -26,8 +42,31 @@ const schema = baseSchema<Tenant>(
 // slugs are unique through the `tenant.slug` claim, which works on every engine.
 schema.index({ slug: 1 });
 
+// Serves the super-admin tenant list, newest first, with or without its status filter.
+schema.index({ created_at: -1, _id: -1 });
+schema.index({ status: 1, created_at: -1, _id: -1 });
+
 /** The tenants collection. */
 export const TenantModel = model<Tenant>('Tenant', schema);
+
+/** Filters of the platform's tenant list. */
+export interface TenantListFilter {
+  status?: Tenant['status'];
+  /** A matcher of the name or slug (services/text-match.ts containsText). */
+  q?: { $regex: string; $options: string };
+}
+
+/** One page of every tenant (the platform operator's view; not tenant-scoped), newest first. */
+export async function pageTenants(f: TenantListFilter, page: number, limit: number): Promise<{ items: Tenant[]; total: number }> {
+  const filter: Record<string, unknown> = {};
+  if (f.status) filter.status = f.status;
+  if (f.q) filter.$or = [{ name: f.q }, { slug: f.q }];
+  const [items, total] = await Promise.all([
+    TenantModel.find(filter).sort({ created_at: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean<Tenant[]>().exec(),
+    TenantModel.countDocuments(filter).exec(),
+  ]);
+  return { items, total };
+}
 
 /** The tenant with this id or slug, or null. */
 export async function findTenantByIdOrSlug(idOrSlug: string): Promise<Tenant | null> {

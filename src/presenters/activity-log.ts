@@ -7,8 +7,8 @@ import { iso } from './page.js';
 export const ActivityLogBody = z.object({
   id: z.uuid(),
   actor: z.object({
-    type: z.enum(['user', 'api_key', 'system']).describe('api_key: an agent acting through one of their API keys'),
-    id: z.string().nullable().describe('The agent who acted; null for the system'),
+    type: z.enum(['user', 'api_key', 'system', 'super_admin']).describe('api_key: an agent acting through one of their API keys; super_admin: a platform operator'),
+    id: z.string().nullable().describe('The agent (or super admin) who acted; null for the system'),
     name: z.string().nullable().describe('The agent’s name at the time'),
   }),
   impersonator_id: z.string().nullable().describe('The super-admin acting as the agent, if impersonating'),

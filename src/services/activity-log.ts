@@ -1,5 +1,5 @@
 /** Records and lists activity log entries. */
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SuperAdminPrincipal } from '../auth/principal.js';
 import { activityLogs, type ActivityLog } from '../models/activity-log.js';
 import type { Page, Scoped } from '../models/repo.js';
 import { newId } from '../ids.js';
@@ -22,7 +22,7 @@ export function redact(value: unknown): unknown {
 export interface RecordActivity {
   tenantId: string;
   /** Who acted; null for the system or an anonymous caller. */
-  actor: Principal | { userId: string; userName: string } | null;
+  actor: Principal | SuperAdminPrincipal | { userId: string; userName: string } | null;
   action: string;
   resourceType: string;
   resourceId: string | null;
@@ -31,23 +31,36 @@ export interface RecordActivity {
   userAgent?: string | null;
 }
 
+/** Who an entry names as its actor. */
+type ActorFields = Pick<ActivityLog, 'actor_type' | 'actor_id' | 'actor_name' | 'impersonator_id'> & { apiKeyId?: string | undefined };
+
+function actorFields(actor: RecordActivity['actor']): ActorFields {
+  if (!actor) return { actor_type: 'system', actor_id: null, actor_name: null, impersonator_id: null };
+  // A super admin's own action on the tenant (a suspension, a password reset), not an impersonation.
+  if ('realm' in actor) return { actor_type: 'super_admin', actor_id: actor.superAdminId, actor_name: actor.name, impersonator_id: null };
+  const viaKey = 'via' in actor && actor.via === 'api_key';
+  return {
+    actor_type: viaKey ? 'api_key' : 'user',
+    actor_id: actor.userId,
+    actor_name: actor.userName,
+    impersonator_id: 'impersonatorId' in actor ? (actor.impersonatorId ?? null) : null,
+    apiKeyId: viaKey && 'apiKeyId' in actor ? actor.apiKeyId : undefined,
+  };
+}
+
 /** Appends one entry. */
 export async function recordActivity(cmd: RecordActivity): Promise<void> {
-  const actor = cmd.actor;
-  const viaKey = actor && 'via' in actor && actor.via === 'api_key';
+  const { apiKeyId, ...actor } = actorFields(cmd.actor);
   await activityLogs.insert({
     _id: newId(),
     tenant_id: cmd.tenantId,
-    actor_type: actor ? (viaKey ? 'api_key' : 'user') : 'system',
-    actor_id: actor?.userId ?? null,
-    actor_name: actor?.userName ?? null,
-    impersonator_id: actor && 'impersonatorId' in actor ? (actor.impersonatorId ?? null) : null,
+    ...actor,
     action: cmd.action,
     resource_type: cmd.resourceType,
     resource_id: cmd.resourceId,
     details: {
       ...(cmd.details === undefined ? {} : { changes: redact(cmd.details) }),
-      ...(viaKey && 'apiKeyId' in actor ? { api_key_id: actor.apiKeyId } : {}),
+      ...(apiKeyId ? { api_key_id: apiKeyId } : {}),
     },
     ip: cmd.ip ?? null,
     user_agent: cmd.userAgent ?? null,

@@ -1,6 +1,6 @@
 /** Registration, login, logout and the current caller's profile. */
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, SuperAdminPrincipal } from '../auth/principal.js';
 import { BUILT_IN_ROLES } from '../auth/permissions.js';
 import { appContext } from '../context.js';
 import { AppError, ConflictError, isDuplicateKey, UnauthorizedError, ValidationError } from '../errors.js';
@@ -50,8 +50,17 @@ const slugify = (s: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'org';
 
-/** Creates the tenant, its built-in roles, admin user and default working hours. */
+/** Creates the tenant, its built-in roles, admin user and default working hours, and signs the admin in. */
 export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
+  const { user, tenant } = await createOrganization(cmd);
+  return { ...(await issueToken(user)), user, tenant };
+}
+
+/**
+ * Creates the tenant, its built-in roles, admin user and default working hours: registration's
+ * work, which a super admin's provisioning (`provisionedBy`, then the activity's actor) reuses.
+ */
+export async function createOrganization(cmd: RegisterTenant, provisionedBy?: SuperAdminPrincipal): Promise<{ user: User; tenant: Tenant }> {
   const tenant = await claimTenant(cmd);
   try {
     const now = new Date();
@@ -90,15 +99,15 @@ export async function registerTenant(cmd: RegisterTenant): Promise<Session> {
     await createDefaultSchedule(tenant._id);
     await recordActivity({
       tenantId: tenant._id,
-      actor: { userId: user._id, userName: user.name },
-      action: 'tenant.registered',
+      actor: provisionedBy ?? { userId: user._id, userName: user.name },
+      action: provisionedBy ? 'tenant.provisioned' : 'tenant.registered',
       resourceType: 'tenant',
       resourceId: tenant._id,
       details: { name: tenant.name, slug: tenant.slug, email: cmd.email },
       ip: cmd.origin.ip,
       userAgent: cmd.origin.userAgent,
     });
-    return { ...(await issueToken(user)), user, tenant };
+    return { user, tenant };
   } catch (err) {
     // No multi-document transactions on every engine: undo by hand so nothing is half-written.
     // The repositories free the role-name and e-mail claims, deleteTenant the slug claim.
@@ -234,5 +243,6 @@ export async function refreshToken(principal: Principal): Promise<IssuedToken> {
   const jti = sessionTokenId(principal, 'API keys do not need refreshing');
   const user = await users.findOwned(principal.tenantId, principal.userId);
   await endSession(principal.tenantId, jti);
-  return issueToken(user, principal.impersonatorId);
+  // An impersonation stays as short as it was granted: the new token ends when the old one did.
+  return issueToken(user, principal.impersonatorId, principal.impersonatorId ? principal.expiresAt : undefined);
 }

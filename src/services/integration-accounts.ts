@@ -28,6 +28,7 @@ import {
   type IntegrationAccount,
 } from '../models/integration-account.js';
 import type { Scoped } from '../models/repo.js';
+import { findTenant } from '../models/tenant.js';
 import { presentIntegrationAccount } from '../presenters/integration.js';
 import { presentPage } from '../presenters/page.js';
 import { proveMetaOwnership } from './account-ownership.js';
@@ -247,8 +248,10 @@ export async function resolveAccount(channel: ChannelName, externalId: string): 
   const account = await findAccountById(route.account_id);
   // A route left by an interrupted change may point at an account that has moved on.
   if (!account || account.tenant_id !== route.tenant_id || account.channel !== channel || account.external_id !== key) return null;
-  const integration = await findIntegration(route.tenant_id, channel);
-  return { tenantId: route.tenant_id, account, integration, enabled: Boolean(integration?.is_enabled) && account.status === 'active' };
+  // A suspended organization's webhooks are skipped until it is resumed.
+  const [integration, tenant] = await Promise.all([findIntegration(route.tenant_id, channel), findTenant(route.tenant_id)]);
+  const enabled = Boolean(integration?.is_enabled) && account.status === 'active' && tenant?.status === 'active';
+  return { tenantId: route.tenant_id, account, integration, enabled };
 }
 
 /**

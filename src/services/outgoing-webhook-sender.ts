@@ -27,6 +27,7 @@ import { decryptSecret, SecretDecryptError } from '../crypto/secrets.js';
 import { logger } from '../logger.js';
 import { findDocById } from '../models/driver.js';
 import { findEventsByIds } from '../models/event.js';
+import { findTenant } from '../models/tenant.js';
 import { pendingDeliveries, pruneDeliveries, recordAttempt, type DeliveryAttempt, type OutgoingWebhookDelivery } from '../models/outgoing-webhook-delivery.js';
 import { disableWebhook, dueWebhooks, OutgoingWebhookModel, recordWebhookOutcome, setWebhookMarker, type OutgoingWebhook } from '../models/outgoing-webhook.js';
 import { sendWebhookRequest, type WebhookResponse } from './outgoing-webhook-request.js';
@@ -130,6 +131,8 @@ class OutgoingWebhookSender {
     if (this.closed) return false;
     const webhook = await findDocById<OutgoingWebhook>(OutgoingWebhookModel, webhookId);
     if (!webhook || !webhook.is_active) return false;
+    // A suspended organization's deliveries wait, marker kept: the sweep sends them once it is resumed.
+    if ((await findTenant(webhook.tenant_id))?.status !== 'active') return false;
     let batch = await pendingDeliveries(webhookId, BATCH);
     if (batch.length === 0) {
       // Clear the marker, then look again: a delivery queued meanwhile set no marker (one was set).

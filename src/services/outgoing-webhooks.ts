@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encryptSecret, SecretDecryptError } from '../crypto/secrets.js';
-import { FieldStateError, StateError } from '../errors.js';
+import { FieldStateError, ForbiddenError, StateError } from '../errors.js';
 import { EVENTS, type EventType } from '../events/types.js';
 import { newId } from '../ids.js';
 import { outgoingWebhooks, type OutgoingWebhook } from '../models/outgoing-webhook.js';
@@ -87,8 +87,14 @@ export interface WebhookWithSecret {
   secret: string;
 }
 
+/** A super admin impersonating an agent never sees a signing secret (403). */
+function refuseImpersonatedSecret(cmd: Acting): void {
+  if (cmd.principal.impersonatorId) throw ForbiddenError('Webhook signing secrets cannot be revealed while impersonating an agent');
+}
+
 /** Creates a webhook with a new secret; 422 past MAX_OUTGOING_WEBHOOKS or for a refused URL. */
 export async function createOutgoingWebhook(cmd: Acting & { fields: OutgoingWebhookFields }): Promise<WebhookWithSecret> {
+  refuseImpersonatedSecret(cmd);
   await checkUrl(cmd.fields.url);
   if ((await outgoingWebhooks.count({ tenant_id: cmd.tenantId })) >= MAX_OUTGOING_WEBHOOKS) throw StateError(`An organization keeps at most ${MAX_OUTGOING_WEBHOOKS} outgoing webhooks; delete one first`);
   const id = newId();
@@ -124,6 +130,7 @@ export interface UpdateOutgoingWebhook extends Acting {
  * reason and the failure count and sends its pending deliveries, oldest first.
  */
 export async function updateOutgoingWebhook(cmd: UpdateOutgoingWebhook): Promise<{ webhook: OutgoingWebhook; secret: string | null }> {
+  if (cmd.rotateSecret) refuseImpersonatedSecret(cmd);
   const current = await outgoingWebhooks.findOwned(cmd.tenantId, cmd.id);
   if (cmd.fields.url !== undefined) await checkUrl(cmd.fields.url);
   const enabling = cmd.fields.is_active === true && !current.is_active;

@@ -25,10 +25,13 @@ export interface IssuedToken {
   expires_at: string;
 }
 
-/** Opens a session for the user and signs its JWT. */
-export async function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId?: string): Promise<IssuedToken> {
+/**
+ * Opens a session for the user and signs its JWT. `impersonatorId` marks the token as a super
+ * admin's (claim `imp`); `expiresAt` caps its lifetime below the configured one.
+ */
+export async function issueToken(user: Pick<User, '_id' | 'tenant_id'>, impersonatorId?: string, expiresAt?: Date): Promise<IssuedToken> {
   const { secret, ttlSeconds } = appContext().config.jwt;
-  const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+  const exp = Math.min(Math.floor(Date.now() / 1000) + ttlSeconds, expiresAt ? Math.floor(expiresAt.getTime() / 1000) : Infinity);
   const jti = randomUUID();
   await authSessions.insert({ _id: jti, tenant_id: user.tenant_id, user_id: user._id, expires_at: new Date(exp * 1000), revoked_at: null });
   const token = jwt.sign({ tid: user.tenant_id, ...(impersonatorId ? { imp: impersonatorId } : {}), exp }, secret, {
@@ -44,7 +47,7 @@ export async function issueToken(user: Pick<User, '_id' | 'tenant_id'>, imperson
 let verifier: { secret: string; key: KeyObject } | null = null;
 
 /** The HMAC key of the JWT secret, made once. */
-function verificationKey(secret: string): KeyObject {
+export function verificationKey(secret: string): KeyObject {
   if (verifier?.secret !== secret) verifier = { secret, key: createSecretKey(Buffer.from(secret)) };
   return verifier.key;
 }
@@ -73,7 +76,9 @@ async function authenticateJwt(token: string, readsAfter?: number): Promise<Prin
   } catch {
     throw UnauthorizedError('Invalid or expired token');
   }
-  const { sub, tid, jti, exp, imp } = claims;
+  const { sub, tid, jti, exp, imp, aud } = claims;
+  // Tenant session tokens carry no audience; a token with one belongs to another realm (a super admin's).
+  if (aud !== undefined) throw UnauthorizedError('Invalid token');
   if (typeof sub !== 'string' || typeof tid !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
     throw UnauthorizedError('Invalid token');
   }

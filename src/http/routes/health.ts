@@ -11,7 +11,8 @@ const Dependency = z.object({
   error: z.string().optional(),
 });
 
-const HealthBody = z.object({
+/** The health answer; the super-admin health check extends its checks. */
+export const HealthBody = z.object({
   status: z.enum(['ok', 'degraded']),
   uptime_seconds: z.number(),
   checks: z.object({ db: Dependency, redis: Dependency, storage: Dependency.extend({ driver: z.enum(['local', 's3']) }) }),

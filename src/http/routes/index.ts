@@ -22,10 +22,11 @@ import { quickReplyRoutes } from './quick-replies.js';
 import { rolesRoutes } from './roles.js';
 import { scheduledMessageRoutes } from './scheduled-messages.js';
 import { slaRoutes } from './sla.js';
+import { superAdminRoutes } from './super-admin.js';
 import { transfersRoutes } from './transfers.js';
 import { webchatRoutes } from './webchat.js';
 import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, superAdminRoutes];
