@@ -13,7 +13,7 @@ import { appContext } from '../context.js';
 import type { Acting } from './agents.js';
 import { connectMetaAccount, ensureIntegration, labelOf, type FoundAccount, type MetaChannel } from './meta-accounts.js';
 import type { IntegrationAccountJson } from './integration-views.js';
-import { exchangeCode, graph, graphText, longLivedToken, readEdge } from './meta-graph.js';
+import { exchangeCode, graph, graphText, longLivedToken, metaApp, readEdge } from './meta-graph.js';
 
 /** Facebook Login permissions each flow asks for. https://developers.facebook.com/docs/permissions */
 const SCOPES: Record<'instagram' | 'messenger', string[]> = {
@@ -44,8 +44,8 @@ export function oauthConfig(channel: 'instagram' | 'messenger') {
 export interface CompleteEmbeddedSignup extends Acting {
   /** The code FB.login answered. */
   code: string;
-  /** The WABA the session-info event named. */
-  wabaId: string;
+  /** The WABA the session-info event named; else the one the token was granted (debug_token). */
+  wabaId?: string | undefined;
   /** Only these of the WABA's numbers; all of them when absent. */
   phoneNumberIds?: string[] | undefined;
   /** The two-step verification PIN to register the numbers with. */
@@ -55,42 +55,65 @@ export interface CompleteEmbeddedSignup extends Acting {
 }
 
 /**
+ * The WABA a business token was granted, when the front end did not pass the session-info
+ * event's: `GET /debug_token` (app token as bearer) lists it under the whatsapp_business_management
+ * scope's target_ids. More than one is ambiguous: the caller must name it.
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/embedded-signup/manage-accounts
+ */
+async function grantedWaba(token: string): Promise<string> {
+  const { appId, appSecret } = metaApp('WhatsApp Embedded Signup');
+  const answer = await graph({ path: '/debug_token', query: { input_token: token }, token: `${appId}|${appSecret}` }, { what: 'read which WhatsApp Business Account the signup shared' });
+  const scopes = (answer.data as { granular_scopes?: unknown } | undefined)?.granular_scopes;
+  const ids = new Set<string>();
+  for (const s of Array.isArray(scopes) ? scopes : []) {
+    const { scope, target_ids: targets } = (s ?? {}) as { scope?: unknown; target_ids?: unknown };
+    if (scope !== 'whatsapp_business_management' || !Array.isArray(targets)) continue;
+    for (const id of targets) if (graphText(id)) ids.add(graphText(id) as string);
+  }
+  const [only, ...more] = [...ids];
+  if (!only) throw FieldStateError('waba_id', 'is needed: the signup shared no WhatsApp Business Account');
+  if (more.length > 0) throw FieldStateError('waba_id', `is needed: the signup shared ${ids.size} WhatsApp Business Accounts (${[...ids].join(', ')})`);
+  return only;
+}
+
+/**
  * Exchanges the code, reads the WABA and its numbers, registers each number, subscribes the app
  * to the WABA and connects the numbers (the first becomes the default of a channel without one).
  */
 export async function completeEmbeddedSignup(cmd: CompleteEmbeddedSignup) {
   if (!appContext().config.meta.whatsappConfigId) throw new AppError(503, 'not_configured', 'WhatsApp Embedded Signup is not set up on this server (the operator must set META_WHATSAPP_CONFIG_ID)');
   const token = await exchangeCode('WhatsApp Embedded Signup', cmd.code, null);
-  const waba = await graph({ path: `/${cmd.wabaId}`, query: { fields: 'id,name' }, token }, { what: 'read the WhatsApp Business Account', field: 'waba_id' });
-  if (graphText(waba.id) !== cmd.wabaId) throw FieldStateError('waba_id', 'is not a WhatsApp Business Account this signup gave access to', 'ownership_not_proven');
+  const wabaId = cmd.wabaId ?? (await grantedWaba(token));
+  const waba = await graph({ path: `/${wabaId}`, query: { fields: 'id,name' }, token }, { what: 'read the WhatsApp Business Account', field: 'waba_id' });
+  if (graphText(waba.id) !== wabaId) throw FieldStateError('waba_id', 'is not a WhatsApp Business Account this signup gave access to', 'ownership_not_proven');
   const numbers = (
     await readEdge(
-      { path: `/${cmd.wabaId}/phone_numbers`, query: { fields: 'id,display_phone_number,verified_name' }, token },
+      { path: `/${wabaId}/phone_numbers`, query: { fields: 'id,display_phone_number,verified_name' }, token },
       { what: 'list the WhatsApp Business Account’s phone numbers', field: 'waba_id' },
     )
   ).filter((n) => graphText(n.id) !== null);
   const wanted = cmd.phoneNumberIds ? numbers.filter((n) => cmd.phoneNumberIds?.includes(graphText(n.id) as string)) : numbers;
   const missing = (cmd.phoneNumberIds ?? []).filter((id) => !numbers.some((n) => graphText(n.id) === id));
-  if (missing.length > 0) throw FieldStateError('phone_number_ids', `are not numbers of WhatsApp Business Account ${cmd.wabaId}: ${missing.join(', ')}`, 'ownership_not_proven');
+  if (missing.length > 0) throw FieldStateError('phone_number_ids', `are not numbers of WhatsApp Business Account ${wabaId}: ${missing.join(', ')}`, 'ownership_not_proven');
   if (wanted.length === 0) throw FieldStateError('waba_id', `has no phone numbers yet; add one in WhatsApp Manager first`);
   for (const n of wanted) {
     // https://developers.facebook.com/documentation/business-messaging/whatsapp/registration
     await graph({ method: 'POST', path: `/${graphText(n.id)}/register`, body: { messaging_product: 'whatsapp', pin: cmd.pin }, token }, { what: `register phone number ${graphText(n.id)}`, field: 'pin' });
   }
   // https://developers.facebook.com/documentation/business-messaging/whatsapp/embedded-signup/webhooks
-  await graph({ method: 'POST', path: `/${cmd.wabaId}/subscribed_apps`, token }, { what: 'subscribe the app to the WhatsApp Business Account' });
-  await ensureIntegration(cmd, 'whatsapp', { waba_id: cmd.wabaId, ...(cmd.businessId ? { business_id: cmd.businessId } : {}) });
+  await graph({ method: 'POST', path: `/${wabaId}/subscribed_apps`, token }, { what: 'subscribe the app to the WhatsApp Business Account' });
+  await ensureIntegration(cmd, 'whatsapp', { waba_id: wabaId, ...(cmd.businessId ? { business_id: cmd.businessId } : {}) });
   const found = wanted.map(
     (n): FoundAccount => ({
       externalId: graphText(n.id) as string,
       name: labelOf(graphText(n.verified_name) ?? graphText(n.display_phone_number), `WhatsApp ${graphText(n.id)}`),
       display: graphText(n.display_phone_number),
       accessToken: token,
-      settings: { waba_id: cmd.wabaId },
+      settings: { waba_id: wabaId },
     }),
   );
   const accounts = await connectAll(cmd, 'whatsapp', found);
-  return { waba_id: cmd.wabaId, waba_name: graphText(waba.name), business_id: cmd.businessId ?? null, subscribed: true, accounts };
+  return { waba_id: wabaId, waba_name: graphText(waba.name), business_id: cmd.businessId ?? null, subscribed: true, accounts };
 }
 
 /** Complete a Facebook Login for Instagram or Messenger. */

@@ -24,6 +24,7 @@ import {
   strictGraph,
   type FakeWaba,
 } from '../support/meta-login.js';
+import { api } from '../support/http.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 
 const REDIRECT = 'https://app.omnistream.test/integrations/meta/callback';
@@ -133,6 +134,32 @@ describe('POST /api/integrations/whatsapp/embedded-signup', () => {
     expect(one.status, JSON.stringify(one.body)).to.equal(200);
     expect(one.body.accounts.map((a: any) => a.external_id)).to.deep.equal([waba.numbers[1]?.id]);
     expect(await findAccountRoute('whatsapp', waba.numbers[0]?.id as string)).to.equal(null);
+  });
+
+  it('finds the WABA the signup shared when waba_id is absent, and asks for it when there are several', async () => {
+    const waba = fakeWaba(1);
+    const code = authCode();
+    const token = onEmbeddedSignup(code, waba);
+    const env = testServerEnv();
+    let shared = [waba.id];
+    fakeGraph().on('GET', '/v21.0/debug_token', (req) =>
+      req.headers.authorization === `Bearer ${env.META_APP_ID}|${env.META_APP_SECRET}` && req.query.get('input_token') === token
+        ? { body: { data: { app_id: env.META_APP_ID, is_valid: true, granular_scopes: [{ scope: 'business_management' }, { scope: 'whatsapp_business_management', target_ids: shared }] } } }
+        : { status: 400, body: { error: { message: 'Invalid OAuth access token', code: 190 } } },
+    );
+    const res = await call(s, 'POST', '/api/integrations/whatsapp/embedded-signup', { code, pin: '123456' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.waba_id).to.equal(waba.id);
+    const code2 = authCode();
+    const token2 = onEmbeddedSignup(code2, waba);
+    shared = [waba.id, '1888888888888888'];
+    fakeGraph().on('GET', '/v21.0/debug_token', (req) =>
+      req.query.get('input_token') === token2 ? { body: { data: { granular_scopes: [{ scope: 'whatsapp_business_management', target_ids: shared }] } } } : { status: 400, body: {} },
+    );
+    const several = await call(s, 'POST', '/api/integrations/whatsapp/embedded-signup', { code: code2, pin: '123456' });
+    expect(several.status, JSON.stringify(several.body)).to.equal(422);
+    expect(several.body.details[0].field).to.equal('waba_id');
+    expect(several.body.message).to.include('1888888888888888');
   });
 
   it('refreshes the token of a number this organization has when signing up again', async () => {
@@ -331,5 +358,32 @@ describe('POST /api/integrations/messenger/oauth', () => {
     onFacebookLogin(code2, [page], REDIRECT);
     const taken = await call(other, 'POST', '/api/integrations/messenger/oauth', { code: code2 });
     expect(taken.status, JSON.stringify(taken.body)).to.equal(409);
+  });
+});
+
+describe('OpenAPI: the Meta onboarding and Page rows', () => {
+  it('documents each row with its Graph error answers, and no config answer names the app secret', async () => {
+    const doc = (await api('GET', '/api/openapi.json')).body;
+    const rows: [string, string, string[]][] = [
+      ['/api/integrations/whatsapp/health', 'get', ['404', '422', '502', '503']],
+      ['/api/integrations/whatsapp/embedded-signup/config', 'get', ['401', '403']],
+      ['/api/integrations/whatsapp/embedded-signup', 'post', ['400', '409', '422', '502', '503']],
+      ['/api/integrations/instagram/oauth/config', 'get', ['401', '403']],
+      ['/api/integrations/instagram/oauth', 'post', ['400', '409', '422', '502', '503']],
+      ['/api/integrations/messenger/oauth/config', 'get', ['401', '403']],
+      ['/api/integrations/messenger/oauth', 'post', ['400', '409', '422', '502', '503']],
+      ['/api/integrations/messenger/pages/subscribe', 'post', ['400', '404', '422', '502', '503']],
+      ['/api/integrations/messenger/pages/{pageId}/disconnect', 'post', ['400', '404', '502', '503']],
+      ['/api/integrations/messenger/persistent-menu', 'get', ['404', '422', '502', '503']],
+      ['/api/integrations/messenger/persistent-menu', 'post', ['400', '404', '422', '502', '503']],
+    ];
+    for (const [path, method, statuses] of rows) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).to.be.an('object');
+      expect(Object.keys(op.responses), `${method} ${path}`).to.include.members(['200', ...statuses]);
+    }
+    for (const path of ['/api/integrations/whatsapp/embedded-signup/config', '/api/integrations/instagram/oauth/config']) {
+      expect(JSON.stringify(doc.paths[path].get.responses['200'])).not.to.include('app_secret');
+    }
   });
 });

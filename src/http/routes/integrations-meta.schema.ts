@@ -32,7 +32,7 @@ export const EmbeddedSignupConfigBody = z.object({
 /** POST /api/integrations/whatsapp/embedded-signup */
 export const EmbeddedSignupBody = z.strictObject({
   code: AuthCode,
-  waba_id: MetaId.describe('The WhatsApp Business Account id from the signup’s session-info message event'),
+  waba_id: MetaId.optional().describe('The WhatsApp Business Account id from the signup’s session-info message event; when absent, the one the signup shared (422 when it shared several)'),
   phone_number_ids: MetaIds('Only these numbers of the WABA (from the session-info event); every number of the WABA when absent').optional(),
   pin: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits').describe('The two-step verification PIN to register the numbers with (set now if the number has none)'),
   business_id: MetaId.optional().describe('The business portfolio id from the session-info event, kept in the integration’s settings'),

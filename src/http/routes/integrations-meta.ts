@@ -84,7 +84,7 @@ export const metaIntegrationRoutes: RouteGroup = {
       path: '/api/integrations/whatsapp/embedded-signup',
       summary: 'Complete WhatsApp Embedded Signup',
       description:
-        'Exchanges the code for a business token (`GET /oauth/access_token`), reads the WABA and its phone numbers, registers each number chosen (`POST /{phone-number-id}/register` with the PIN), ' +
+        'Exchanges the code for a business token (`GET /oauth/access_token`), reads the WABA (`waba_id`, else the one the token was granted, from `GET /debug_token`) and its phone numbers, registers each number chosen (`POST /{phone-number-id}/register` with the PIN), ' +
         'subscribes the app to the WABA’s webhooks (`POST /{waba-id}/subscribed_apps`) and connects the numbers. ' +
         CLAIM_NOTE +
         GRAPH_NOTE +
