@@ -6,7 +6,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import type { Principal } from '../../src/auth/principal.js';
+import { messages } from '../../src/models/message.js';
+import { OutgoingWebhookDeliveryModel } from '../../src/models/outgoing-webhook-delivery.js';
+import { findWebhookEvent } from '../../src/models/webhook-event.js';
+import { setAgentStatus } from '../../src/services/agents.js';
 import { deleteSuperAdmin, listSuperAdmins } from '../../src/models/super-admin.js';
 import { createSuperAdminAccount } from '../../src/services/super-admins.js';
 import { baseUrl, testServerEnv, throwawayMongoUri } from '../setup.js';
@@ -14,6 +21,7 @@ import { api, type ApiOptions } from '../support/http.js';
 import { freePort, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { openSocket, waitFor } from '../support/sockets.js';
+import { connectWhatsapp, digits, postSigned, textWebhook, until } from '../support/whatsapp.js';
 
 const unique = () => randomBytes(4).toString('hex');
 
@@ -258,6 +266,65 @@ describe('DELETE /api/super-admin/tenants/{id} (suspend) and PATCH status (resum
     expect(log.body.data[0]).to.deep.include({ resource_id: s.tenantId });
     expect(log.body.data[0].actor).to.include({ type: 'super_admin', id: ops.id });
   });
+  it('skips its channel webhooks while suspended and takes new ones once resumed', async () => {
+    const s = await createSession();
+    const wa = await connectWhatsapp(s);
+    const platformSecret = testServerEnv().META_APP_SECRET ?? '';
+    const deliver = async (text: string) => {
+      const res = await postSigned(textWebhook(wa.phoneNumberId, `628${digits(10)}`, `wamid.${unique()}`, text), platformSecret);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      return until(async () => {
+        const e = await findWebhookEvent(res.body.id);
+        return e && e.status !== 'pending' ? e : null;
+      }, 'the delivery processed');
+    };
+    await ops.call('DELETE', `/api/super-admin/tenants/${s.tenantId}`);
+    const skipped = await deliver('Halo, ada orang?');
+    expect(skipped.status).to.equal('ignored');
+    expect(skipped.note).to.match(/disabled/);
+    expect(await messages.count({ tenant_id: s.tenantId })).to.equal(0);
+    await ops.call('PATCH', `/api/super-admin/tenants/${s.tenantId}`, { body: { status: 'active' } });
+    expect((await deliver('Halo lagi')).status).to.equal('processed');
+    expect(await messages.count({ tenant_id: s.tenantId })).to.equal(1);
+  });
+
+  it('holds its outgoing webhook deliveries while suspended and sends them once resumed', async function () {
+    this.timeout(20000);
+    const received: { path: string; event: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '/', event: (JSON.parse(raw) as { event: string }).event });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = (path: string) => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}${path}`;
+    try {
+      const held = await createSession();
+      const active = await createSession();
+      for (const [t, path] of [[held, '/held'], [active, '/active']] as const) {
+        const hook = await t.call('POST', '/api/outgoing-webhooks', { body: { name: 'Hook', url: url(path), events: ['agent.status_changed'] } });
+        expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
+      }
+      await ops.call('DELETE', `/api/super-admin/tenants/${held.tenantId}`);
+      // An event of the suspended tenant (a job or a change in flight can still make one), then one of an active tenant.
+      const principalOf = (t: TestSession): Principal => ({ tenantId: t.tenantId, userId: t.userId, userName: 'Admin', roleId: '', permissions: new Set(['agents.manage']), via: 'jwt' });
+      await setAgentStatus({ tenantId: held.tenantId, principal: principalOf(held), id: held.userId, status: 'online' });
+      await setAgentStatus({ tenantId: active.tenantId, principal: principalOf(active), id: active.userId, status: 'online' });
+      // The active tenant's delivery arriving is the sign the sender has run; the suspended one's has not gone.
+      await waitFor(() => received.some((r) => r.path === '/active'), 'the active tenant’s delivery', 10000);
+      await until(async () => (await OutgoingWebhookDeliveryModel.countDocuments({ tenant_id: held.tenantId, status: 'pending' })) === 1, 'the held delivery queued');
+      expect(received.filter((r) => r.path === '/held')).to.have.length(0);
+      await ops.call('PATCH', `/api/super-admin/tenants/${held.tenantId}`, { body: { status: 'active' } });
+      await waitFor(() => received.some((r) => r.path === '/held'), 'the resumed tenant’s delivery', 10000);
+      expect(received.filter((r) => r.path === '/held').map((r) => r.event)).to.deep.equal(['agent.status_changed']);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('answers 404 for an unknown tenant', async () => {
     expect((await ops.call('DELETE', `/api/super-admin/tenants/${randomUUID()}`)).status).to.equal(404);
     expect((await ops.call('DELETE', '/api/super-admin/tenants/1')).status).to.equal(400);
