@@ -136,8 +136,30 @@ export interface InboundStatus {
   errors?: { code: number | string; title?: string; message?: string; details?: string }[];
 }
 
+/**
+ * A WhatsApp message template's review status changed (webhook field
+ * `message_template_status_update`): approved, rejected with a reason, paused, disabled...
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/message_template_status_update
+ */
+export interface InboundTemplateStatus {
+  kind: 'template_status';
+  channel: 'whatsapp';
+  /** The WhatsApp Business Account (entry.id): the template's home, and how the tenant is found. */
+  accountExternalId: string;
+  /** Meta's template id. */
+  templateExternalId?: string;
+  name: string;
+  language: string;
+  /** Meta's `event`: APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, REINSTATED, ... */
+  event: string;
+  /** Meta's `reason` (INVALID_FORMAT, ...), else `other_info.description`; absent for NONE. */
+  reason?: string;
+  /** When Meta reported it (entry.time), RFC 3339. */
+  timestamp: string;
+}
+
 /** Everything a webhook can carry that we act on. */
-export type InboundEvent = InboundMessage | InboundStatus;
+export type InboundEvent = InboundMessage | InboundStatus | InboundTemplateStatus;
 
 /** An outbound message, already allowed by the shared send path. */
 export type OutboundContent =

@@ -8,6 +8,7 @@
  */
 import { idString, parseJsonKeepingIds } from '../json.js';
 import type { InboundEvent, InboundMedia, InboundMessage, InboundSender, InboundStatus } from '../types.js';
+import { readTemplateStatuses } from './template-status.js';
 
 type Json = Record<string, unknown>;
 
@@ -260,10 +261,11 @@ function readStatus(account: string, status: Json): InboundStatus | undefined {
   return out;
 }
 
-/** Turns a (verified) WhatsApp webhook body into events, one per message and per status, in body order. */
+/** Turns a (verified) WhatsApp webhook body into events, one per message and per status, in body order, then its template status updates. */
 export function parseWhatsappWebhook(rawBody: Buffer): InboundEvent[] {
   const events: InboundEvent[] = [];
-  for (const { account, value } of messageChanges(readBody(rawBody))) {
+  const body = readBody(rawBody);
+  for (const { account, value } of messageChanges(body)) {
     const contacts = asArray(value.contacts).map(asObject).filter((c): c is Json => c !== undefined);
     for (const m of asArray(value.messages)) {
       const message = asObject(m);
@@ -276,6 +278,7 @@ export function parseWhatsappWebhook(rawBody: Buffer): InboundEvent[] {
       if (event) events.push(event);
     }
   }
+  events.push(...readTemplateStatuses(body));
   return events;
 }
 

@@ -90,6 +90,9 @@ const schema = baseSchema<IntegrationAccount>(
 // Serves the account list (by channel, oldest first) and "oldest remaining account" for the default.
 schema.index({ tenant_id: 1, channel: 1, created_at: 1, _id: 1 });
 
+// A WhatsApp webhook that names only its WhatsApp Business Account (template status updates): its accounts, oldest first.
+schema.index({ 'settings.waba_id': 1, channel: 1, created_at: 1 });
+
 /** The integration_accounts collection. */
 export const IntegrationAccountModel = model<IntegrationAccount>('IntegrationAccount', schema);
 
@@ -98,6 +101,13 @@ export const integrationAccounts = tenantRepo(IntegrationAccountModel, 'Integrat
 
 /** The account with this id in any tenant (webhook resolution, after the route named the tenant). */
 export const findAccountById = (id: string) => IntegrationAccountModel.findById(id).lean<IntegrationAccount>().exec();
+
+/**
+ * The oldest WhatsApp account (any tenant) whose settings name this WhatsApp Business Account,
+ * or null: how a webhook naming only its WABA (`message_template_status_update`) finds its tenant.
+ */
+export const findWabaAccount = (wabaId: string) =>
+  IntegrationAccountModel.findOne({ 'settings.waba_id': wabaId, channel: 'whatsapp' }).sort({ created_at: 1 }).lean<IntegrationAccount>().exec();
 
 /** Which tenant and account a provider account belongs to. Not tenant-scoped: it is how the tenant is found. */
 export interface AccountRoute extends BaseDoc {

@@ -70,6 +70,8 @@ const schema = baseSchema<Integration>(
 );
 // Serves the Meta webhook handshake (GET hub.verify_token): which integration uses this token.
 schema.index({ channel: 1, verify_token_digest: 1 });
+// A WhatsApp webhook that names only its WhatsApp Business Account: the integration set up with it.
+schema.index({ channel: 1, 'settings.waba_id': 1, created_at: 1 });
 
 /** The integrations collection. */
 export const IntegrationModel = model<Integration>('Integration', schema);
@@ -96,6 +98,10 @@ export async function verifyDigestInUse(channel: ChannelName, digest: string): P
 /** The integration of a tenant and channel by `_id` (webhook paths, before any caller is known). */
 export const findIntegration = (tenantId: string, channel: ChannelName) =>
   IntegrationModel.findById(integrationId(tenantId, channel)).lean<Integration>().exec();
+
+/** The oldest WhatsApp integration (any tenant) set up with this WhatsApp Business Account, or null. */
+export const findWabaIntegration = (wabaId: string) =>
+  IntegrationModel.findOne({ channel: 'whatsapp', 'settings.waba_id': wabaId }).sort({ created_at: 1 }).lean<Integration>().exec();
 
 /** The error for an account added to a channel whose integration is not set up (422). */
 export const integrationMissing = (channel: ChannelName) =>

@@ -20,8 +20,9 @@ import { findIntegration } from '../models/integration.js';
 import { integrationAccounts } from '../models/integration-account.js';
 import type { Page } from '../models/repo.js';
 import type { Acting } from './agents.js';
-import { campaignMessageProblem, unknownVariables } from './campaign-rules.js';
+import { campaignMessageProblem, templateComponents, unknownVariables } from './campaign-rules.js';
 import { queueCampaignRun } from './campaign-run.js';
+import { checkTemplateSend } from './wa-templates.js';
 
 /** A 422 naming the state a campaign is in. */
 export const notDraft = (c: Pick<Campaign, 'status'>, what: string) => StateError(`Only draft campaigns can ${what}; this one is ${c.status}`);
@@ -53,6 +54,19 @@ function assertMessage(channel: ChannelName, message: CampaignMessage): void {
   }
 }
 
+/**
+ * 422 when a WhatsApp template campaign does not fit the template stored for its account's WABA
+ * (when one is stored): not approved, or needing other parameters than the body's, which are all
+ * a campaign gives (a header or button parameter it cannot fill).
+ */
+async function assertStoredTemplate(tenantId: string, c: Pick<Campaign, 'channel' | 'account_id' | 'message'>): Promise<void> {
+  if (c.channel !== 'whatsapp' || c.message.type !== 'template') return;
+  const account = await integrationAccounts.findOwnedOrNull(tenantId, c.account_id);
+  if (!account) return;
+  const { name, language, body_parameters } = c.message.template;
+  await checkTemplateSend(tenantId, account, await findIntegration(tenantId, 'whatsapp'), { name, language, components: templateComponents(body_parameters) }, false);
+}
+
 /** Lists a tenant's campaigns, newest first. */
 export interface ListCampaigns extends Acting {
   status?: CampaignStatus | undefined;
@@ -82,6 +96,7 @@ export interface CreateCampaign extends Acting {
 export async function createCampaign(cmd: CreateCampaign): Promise<Campaign> {
   assertMessage(cmd.channel, cmd.message);
   const accountId = await sendingAccount(cmd.tenantId, cmd.channel, cmd.accountId);
+  await assertStoredTemplate(cmd.tenantId, { channel: cmd.channel, account_id: accountId, message: cmd.message });
   return campaigns.insert({
     _id: newId(),
     tenant_id: cmd.tenantId,
@@ -122,6 +137,7 @@ export async function updateCampaign(cmd: UpdateCampaign): Promise<Campaign> {
   if (cmd.description !== undefined) set.description = cmd.description;
   if (cmd.message) set.message = cmd.message;
   if (cmd.accountId) set.account_id = await sendingAccount(cmd.tenantId, current.channel, cmd.accountId);
+  if (cmd.message || cmd.accountId) await assertStoredTemplate(cmd.tenantId, { channel: current.channel, account_id: set.account_id ?? current.account_id, message: set.message ?? current.message });
   const updated = await transitionCampaign(cmd.tenantId, cmd.id, ['draft'], set);
   if (!updated) throw notDraft(await campaigns.findOwned(cmd.tenantId, cmd.id), 'be edited');
   return updated;
@@ -155,6 +171,8 @@ export async function sendCampaign(cmd: SendCampaign): Promise<Campaign> {
   if (current.status !== 'draft') throw notDraft(current, 'be sent or scheduled');
   const total = await campaignRecipients.count({ tenant_id: cmd.tenantId, campaign_id: cmd.id });
   if (total === 0) throw StateError('The campaign has no recipients; add some before sending it');
+  // The template may have been rejected or paused since the draft was written.
+  await assertStoredTemplate(cmd.tenantId, current);
   const now = new Date();
   const later = cmd.sendAt && cmd.sendAt.getTime() > now.getTime();
   const counters = { total, sent: 0, delivered: 0, read: 0, failed: 0 };

@@ -6,6 +6,7 @@
  * back to the actor (`outbound.result`: sent with its provider id, or failed with the error,
  * message.updated). A retried request with the same key finds the stored message and sends
  * nothing, even when the retries arrive at once: the `_id` claim has exactly one winner.
+ * A WhatsApp template send is checked against the stored template first (services/wa-templates.ts).
  */
 import { askConversation } from '../../actors/conversation/index.js';
 import type { DeliveryError, OutboundDraft } from '../../actors/conversation/outbound.js';
@@ -24,6 +25,7 @@ import { integrationAccounts, type IntegrationAccount } from '../models/integrat
 import { messages, reviveMessage, stuckSends, type Message } from '../models/message.js';
 import { credentialsFor } from './integration-accounts.js';
 import { assertDeliverable } from './outbound-rules.js';
+import { checkTemplateSend } from './wa-templates.js';
 
 /** WhatsApp's media kinds; Messenger and Instagram map them to their attachment types. */
 export type MediaType = 'image' | 'audio' | 'video' | 'document' | 'sticker';
@@ -75,7 +77,11 @@ export async function sendOutbound(cmd: SendOutbound): Promise<SendOutcome> {
 
   const conversation = await conversations.findOwned(cmd.tenantId, cmd.conversationId);
   const usable = await usableAccount(conversation);
-  const draft = await draftOf(cmd, conversation, id);
+  const content =
+    cmd.content.type === 'template' && conversation.channel === 'whatsapp'
+      ? { type: 'template' as const, template: await checkTemplateSend(cmd.tenantId, usable.account, usable.integration, cmd.content.template) }
+      : cmd.content;
+  const draft = await draftOf({ ...cmd, content }, conversation, id);
   const { created, message } = await askConversation(conversation._id, 'outbound.create', { kind: cmd.content.type, message: draft });
   if (!created) return replay(reviveMessage(message), cmd.conversationId);
   return { message: await deliver(reviveMessage(message), conversation, usable), replayed: false };

@@ -184,13 +184,14 @@ describe('WhatsApp adapter: parse statuses, errors and batches', () => {
     expect(parseWhatsappWebhookErrors(fixture('text'))).to.deep.equal([]);
   });
 
-  it('reads every entry and every messages change, skipping other fields, and keeps duplicate ids', () => {
+  it('reads every entry and every messages change, then template status updates (by WABA), and keeps duplicate ids', () => {
     const events = parse(fixture('multi-entry'));
-    expect(events.map((e) => [e.kind, e.accountExternalId, e.kind === 'message' ? e.externalId : e.messageExternalId])).to.deep.equal([
+    expect(events.map((e) => [e.kind, e.accountExternalId, e.kind === 'message' ? e.externalId : e.kind === 'status' ? e.messageExternalId : e.name])).to.deep.equal([
       ['message', PNID, 'wamid.A1'],
       ['message', PNID, 'wamid.A1'],
       ['status', PNID, 'wamid.OUT1'],
       ['message', '204444444444444', 'wamid.B1'],
+      ['template_status', '102290129340398', 'order_update'],
     ]);
     expect((events[3] as InboundMessage).sender).to.deep.equal({ externalId: '447700900123', phone: '447700900123', name: 'Kai Tanaka' });
   });

@@ -20,6 +20,8 @@ import {
 } from './campaigns.schema.js';
 
 const DRAFT_ONLY = 'The campaign is not a draft (the message names its state)';
+const TEMPLATE_MISFIT =
+  'the WhatsApp template stored for the account’s WABA (GET /api/wa-templates) is not approved (code template_not_approved), or needs other parameters than body_parameters gives, which are all a campaign fills (code template_parameters_invalid)';
 
 /** The Campaigns group. */
 export const campaignRoutes: RouteGroup = {
@@ -49,7 +51,7 @@ export const campaignRoutes: RouteGroup = {
       body: CreateCampaignBody,
       response: CampaignBody,
       status: 201,
-      errors: { 422: 'The channel has no default account and no account_id was given' },
+      errors: { 422: `The channel has no default account and no account_id was given; or ${TEMPLATE_MISFIT}` },
       audit: { action: 'campaign.created', resource: 'campaign' },
       handler: async ({ body, principal }) =>
         presentCampaign(
@@ -97,7 +99,7 @@ export const campaignRoutes: RouteGroup = {
       params: IdParams,
       body: UpdateCampaignBody,
       response: CampaignBody,
-      errors: { 422: DRAFT_ONLY },
+      errors: { 422: `${DRAFT_ONLY}; or ${TEMPLATE_MISFIT}` },
       audit: { action: 'campaign.updated', resource: 'campaign' },
       handler: async ({ params, body, principal }) =>
         presentCampaign(
@@ -182,7 +184,7 @@ export const campaignRoutes: RouteGroup = {
       params: IdParams,
       body: SendCampaignBody,
       response: CampaignBody,
-      errors: { 422: `${DRAFT_ONLY}, or it has no recipients` },
+      errors: { 422: `${DRAFT_ONLY}, or it has no recipients, or ${TEMPLATE_MISFIT}` },
       audit: { action: 'campaign.sent', resource: 'campaign' },
       handler: async ({ params, body, principal }) =>
         presentCampaign(await sendCampaign({ ...acting(principal), id: params.id, sendAt: body.send_at ? new Date(body.send_at) : null })),

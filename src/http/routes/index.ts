@@ -24,9 +24,10 @@ import { scheduledMessageRoutes } from './scheduled-messages.js';
 import { slaRoutes } from './sla.js';
 import { superAdminRoutes } from './super-admin.js';
 import { transfersRoutes } from './transfers.js';
+import { waTemplateRoutes } from './wa-templates.js';
 import { webchatRoutes } from './webchat.js';
 import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, superAdminRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, superAdminRoutes];
