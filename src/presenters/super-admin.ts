@@ -51,6 +51,7 @@ export const UsageBody = z.object({
   channel_accounts: z.number().int(),
   conversations_this_month: z.number().int(),
   messages_this_month: z.number().int(),
+  ai_replies_this_month: z.number().int().describe('Messages AI agents sent this month'),
   storage_bytes: z.number().int().describe('Bytes of stored media'),
   month: z.object({ from: z.string().describe('Start of the calendar month counted, in the tenant’s zone'), timezone: z.string() }),
 });

@@ -97,6 +97,8 @@ export interface TenantUsage {
   channel_accounts: number;
   conversations_this_month: number;
   messages_this_month: number;
+  /** Messages AI agents sent this month. */
+  ai_replies_this_month: number;
   storage_bytes: number;
   /** The calendar month counted, in the tenant's zone. */
   month: { from: string; timezone: string };
@@ -107,11 +109,12 @@ export async function usageOf(tenant: Tenant, now = new Date()): Promise<TenantU
   const from = DateTime.fromJSDate(now).setZone(tenant.timezone).startOf('month');
   const since = from.toJSDate();
   const tenantId = tenant._id;
-  const [agents, accounts, convs, msgs, bytes] = await Promise.all([
+  const [agents, accounts, convs, msgs, aiReplies, bytes] = await Promise.all([
     users.count({ tenant_id: tenantId, deleted_at: null }),
     integrationAccounts.count({ tenant_id: tenantId }),
     conversations.count({ tenant_id: tenantId, created_at: { $gte: since } }),
     messages.count({ tenant_id: tenantId, sent_at: { $gte: since } }),
+    messages.count({ tenant_id: tenantId, sent_at: { $gte: since }, sender_type: 'ai' }),
     mediaBytesOf(tenantId),
   ]);
   return {
@@ -119,6 +122,7 @@ export async function usageOf(tenant: Tenant, now = new Date()): Promise<TenantU
     channel_accounts: accounts,
     conversations_this_month: convs,
     messages_this_month: msgs,
+    ai_replies_this_month: aiReplies,
     storage_bytes: bytes,
     month: { from: from.toISO() ?? since.toISOString(), timezone: tenant.timezone },
   };

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { DateTime } from 'luxon';
 import type { Principal } from '../../src/auth/principal.js';
 import { messages } from '../../src/models/message.js';
 import { OutgoingWebhookDeliveryModel } from '../../src/models/outgoing-webhook-delivery.js';
@@ -333,7 +334,7 @@ describe('DELETE /api/super-admin/tenants/{id} (suspend) and PATCH status (resum
 });
 
 describe('GET /api/super-admin/tenants/usage', () => {
-  it('counts agents, channel accounts, this month’s conversations and messages (tenant zone) and media bytes', async () => {
+  it('counts agents, channel accounts, this month’s conversations and messages (in the tenant’s zone, not UTC) and media bytes', async () => {
     const s = await createSession({ timezone: 'Pacific/Kiritimati' });
     await userWithPermissions(s, []);
     const upload = await fetch(`${baseUrl()}/api/media/upload`, {
@@ -346,11 +347,21 @@ describe('GET /api/super-admin/tenants/usage', () => {
       })(),
     });
     expect(upload.status).to.be.oneOf([200, 201]);
+    // Two customers write: one an hour after this month began in Kiritimati (UTC+14: still last
+    // month in UTC), one an hour before it began; only the first is this month's.
+    const monthStart = DateTime.now().setZone('Pacific/Kiritimati').startOf('month').toSeconds();
+    const wa = await connectWhatsapp(s);
+    const platformSecret = testServerEnv().META_APP_SECRET ?? '';
+    for (const at of [monthStart + 3600, monthStart - 3600]) {
+      const raw = textWebhook(wa.phoneNumberId, `628${digits(10)}`, `wamid.${unique()}`, 'Halo', at);
+      expect((await postSigned(raw, platformSecret)).status).to.equal(200);
+    }
+    await until(async () => (await messages.count({ tenant_id: s.tenantId })) === 2, 'both messages stored');
     const res = await ops.call('GET', `/api/super-admin/tenants/usage?q=${encodeURIComponent(s.tenantSlug)}`);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     const [row] = res.body.data;
     expect(row.tenant.id).to.equal(s.tenantId);
-    expect(row.usage).to.deep.include({ agents: 2, channel_accounts: 0, conversations_this_month: 0, messages_this_month: 0, storage_bytes: 1234 });
+    expect(row.usage).to.deep.include({ agents: 2, channel_accounts: 1, conversations_this_month: 2, messages_this_month: 1, ai_replies_this_month: 0, storage_bytes: 1234 });
     // The month starts at midnight of the first in Kiritimati (UTC+14), not in UTC.
     expect(row.usage.month.timezone).to.equal('Pacific/Kiritimati');
     expect(row.usage.month.from).to.match(/-01T00:00:00\.000\+14:00$/);
