@@ -43,6 +43,9 @@ export interface GraphErrorInfo {
   code: number | null;
   subcode: number | null;
   fbtraceId: string | null;
+  /** `error_user_title` / `error_user_msg`: Meta's explanation for people, which says more than `message` ("Invalid parameter") where given (template reviews). */
+  userTitle: string | null;
+  userMessage: string | null;
 }
 
 /**
@@ -75,7 +78,15 @@ const asText = (v: unknown, max = 300): string | null => (typeof v === 'string' 
 /** Meta's error object out of an answer body. */
 export function graphErrorInfo(body: unknown): GraphErrorInfo {
   const e = asObject(asObject(body)?.error);
-  return { message: asText(e?.message), type: asText(e?.type, 64), code: asNumber(e?.code), subcode: asNumber(e?.error_subcode), fbtraceId: asText(e?.fbtrace_id, 64) };
+  return {
+    message: asText(e?.message),
+    type: asText(e?.type, 64),
+    code: asNumber(e?.code),
+    subcode: asNumber(e?.error_subcode),
+    fbtraceId: asText(e?.fbtrace_id, 64),
+    userTitle: asText(e?.error_user_title, 200),
+    userMessage: asText(e?.error_user_msg, 600),
+  };
 }
 
 /** The URL of a request; the token never goes in it. */

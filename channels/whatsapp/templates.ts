@@ -32,7 +32,7 @@ export interface SubmittedTemplate {
 export async function submitTemplate(endpoint: GraphEndpoint, token: string, wabaId: string, template: TemplateSubmission): Promise<SubmittedTemplate> {
   const answer = await callGraph(endpoint, { method: 'POST', path: `/${encodeURIComponent(wabaId)}/message_templates`, token, body: { ...template } });
   const id = idString(answer.id);
-  if (id === undefined) throw new GraphError('malformed', 'Graph API accepted the template without an id', 200, { message: null, type: null, code: null, subcode: null, fbtraceId: null });
+  if (id === undefined) throw new GraphError('malformed', 'Graph API accepted the template without an id', 200, { message: null, type: null, code: null, subcode: null, fbtraceId: null, userTitle: null, userMessage: null });
   return { id, status: asText(answer.status) ?? 'PENDING', category: asText(answer.category) };
 }
 

@@ -30,7 +30,8 @@ export function graphFailure(err: GraphError, purpose: GraphPurpose): AppError {
   const trace = [info.code !== null ? `code ${info.code}` : '', info.subcode !== null ? `subcode ${info.subcode}` : '', info.fbtraceId ? `fbtrace_id ${info.fbtraceId}` : '']
     .filter(Boolean)
     .join(', ');
-  const said = `${info.message ?? err.message}${trace ? ` (${trace})` : ''}`;
+  const human = [info.userTitle, info.userMessage].filter(Boolean).join(': ');
+  const said = `${info.message ?? err.message}${human ? `: ${human}` : ''}${trace ? ` (${trace})` : ''}`;
   logger.warn({ kind: err.kind, httpStatus: err.httpStatus, code: info.code, subcode: info.subcode, fbtraceId: info.fbtraceId, what: purpose.what }, 'Graph API call failed');
   if (err.kind === 'unavailable' || (info.code !== null && RATE_LIMIT_CODES.has(info.code))) {
     return new AppError(503, 'provider_unavailable', `Could not ${purpose.what}: the Graph API is unavailable or rate limited; try again later (${said})`);

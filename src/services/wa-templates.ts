@@ -67,14 +67,13 @@ async function templateAccount(tenantId: string, accountId: string | null | unde
 // 2388023 (the language is being deleted, so the name is not free yet) and 2388024 (it exists).
 const TAKEN_SUBCODES = new Set([2388023, 2388024]);
 
-/** A Graph failure as our answer: 409 for a name and language Meta already has, else the Graph client's mapping (422 refused, 503 unavailable, 502 unreadable). */
+/** A Graph failure as our answer: the Graph client's mapping (422 refused, 503 unavailable, 502 unreadable), a 409 for a name and language Meta already has. */
 function templateGraphFailure(err: unknown, purpose: GraphPurpose): unknown {
   if (!(err instanceof GraphError)) return err;
-  const { code, subcode, message, fbtraceId } = err.info;
-  if (err.kind === 'refused' && code === 100 && subcode !== null && TAKEN_SUBCODES.has(subcode)) {
-    return new AppError(409, 'conflict', `Meta refused to ${purpose.what}: ${message ?? err.message} (code ${code}, subcode ${subcode}${fbtraceId ? `, fbtrace_id ${fbtraceId}` : ''})`);
-  }
-  return graphFailure(err, purpose);
+  const answer = graphFailure(err, purpose);
+  const { code, subcode } = err.info;
+  const taken = err.kind === 'refused' && code === 100 && subcode !== null && TAKEN_SUBCODES.has(subcode);
+  return taken ? new AppError(409, 'conflict', answer.message) : answer;
 }
 
 /** List templates. */

@@ -129,17 +129,19 @@ describe('POST /api/wa-templates', () => {
     waba.meta.add({ name: body.name, language: 'en_US' });
     const res = await s.call('POST', '/api/wa-templates', { body });
     expect(res.status, JSON.stringify(res.body)).to.equal(409);
-    expect(res.body.message).to.include('subcode 2388023');
+    expect(res.body.message).to.include("Message template language is being deleted: New en_US content can't be added").and.include('subcode 2388023');
     const list = await s.call('GET', `/api/wa-templates?name=${body.name}`);
     expect(list.body.data).to.have.length(0);
   });
 
   it('answers 422 with Meta’s message, code and fbtrace_id for content Meta refuses, and the name can be tried again', async () => {
     const body = orderUpdate();
-    waba.meta.failNext(1, { status: 400, body: { error: { message: 'Invalid parameter: the body contains prohibited content', type: 'OAuthException', code: 100, error_subcode: 2388072, fbtrace_id: 'AbCdEf' } } });
+    const refusal = { message: 'Invalid parameter', type: 'OAuthException', code: 100, error_subcode: 2388072, error_user_title: 'Invalid body', error_user_msg: 'The body contains content that is not allowed.', fbtrace_id: 'AbCdEf' };
+    waba.meta.failNext(1, { status: 400, body: { error: refusal } });
     const res = await s.call('POST', '/api/wa-templates', { body });
     expect(res.status, JSON.stringify(res.body)).to.equal(422);
-    expect(res.body.message).to.include('prohibited content').and.include('subcode 2388072').and.include('fbtrace_id AbCdEf');
+    expect(res.body.code).to.equal('provider_refused');
+    expect(res.body.message).to.include('Invalid parameter: Invalid body: The body contains content that is not allowed.').and.include('subcode 2388072').and.include('fbtrace_id AbCdEf');
     await createTemplate(s, body);
   });
 

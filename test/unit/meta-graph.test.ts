@@ -66,7 +66,7 @@ describe('callGraph', () => {
     const err = await failure(callGraph(endpoint(), { path: '/bad', token: 'EAAGsecret' }));
     expect(err.kind).to.equal('refused');
     expect(err.httpStatus).to.equal(400);
-    expect(err.info).to.deep.equal({ message: 'Invalid parameter', type: 'OAuthException', code: 100, subcode: 2018001, fbtraceId: 'Abc' });
+    expect(err.info).to.deep.equal({ message: 'Invalid parameter', type: 'OAuthException', code: 100, subcode: 2018001, fbtraceId: 'Abc', userTitle: null, userMessage: null });
     expect(err.message).not.to.include('EAAGsecret');
     expect(requestsTo('GET', '/v21.0/bad')).to.have.length(1);
   });
