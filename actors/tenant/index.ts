@@ -1,7 +1,7 @@
 /**
  * The tenant actor: the single writer of tenant-wide state (ARCHITECTURE invariant 4).
  * Changes whose correctness rests on reading first (working hours, time zone, the last-admin
- * guard) run only here, so two processes can never interleave a read-modify-write of them.
+ * guard, plan limits) run only here, so two processes can never interleave a read-modify-write of them.
  *
  * To add a message: write its handler in a file beside this one and add it to `handlers`.
  */
@@ -11,6 +11,7 @@ import { adminHandlers } from './admins.js';
 import { assignmentHandlers } from './assignment.js';
 import { eventHandlers } from './events.js';
 import { integrationHandlers } from './integrations.js';
+import { planLimitHandlers } from './plan-limits.js';
 import { initialTenantState, type TenantState } from './state.js';
 import { workingHoursHandlers } from './working-hours.js';
 
@@ -22,6 +23,7 @@ const handlers = {
   ...assignmentHandlers,
   ...eventHandlers,
   ...integrationHandlers,
+  ...planLimitHandlers,
   ...workingHoursHandlers,
 } satisfies Record<string, Handler>;
 

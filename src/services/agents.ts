@@ -148,33 +148,29 @@ export interface CreateAgent extends Acting {
   maxConcurrentConversations: number;
 }
 
-/** Creates an active, offline agent; 409 when the e-mail is taken in the tenant. */
+/** Creates an active, offline agent; 409 when the e-mail is taken in the tenant, 422 past the plan's agent limit. */
 export async function createAgent(cmd: CreateAgent): Promise<AgentView> {
   const divisionIds = [...new Set(cmd.divisionIds ?? [])];
   const role = await requireRole(cmd.tenantId, cmd.roleId);
   await requireDivisions(cmd.tenantId, divisionIds);
   assertCanGrant(cmd.principal, role);
-  let user: User;
-  try {
-    user = await users.insert({
-      _id: newId(),
-      tenant_id: cmd.tenantId,
-      name: cmd.name,
-      email: cmd.email,
-      email_key: cmd.email.toLowerCase(),
-      password_hash: await hashPassword(cmd.password),
-      role_id: role._id,
-      status: 'offline',
-      status_changed_at: null,
-      max_concurrent_conversations: cmd.maxConcurrentConversations,
-      is_active: true,
-      last_login_at: null,
-      deleted_at: null,
-    });
-  } catch (err) {
-    if (isDuplicateKey(err)) throw ConflictError(`An agent with the e-mail ${cmd.email} already exists`);
-    throw err;
-  }
+  const user = {
+    _id: newId(),
+    tenant_id: cmd.tenantId,
+    name: cmd.name,
+    email: cmd.email,
+    email_key: cmd.email.toLowerCase(),
+    password_hash: await hashPassword(cmd.password),
+    role_id: role._id,
+    status: 'offline' as const,
+    status_changed_at: null,
+    max_concurrent_conversations: cmd.maxConcurrentConversations,
+    is_active: true,
+    last_login_at: null,
+    deleted_at: null,
+  };
+  // Through the tenant actor: the plan's agent limit is checked and the agent inserted in one turn.
+  await askTenant(cmd.tenantId, 'agents.insert_within_plan', { user });
   await addMemberships(cmd.tenantId, divisionIds.map((divisionId) => ({ divisionId, userId: user._id })));
   return getAgent(cmd.tenantId, user._id);
 }

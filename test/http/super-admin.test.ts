@@ -228,6 +228,17 @@ describe('PATCH /api/super-admin/tenants/{id}', () => {
     expect(log.body.data[0]).to.deep.include({ resource_id: s.tenantId });
     expect(log.body.data[0].actor.type).to.equal('super_admin');
   });
+  it('holds the tenant to its plan’s agent limit, even for creations at the same moment', async () => {
+    const s = await createSession();
+    await ops.call('PATCH', `/api/super-admin/tenants/${s.tenantId}`, { body: { limits: { agents: 3 } } });
+    const roleId = (await s.call('GET', '/api/roles')).body.find((r: { name: string }) => r.name === 'agent').id as string;
+    const create = () => s.call('POST', '/api/agents', { body: { name: 'Agent', email: `agent-${unique()}@example.test`, password: 'rahasia-123', role_id: roleId } });
+    const answers = await Promise.all([create(), create(), create()]);
+    expect(answers.map((r) => r.status).sort()).to.deep.equal([201, 201, 422]);
+    expect(answers.find((r) => r.status === 422)?.body.message).to.match(/plan allows 3 agents/);
+    await ops.call('PATCH', `/api/super-admin/tenants/${s.tenantId}`, { body: { limits: { agents: null } } });
+    expect((await create()).status).to.equal(201);
+  });
   it('answers 400 for an empty or unknown change, 404 for an unknown tenant', async () => {
     expect((await ops.call('PATCH', `/api/super-admin/tenants/${org.tenantId}`, { body: {} })).status).to.equal(400);
     expect((await ops.call('PATCH', `/api/super-admin/tenants/${org.tenantId}`, { body: { slug: 'x' } })).status).to.equal(400);

@@ -54,7 +54,7 @@ export const agentRoutes: RouteGroup = {
       access: 'agents.manage',
       body: CreateAgentBody,
       response: AgentBody,
-      errors: { 409: 'Another agent of the organization has this e-mail' },
+      errors: { 409: 'Another agent of the organization has this e-mail', 422: 'The organization’s plan allows no more agents' },
       status: 201,
       audit: { action: 'agent.created', resource: 'agent' },
       handler: async ({ body, principal }) =>
