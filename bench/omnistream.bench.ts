@@ -14,6 +14,7 @@ import { measureCampaigns } from './sections/campaigns.js';
 import { measureConversationList } from './sections/conversation-list.js';
 import { createCustomers, measureExistingCustomers, measureNewCustomers, measureTwoProcesses, warmUp, type Customer, type LadderResult } from './sections/inbound.js';
 import { measureLatencyAndHeap } from './sections/latency.js';
+import { measureOutgoingWebhooks } from './sections/outgoing-webhooks.js';
 import { measureRawInserts } from './sections/raw-inserts.js';
 import { measureScheduled } from './sections/scheduled.js';
 import { measureSla } from './sections/sla.js';
@@ -92,6 +93,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'scheduled')) await attempt('scheduled', () => measureScheduled(ctx, graph), on);
   if (runs(settings, 'campaigns')) await attempt('campaigns', () => measureCampaigns(ctx, graph), on);
   if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
+  if (runs(settings, 'outgoing-webhooks')) await attempt('outgoing-webhooks', () => measureOutgoingWebhooks(ctx), on);
 }
 
 const rows: BenchContext['rows'] = [];

@@ -1,7 +1,7 @@
 /** The REST calls the benchmark makes, and the one tenant it sets up through them. */
 import { randomBytes } from 'node:crypto';
 
-/** Calls the API with JSON; throws on an answer of 300 or more. */
+/** Calls the API with JSON; throws on an answer of 300 or more (a 204 answers undefined). */
 export async function call<T = Record<string, unknown>>(baseUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
@@ -10,7 +10,7 @@ export async function call<T = Record<string, unknown>>(baseUrl: string, method:
   });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return JSON.parse(text) as T;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 /** The benchmark's tenant: its admin's token and its connected WhatsApp number. */

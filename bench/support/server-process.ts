@@ -42,6 +42,8 @@ export function startServerProcess(name: string, e: ServerEnvironment, extra: Re
     META_GRAPH_URL: e.graphUrl,
     REALTIME_REPLAY_LIMIT: String(e.replayLimit),
     MEDIA_DIR: '.data/bench-media',
+    // The outgoing-webhooks section's receiver listens on loopback, which the SSRF guard refuses otherwise.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
     // Counted as in production (one Redis call each), but never reached by the offered load.
     RATE_LIMIT_WEBHOOK_SOURCE: '999999999/60',
     RATE_LIMIT_API_TOKEN: '999999999/60',

@@ -110,12 +110,20 @@ export async function pruneDeliveries(before: Date, limit: number): Promise<numb
 
 /** Records an attempt on a pending delivery and moves it to `status` (pending again with `nextAttemptAt` for a retry). */
 export async function recordAttempt(id: string, attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date | null): Promise<void> {
-  await collectionOf(OutgoingWebhookDeliveryModel).updateOne(
-    { _id: id, status: 'pending' },
-    {
-      $push: { attempts: attempt },
-      $inc: { attempt_count: 1 },
-      $set: { status, next_attempt_at: nextAttemptAt, delivered_at: status === 'delivered' ? attempt.at : null, updated_at: attempt.at },
-    } as never,
+  await collectionOf(OutgoingWebhookDeliveryModel).updateOne({ _id: id, status: 'pending' }, attemptUpdate(attempt, status, nextAttemptAt));
+}
+
+/** Records successful attempts of several deliveries in one command. */
+export async function recordDelivered(items: { id: string; attempt: DeliveryAttempt }[]): Promise<void> {
+  await collectionOf(OutgoingWebhookDeliveryModel).bulkWrite(
+    items.map(({ id, attempt }) => ({ updateOne: { filter: { _id: id, status: 'pending' }, update: attemptUpdate(attempt, 'delivered', null) } })),
+    { ordered: false },
   );
 }
+
+const attemptUpdate = (attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date | null) =>
+  ({
+    $push: { attempts: attempt },
+    $inc: { attempt_count: 1 },
+    $set: { status, next_attempt_at: nextAttemptAt, delivered_at: status === 'delivered' ? attempt.at : null, updated_at: attempt.at },
+  }) as never;

@@ -223,7 +223,11 @@ type ConnectionCallback = (err: Error | null, stream: Duplex) => void;
  * A refused target fails the request with code EOUTBOUNDREFUSED before any byte is sent.
  */
 export function createOutboundAgent(policy: OutboundPolicy = PUBLIC_ONLY, protocol: 'http:' | 'https:' = 'https:'): http.Agent {
+  // Connections are kept for the next request to the same host (checked once, when they were
+  // made); an idle one is closed after 4 s, before a server's usual 5 s keep-alive limit can close
+  // it under a request.
   const lookup = outboundLookup(policy);
+  const reuse = { keepAlive: true, timeout: 4_000 };
   const refuseLiteral = (host: string | null | undefined, callback: ConnectionCallback | undefined): boolean => {
     const literal = host ? parseLiteralAddress(host) : null;
     const refusal = literal ? refusalOf(unwrap(literal).toString(), policy) : null;
@@ -237,13 +241,13 @@ export function createOutboundAgent(policy: OutboundPolicy = PUBLIC_ONLY, protoc
       override createConnection(options: http.ClientRequestArgs, callback?: ConnectionCallback) {
         return refuseLiteral(options.host, callback) ? undefined : super.createConnection(options, callback);
       }
-    })({ lookup });
+    })({ lookup, ...reuse });
   }
   return new (class extends https.Agent {
     override createConnection(options: https.RequestOptions, callback?: ConnectionCallback) {
       return refuseLiteral(options.host, callback) ? undefined : super.createConnection(options, callback);
     }
-  })({ lookup, ...(policy.ca ? { ca: outboundCa(policy.ca) } : {}) });
+  })({ lookup, ...reuse, ...(policy.ca ? { ca: outboundCa(policy.ca) } : {}) });
 }
 
 /** Node's CA list plus the policy's extra PEM certificates (a `ca` option alone would replace Node's list). */

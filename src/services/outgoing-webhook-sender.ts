@@ -28,14 +28,14 @@ import { logger } from '../logger.js';
 import { findDocById } from '../models/driver.js';
 import { findEventsByIds } from '../models/event.js';
 import { findTenant } from '../models/tenant.js';
-import { pendingDeliveries, pruneDeliveries, recordAttempt, type DeliveryAttempt, type OutgoingWebhookDelivery } from '../models/outgoing-webhook-delivery.js';
+import { pendingDeliveries, pruneDeliveries, recordAttempt, recordDelivered, type DeliveryAttempt, type OutgoingWebhookDelivery } from '../models/outgoing-webhook-delivery.js';
 import { disableWebhook, dueWebhooks, OutgoingWebhookModel, recordWebhookOutcome, setWebhookMarker, type OutgoingWebhook } from '../models/outgoing-webhook.js';
 import { sendWebhookRequest, type WebhookResponse } from './outgoing-webhook-request.js';
 import { forgetSubscriptions } from './outgoing-webhook-subscriptions.js';
 
 const LEASE_KIND = 'outgoing-webhook';
-// Deliveries read per step of a drain.
-const BATCH = 20;
+// Deliveries read per step of a drain (one read of the webhook, its deliveries and their events).
+const BATCH = 100;
 // Webhooks woken per sweep.
 const SWEEP_LIMIT = 500;
 // Settled deliveries past their retention deleted per sweep.
@@ -57,6 +57,25 @@ export const attemptOf = (at: Date, r: WebhookResponse): DeliveryAttempt => ({ a
 
 /** True when trying the same request again may succeed. */
 const transient = (r: WebhookResponse) => r.status_code === null || r.status_code >= 500 || r.status_code === 408 || r.status_code === 429;
+
+/** Deliveries of one webhook that succeeded since the last record: written in one go, with one success on the webhook. */
+class DeliveredRun {
+  private items: { id: string; attempt: DeliveryAttempt }[] = [];
+
+  constructor(private readonly webhookId: string) {}
+
+  add(id: string, attempt: DeliveryAttempt): void {
+    this.items.push({ id, attempt });
+  }
+
+  async record(): Promise<void> {
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    await recordDelivered(items);
+    await recordWebhookOutcome(this.webhookId, true, (items.at(-1) as (typeof items)[number]).attempt.at);
+  }
+}
 
 /** This process's sender. */
 class OutgoingWebhookSender {
@@ -115,7 +134,15 @@ class OutgoingWebhookSender {
     const lease = await acquireLease(redis, LEASE_KIND, webhookId, actors.processId, leaseMs);
     // The holder drains what was queued; one that just finished leaves its marker for the sweep.
     if (!lease.acquired) return;
-    const renew = () => renewLease(redis, LEASE_KIND, webhookId, actors.processId, lease.fence, leaseMs);
+    // Renewed before a send only once a third of the lease has passed, not a Redis round trip per delivery.
+    let confirmedAt = Date.now();
+    const renew = async () => {
+      if (Date.now() - confirmedAt < leaseMs / 3) return true;
+      const askedAt = Date.now();
+      const held = await renewLease(redis, LEASE_KIND, webhookId, actors.processId, lease.fence, leaseMs);
+      if (held) confirmedAt = askedAt;
+      return held;
+    };
     try {
       for (;;) {
         state.again = false;
@@ -150,35 +177,43 @@ class OutgoingWebhookSender {
       await this.disable(webhook, `Its signing secret cannot be decrypted (${err.message}): ENCRYPTION_KEY changed? Rotate the secret (rotate_secret) and enable it again`);
       return false;
     }
-    for (const d of batch) {
-      if (this.closed) return false;
-      if (d.next_attempt_at && d.next_attempt_at.getTime() > Date.now()) {
-        await setWebhookMarker(webhookId, d.next_attempt_at);
-        this.wakeAt(webhookId, d.next_attempt_at);
-        return false;
+    // Successes are recorded together when the batch ends or before a failure is: a crash in
+    // between sends them again, which at-least-once delivery allows (receivers dedupe on the id).
+    const delivered = new DeliveredRun(webhookId);
+    try {
+      for (const d of batch) {
+        if (this.closed) return false;
+        if (d.next_attempt_at && d.next_attempt_at.getTime() > Date.now()) {
+          await delivered.record();
+          await setWebhookMarker(webhookId, d.next_attempt_at);
+          this.wakeAt(webhookId, d.next_attempt_at);
+          return false;
+        }
+        if (!(await renew())) return false;
+        const event = events.get(d.event_id as string);
+        if (!event) {
+          await recordAttempt(d._id, { at: new Date(), status_code: null, latency_ms: 0, error: 'the event is no longer in the log', response_body: null }, 'failed', null);
+          continue;
+        }
+        const body = deliveryBody({ id: d._id, event: event.event, seq: event.seq, tenant_id: event.tenant_id, created_at: event.created_at, data: event.data });
+        const at = new Date();
+        const result = await sendWebhookRequest({ url: webhook.url, secret, body, event: event.event, deliveryId: d._id });
+        if (result.ok) {
+          delivered.add(d._id, attemptOf(at, result));
+          continue;
+        }
+        await delivered.record();
+        if (!(await this.settleFailure(webhook, d, at, result))) return false;
       }
-      if (!(await renew())) return false;
-      const event = events.get(d.event_id as string);
-      if (!event) {
-        await recordAttempt(d._id, { at: new Date(), status_code: null, latency_ms: 0, error: 'the event is no longer in the log', response_body: null }, 'failed', null);
-        continue;
-      }
-      const body = deliveryBody({ id: d._id, event: event.event, seq: event.seq, tenant_id: event.tenant_id, created_at: event.created_at, data: event.data });
-      const at = new Date();
-      const result = await sendWebhookRequest({ url: webhook.url, secret, body, event: event.event, deliveryId: d._id });
-      if (!(await this.settle(webhook, d, at, result))) return false;
+    } finally {
+      await delivered.record();
     }
     return batch.length === BATCH;
   }
 
-  /** Records an attempt's outcome; true when the next delivery may go now. */
-  private async settle(webhook: OutgoingWebhook, d: OutgoingWebhookDelivery, at: Date, result: WebhookResponse): Promise<boolean> {
+  /** Records a failed attempt; true when the next delivery may go now. */
+  private async settleFailure(webhook: OutgoingWebhook, d: OutgoingWebhookDelivery, at: Date, result: WebhookResponse): Promise<boolean> {
     const attempt = attemptOf(at, result);
-    if (result.ok) {
-      await recordAttempt(d._id, attempt, 'delivered', null);
-      await recordWebhookOutcome(webhook._id, true, at);
-      return true;
-    }
     const { retryMs } = appContext().config.outgoingWebhooks;
     const maxAttempts = retryMs.length + 1;
     const attempts = d.attempt_count + 1;
