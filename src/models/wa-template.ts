@@ -77,7 +77,7 @@ const schema = baseSchema<WaTemplate>(
 // The list, newest first, optionally by status; and a sync's "templates of this WABA".
 schema.index({ tenant_id: 1, created_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, status: 1, created_at: -1, _id: -1 });
-schema.index({ tenant_id: 1, waba_id: 1 });
+schema.index({ tenant_id: 1, waba_id: 1, created_at: 1, _id: 1 });
 
 /** The wa_templates collection. */
 export const WaTemplateModel = model<WaTemplate>('WaTemplate', schema);

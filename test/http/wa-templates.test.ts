@@ -7,10 +7,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { waTemplates } from '../../src/models/wa-template.js';
+import type { Model } from 'mongoose';
+import { IntegrationModel } from '../../src/models/integration.js';
+import { IntegrationAccountModel } from '../../src/models/integration-account.js';
+import { WaTemplateModel, waTemplates } from '../../src/models/wa-template.js';
 import { findWebhookEventState } from '../../src/models/webhook-event.js';
 import { fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { playMetaTemplates, type MetaTemplates } from '../support/meta-templates.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, until, type WhatsappAccount } from '../support/whatsapp.js';
@@ -205,6 +209,16 @@ describe('GET /api/wa-templates and GET /api/wa-templates/{id}', () => {
     expect(res.body.pagination).to.deep.equal({ page: 1, limit: 20, total: 2, total_pages: 1 });
     const marketing = await s.call('GET', '/api/wa-templates?category=MARKETING&status=PENDING');
     expect(marketing.body.data.map((t: any) => t.id)).to.deep.equal([second.id]);
+  });
+
+  it('answers the list, its status filter, a sync’s WABA read and the WABA webhook’s account lookups from indexes', async () => {
+    const asModel = <T>(m: Model<T>) => m as unknown as Model<never>;
+    const newest = { created_at: -1, _id: -1 } as const;
+    expect(await indexesUsed(asModel(WaTemplateModel), { tenant_id: s.tenantId }, newest)).to.deep.equal(['tenant_id_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(asModel(WaTemplateModel), { tenant_id: s.tenantId, status: 'PENDING' }, newest)).to.deep.equal(['tenant_id_1_status_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(asModel(WaTemplateModel), { tenant_id: s.tenantId, waba_id: first.waba_id }, { created_at: 1, _id: 1 }, 0)).to.deep.equal(['tenant_id_1_waba_id_1_created_at_1__id_1']);
+    expect(await indexesUsed(asModel(IntegrationAccountModel), { 'settings.waba_id': first.waba_id, channel: 'whatsapp' }, { created_at: 1 }, 1)).to.deep.equal(['settings.waba_id_1_channel_1_created_at_1']);
+    expect(await indexesUsed(asModel(IntegrationModel), { channel: 'whatsapp', 'settings.waba_id': first.waba_id }, { created_at: 1 }, 1)).to.deep.equal(['channel_1_settings.waba_id_1_created_at_1']);
   });
 
   it('answers 400 for a bad filter or id', async () => {
