@@ -15,6 +15,7 @@ import { findTenant } from '../models/tenant.js';
 import { findVisibleConversation } from './conversation-access.js';
 import type { OutgoingContent } from './outbound.js';
 import { assertChannelSupports, assertConversationAcceptsReplies } from './outbound-rules.js';
+import { checkConversationTemplate } from './wa-templates.js';
 import { appendOutbox, scheduledStatusEvent } from './scheduled-events.js';
 
 /** How far ahead a message may be scheduled. */
@@ -102,6 +103,8 @@ export async function scheduleMessage(cmd: ScheduleMessage): Promise<{ view: Sch
   assertSchedulable(sendAt, now);
   assertConversationAcceptsReplies(c);
   assertChannelSupports(c.channel, cmd.content.type, textOf(cmd.content));
+  // Checked again when it is sent: the template may be paused or rejected by then.
+  if (cmd.content.type === 'template') await checkConversationTemplate(c, cmd.content.template);
   try {
     const scheduled = await scheduledMessages.insert({
       _id: id,

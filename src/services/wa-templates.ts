@@ -12,8 +12,10 @@ import { GraphError } from '../../channels/meta-graph.js';
 import type { InboundTemplateStatus } from '../../channels/types.js';
 import { listTemplates, submitTemplate, type RemoteTemplate } from '../../channels/whatsapp/templates.js';
 import { appContext } from '../context.js';
+import { SecretDecryptError } from '../crypto/secrets.js';
 import { AppError, assertNoFieldIssues, BodyFieldError, ConflictError, isDuplicateKey, StateError } from '../errors.js';
 import { logger } from '../logger.js';
+import type { Conversation } from '../models/conversation.js';
 import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
 import type { Page, Scoped } from '../models/repo.js';
@@ -58,7 +60,13 @@ async function templateAccount(tenantId: string, accountId: string | null | unde
   if (account.status !== 'active') throw StateError(`The WhatsApp account "${account.name}" is disabled; enable it first`);
   const wabaId = wabaOf(account, integration);
   if (!wabaId) throw StateError(`The WhatsApp account "${account.name}" has no WhatsApp Business Account id; set settings.waba_id on it (PATCH /api/integration-accounts/{id}) or on the WhatsApp integration`);
-  const token = credentialsFor(account, integration).accessToken;
+  let token: string | undefined;
+  try {
+    token = credentialsFor(account, integration).accessToken;
+  } catch (err) {
+    if (!(err instanceof SecretDecryptError)) throw err;
+    throw StateError(`The access token of WhatsApp account "${account.name}" cannot be decrypted under the current ENCRYPTION_KEY; set access_token again`);
+  }
   if (!token) throw StateError(`The WhatsApp account "${account.name}" has no access token; set access_token on it`);
   return { account, wabaId, token };
 }
@@ -337,4 +345,17 @@ export async function checkTemplateSend(tenantId: string, account: IntegrationAc
   const check = checkTemplateParameters(stored, send.components ?? [], fillHeaderMedia);
   if (!check.ok) throw problem('template_parameters_invalid', `The template parameters do not fit the stored template: ${check.problem}`, 'template.components');
   return { ...send, components: check.components };
+}
+
+/**
+ * checkTemplateSend for a template to be sent into a conversation later (a scheduled message):
+ * through the conversation's account, else its channel's default; nothing to check against when
+ * neither is connected now (the send itself decides then).
+ */
+export async function checkConversationTemplate(c: Pick<Conversation, 'tenant_id' | 'channel' | 'account_id'>, send: TemplateSend): Promise<void> {
+  if (c.channel !== 'whatsapp') return;
+  const integration = await findIntegration(c.tenant_id, 'whatsapp');
+  const accountId = c.account_id ?? integration?.default_account_id ?? null;
+  const account = accountId ? await integrationAccounts.findOwnedOrNull(c.tenant_id, accountId) : null;
+  if (account) await checkTemplateSend(c.tenant_id, account, integration, send);
 }

@@ -486,6 +486,17 @@ describe('Sending a template message checks the stored template', () => {
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
   });
 
+  it('refuses (422) to schedule a template message whose parameters do not fit, and schedules one that fits', async () => {
+    const schedule = (components: Record<string, unknown>[]) =>
+      s.call('POST', `/api/conversations/${conversationId}/scheduled-messages`, {
+        body: { send_at: new Date(Date.now() + 3_600_000).toISOString(), message: { type: 'template', template: { name: plain.name, language: 'en_US', components }, idempotency_key: randomBytes(8).toString('hex') } },
+      });
+    const refused = await schedule([body('Budi')]);
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
+    expect(refused.body.code).to.equal('template_parameters_invalid');
+    expect((await schedule([body('Budi', '#1234')])).status).to.equal(201);
+  });
+
   it('answers 422 for a template that is not approved', async () => {
     await waTemplates.update(s.tenantId, approved.id, { status: 'REJECTED', status_reason: 'INVALID_FORMAT' });
     const res = await send({ name: approved.name, language: 'en_US', components: [header, body('Budi', '#1234'), urlButton] });

@@ -35,7 +35,7 @@ export const scheduledMessageRoutes: RouteGroup = {
       response: ScheduledMessageBody,
       status: 201,
       alsoSucceeds: { 200: 'A replay: the message first scheduled with this idempotency_key (header Idempotent-Replayed: true)' },
-      errors: { 409: 'The idempotency_key was used to schedule a message in another conversation', 422: 'A closed or expired conversation, or a kind of message its channel cannot carry' },
+      errors: { 409: 'The idempotency_key was used to schedule a message in another conversation', 422: 'A closed or expired conversation, or a kind of message its channel cannot carry; or a WhatsApp template that is stored (GET /api/wa-templates) but not approved, or whose components do not fit it (the message names the problem)' },
       audit: { action: 'scheduled_message.created', resource: 'scheduled_message', target: ({ result }) => result.id },
       handler: async ({ params, body, principal, ctx }) => {
         const m = body.message;
