@@ -8,7 +8,7 @@ import { agentExtrasOf } from '../../services/agent-view.js';
 import type { AgentView } from '../../services/agents.js';
 import { impersonate, type Impersonation } from '../../services/impersonation.js';
 import { getTenant, listTenants, listTenantUsage, provisionTenant, suspendTenant, updatePlatformTenant } from '../../services/platform-tenants.js';
-import { activateTenantUser, listTenantUsers, resetTenantUserPassword, suspendTenantUser } from '../../services/tenant-users.js';
+import { activateTenantUser, listTenantUsers, resetTenantUserPassword, suspendTenantUser, type TenantUserRef } from '../../services/tenant-users.js';
 import { IdParams, pageOf } from '../schemas/common.js';
 import { route, SUPER_ADMIN, type RouteDef } from '../route.js';
 import {
@@ -36,6 +36,22 @@ const presentImpersonation = async (s: Impersonation, impersonatorId: string) =>
   agent: presentAgent(s.user, await agentExtrasOf(s.user)),
   tenant: presentTenant(s.tenant),
 });
+
+/** POST .../users/{userId}/suspend or /activate: one user's standing, recorded as agent.suspended or agent.activated. */
+function userStandingRoute(verb: 'suspend' | 'activate', summary: string, description: string, change: (ref: TenantUserRef) => Promise<AgentView>): RouteDef {
+  return route({
+    method: 'post',
+    path: `/api/super-admin/tenants/{id}/users/{userId}/${verb}`,
+    summary,
+    description,
+    access: SUPER_ADMIN,
+    params: TenantUserParams,
+    response: AgentBody,
+    errors: { 422: 'The user is deleted' },
+    audit: { action: verb === 'suspend' ? 'agent.suspended' : 'agent.activated', resource: 'agent', tenant: theTenant, target: theUser },
+    handler: async ({ params }) => present(await change({ tenantId: params.id, userId: params.userId })),
+  });
+}
 
 const IMPERSONATION =
   'A tenant session token for the user, marked with the super admin’s id (`imp` claim), lasting 15 minutes (refreshing does not extend it). Every call made with it is recorded in the tenant’s activity log with `impersonator_id`; it cannot create API keys or reveal webhook secrets, and it does not reach super-admin routes (403).';
@@ -155,30 +171,8 @@ export const superAdminTenantRoutes: RouteDef[] = [
     audit: { action: 'agent.password_reset', resource: 'agent', tenant: theTenant, target: theUser },
     handler: async ({ params, body }) => present(await resetTenantUserPassword({ tenantId: params.id, userId: params.userId, password: body.password })),
   }),
-  route({
-    method: 'post',
-    path: '/api/super-admin/tenants/{id}/users/{userId}/suspend',
-    summary: 'Suspend a tenant user',
-    description: 'Deactivates the user: offline, every session ended, API keys refused while inactive. Idempotent.',
-    access: SUPER_ADMIN,
-    params: TenantUserParams,
-    response: AgentBody,
-    errors: { 422: 'The user is deleted' },
-    audit: { action: 'agent.suspended', resource: 'agent', tenant: theTenant, target: theUser },
-    handler: async ({ params }) => present(await suspendTenantUser({ tenantId: params.id, userId: params.userId })),
-  }),
-  route({
-    method: 'post',
-    path: '/api/super-admin/tenants/{id}/users/{userId}/activate',
-    summary: 'Activate a tenant user',
-    description: 'Reactivates a suspended user; they sign in again (old sessions stay ended). Idempotent.',
-    access: SUPER_ADMIN,
-    params: TenantUserParams,
-    response: AgentBody,
-    errors: { 422: 'The user is deleted' },
-    audit: { action: 'agent.activated', resource: 'agent', tenant: theTenant, target: theUser },
-    handler: async ({ params }) => present(await activateTenantUser({ tenantId: params.id, userId: params.userId })),
-  }),
+  userStandingRoute('suspend', 'Suspend a tenant user', 'Deactivates the user: offline, every session ended, API keys refused while inactive. Idempotent.', suspendTenantUser),
+  userStandingRoute('activate', 'Activate a tenant user', 'Reactivates a suspended user; they sign in again (old sessions stay ended). Idempotent.', activateTenantUser),
   route({
     method: 'post',
     path: '/api/super-admin/tenants/{id}/users/{userId}/impersonate',
