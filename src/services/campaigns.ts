@@ -22,7 +22,7 @@ import type { Page } from '../models/repo.js';
 import type { Acting } from './agents.js';
 import { campaignMessageProblem, templateComponents, unknownVariables } from './campaign-rules.js';
 import { queueCampaignRun } from './campaign-run.js';
-import { checkTemplateSend } from './wa-templates.js';
+import { checkTemplateSend } from './wa-template-sends.js';
 
 /** A 422 naming the state a campaign is in. */
 export const notDraft = (c: Pick<Campaign, 'status'>, what: string) => StateError(`Only draft campaigns can ${what}; this one is ${c.status}`);

@@ -6,7 +6,7 @@
  * back to the actor (`outbound.result`: sent with its provider id, or failed with the error,
  * message.updated). A retried request with the same key finds the stored message and sends
  * nothing, even when the retries arrive at once: the `_id` claim has exactly one winner.
- * A WhatsApp template send is checked against the stored template first (services/wa-templates.ts).
+ * A WhatsApp template send is checked against the stored template first (services/wa-template-sends.ts).
  */
 import { askConversation } from '../../actors/conversation/index.js';
 import type { DeliveryError, OutboundDraft } from '../../actors/conversation/outbound.js';
@@ -25,7 +25,7 @@ import { integrationAccounts, type IntegrationAccount } from '../models/integrat
 import { messages, reviveMessage, stuckSends, type Message } from '../models/message.js';
 import { credentialsFor } from './integration-accounts.js';
 import { assertDeliverable } from './outbound-rules.js';
-import { checkTemplateSend } from './wa-templates.js';
+import { checkTemplateSend } from './wa-template-sends.js';
 
 /** WhatsApp's media kinds; Messenger and Instagram map them to their attachment types. */
 export type MediaType = 'image' | 'audio' | 'video' | 'document' | 'sticker';

@@ -15,7 +15,7 @@ import { findTenant } from '../models/tenant.js';
 import { findVisibleConversation } from './conversation-access.js';
 import type { OutgoingContent } from './outbound.js';
 import { assertChannelSupports, assertConversationAcceptsReplies } from './outbound-rules.js';
-import { checkConversationTemplate } from './wa-templates.js';
+import { checkConversationTemplate } from './wa-template-sends.js';
 import { appendOutbox, scheduledStatusEvent } from './scheduled-events.js';
 
 /** How far ahead a message may be scheduled. */
