@@ -6,7 +6,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { dropToken, onTokenChange, socketToken } from './session';
-import type { RealtimeEvent } from './types';
+import type { RealtimeEvent, TypingNotice } from './types';
 
 /** What the header shows. */
 export type LinkState = 'connecting' | 'live' | 'offline';
@@ -21,6 +21,9 @@ export class Realtime {
   private readonly handlers = new Set<Handler>();
   private readonly stateListeners = new Set<(s: LinkState) => void>();
   private readonly resyncListeners = new Set<() => void>();
+  /** The conversations joined, joined again on every reconnection (a new socket has no rooms). */
+  private readonly watched = new Set<string>();
+  private readonly typingListeners = new Set<(n: TypingNotice) => void>();
   private retry: ReturnType<typeof setTimeout> | null = null;
   private readonly stopFollowingToken: () => void;
   state: LinkState = 'connecting';
@@ -39,6 +42,13 @@ export class Realtime {
       },
     });
     this.socket.onAny((event: string, payload: unknown) => this.receive(event, payload));
+    // Typing travels in a conversation's room as a notice, without seq: never replayed.
+    this.socket.on('typing', (n: TypingNotice) => {
+      for (const l of this.typingListeners) l(n);
+    });
+    this.socket.on('connect', () => {
+      for (const id of this.watched) this.socket.emit('conversation.join', { conversation_id: id });
+    });
     this.socket.on('sync.done', (p: { seq?: number }) => {
       if (typeof p?.seq === 'number') this.lastSeq = Math.max(this.lastSeq ?? 0, p.seq);
       this.setState('live');
@@ -98,11 +108,24 @@ export class Realtime {
 
   /** Watches one conversation (typing indicators travel in its room). */
   join(conversationId: string): void {
+    this.watched.add(conversationId);
     this.socket.emit('conversation.join', { conversation_id: conversationId });
+  }
+
+  /** Calls `listener` with another watcher's typing notices. */
+  onTyping(listener: (n: TypingNotice) => void): () => void {
+    this.typingListeners.add(listener);
+    return () => this.typingListeners.delete(listener);
+  }
+
+  /** Tells the other watchers of a joined conversation that this agent is (or stopped) typing. */
+  typing(conversationId: string, isTyping: boolean): void {
+    if (this.socket.connected) this.socket.emit('typing', { conversation_id: conversationId, is_typing: isTyping });
   }
 
   /** Stops watching one conversation. */
   leave(conversationId: string): void {
+    this.watched.delete(conversationId);
     this.socket.emit('conversation.leave', { conversation_id: conversationId });
   }
 

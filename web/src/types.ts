@@ -13,6 +13,9 @@ export interface Agent {
   email: string;
   status: string;
   role: { id: string; name: string } | null;
+  division_ids?: string[];
+  is_active?: boolean;
+  max_concurrent_conversations?: number;
 }
 
 /** GET /api/auth/me */
@@ -93,4 +96,69 @@ export interface RealtimeEvent<T = unknown> {
   seq: number;
   tenant_id: string;
   data: T;
+}
+
+/** GET /api/divisions */
+export interface Division {
+  id: string;
+  name: string;
+  is_active: boolean;
+}
+
+/** GET /api/contacts/{id} */
+export interface Contact {
+  id: string;
+  channel: string;
+  external_id: string;
+  identities: string[];
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  username: string | null;
+  tags: string[];
+}
+
+/** The data of conversation.transferred (the conversation with its transfer record). */
+export interface TransferredConversation extends Conversation {
+  transfer: { from_agent_id: string | null; to_agent_id: string | null; to_division_id: string | null; reason: string; transferred_by: string; created_at: string };
+}
+
+/** The data of conversation.takeover. */
+export interface TakenOverConversation extends Conversation {
+  previous_assignee_id: string | null;
+  taken_over_by: string;
+  reason: string | null;
+}
+
+/** GET /api/quick-replies */
+export interface QuickReply {
+  id: string;
+  shortcut: string;
+  title: string;
+  content: string;
+}
+
+/** GET /api/working-hours/status */
+export interface WorkingHoursStatus {
+  is_working_hours: boolean;
+  timezone: string;
+  current_time: string;
+  next_change_at: string | null;
+}
+
+/** GET /api/wa-templates */
+export interface WaTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: string;
+  body_variables: number;
+}
+
+/** The `typing` notice the gateway relays in a conversation's room (no seq: not a domain event). */
+export interface TypingNotice {
+  conversation_id: string;
+  agent_id: string;
+  name: string;
+  is_typing: boolean;
 }

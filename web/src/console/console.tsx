@@ -1,9 +1,10 @@
-/** The signed-in shell: header (organization, link state, language, sign-out), the panel rail and the current panel. */
+/** The signed-in shell: header (organization, link state, working hours, presence, language, sign-out), the panel rail and the current panel. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useI18n, type Lang } from '../i18n';
 import { Realtime, type LinkState } from '../realtime';
 import type { Me } from '../types';
 import { PANELS } from './panels';
+import { PresenceToggle, WorkingHours } from './presence';
 
 interface Props {
   me: Me;
@@ -44,7 +45,9 @@ export function Console({ me, onLang, onSignOut }: Props) {
         <span class={`link link-${link}`} data-testid="link-state" data-state={link}>
           {link === 'live' ? t('connected') : t('reconnecting')}
         </span>
+        <WorkingHours />
         <span class="spacer" />
+        <PresenceToggle me={me.agent} realtime={realtime} />
         <label>
           {t('language')}{' '}
           <select value={lang} onChange={(e) => onLang(e.currentTarget.value as Lang)}>

@@ -4,7 +4,7 @@ import { api, query } from '../api';
 import { ConversationView } from '../conversation/conversation';
 import { useI18n } from '../i18n';
 import { Inbox } from '../inbox/inbox';
-import type { Agent, Page } from '../types';
+import type { Agent, Division, Page } from '../types';
 import type { PanelProps } from './panels';
 
 const PREFIX = '/app/conversations/';
@@ -16,6 +16,7 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
   const { t } = useI18n();
   const [selected, setSelected] = useState<string | null>(openFromUrl);
   const [agents, setAgents] = useState<Agent[]>([]);
+  const [divisions, setDivisions] = useState<Division[]>([]);
 
   useEffect(() => {
     const onPop = () => setSelected(openFromUrl());
@@ -24,10 +25,15 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
   }, []);
 
   useEffect(() => {
-    if (!permissions.has('agents.view')) return;
-    api<Page<Agent>>('GET', `/api/agents${query({ limit: 100 })}`)
-      .then((res) => setAgents(res.data))
-      .catch(() => setAgents([]));
+    if (permissions.has('agents.view')) {
+      api<Page<Agent>>('GET', `/api/agents${query({ limit: 100 })}`)
+        .then((res) => setAgents(res.data))
+        .catch(() => setAgents([]));
+    }
+    if (!permissions.has('divisions.view')) return;
+    api<Page<Division>>('GET', `/api/divisions${query({ limit: 100 })}`)
+      .then((res) => setDivisions(res.data))
+      .catch(() => setDivisions([]));
   }, [permissions]);
 
   const select = (id: string) => {
@@ -37,9 +43,9 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
 
   return (
     <div class="inbox-panel">
-      <Inbox meId={me.id} realtime={realtime} ready={ready} selectedId={selected} onSelect={select} />
+      <Inbox meId={me.id} realtime={realtime} ready={ready} divisions={divisions} selectedId={selected} onSelect={select} />
       {selected ? (
-        <ConversationView key={selected} id={selected} me={me} permissions={permissions} agents={agents} realtime={realtime} />
+        <ConversationView key={selected} id={selected} me={me} permissions={permissions} agents={agents} divisions={divisions} realtime={realtime} />
       ) : (
         <section class="conversation empty">{t('selectConversation')}</section>
       )}

@@ -8,6 +8,7 @@ import type { StringKey } from '../i18n';
 import type { Realtime } from '../realtime';
 import type { Agent } from '../types';
 import { InboxPanel } from './inbox-panel';
+import { SupervisorPanel } from './supervisor-panel';
 
 /** What every panel is given. */
 export interface PanelProps {
@@ -31,7 +32,7 @@ export interface Panel {
 /** Every panel, in rail order. */
 export const PANELS: Panel[] = [
   { id: 'inbox', label: 'inbox', icon: '✉', permission: 'conversations.view', component: InboxPanel },
-  { id: 'supervisor', label: 'supervisor', icon: '👁', permission: 'conversations.takeover' },
+  { id: 'supervisor', label: 'supervisor', icon: '👁', permission: 'conversations.takeover', component: SupervisorPanel },
   { id: 'automation', label: 'automation', icon: '⚙' },
   { id: 'ai-agents', label: 'aiAgents', icon: '✦' },
   { id: 'analytics', label: 'analytics', icon: '▤' },

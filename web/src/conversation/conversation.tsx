@@ -1,15 +1,19 @@
 /**
- * One conversation: its contact, assignee and status with the actions on them, the thread of
- * messages (with delivery ticks) and private notes, and the composer. Live events for it update
- * the thread as they come; opening it marks it read.
+ * One conversation: its contact, assignee and status with the actions on them (assign,
+ * transfer, takeover, resolve), the thread of messages (with delivery ticks), private notes and
+ * live transfers and takeovers, who else is typing, the composer, and the contact panel. Live
+ * events for it update the view as they come; opening it marks it read.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { localeOf, statusLabel, useI18n } from '../i18n';
 import type { Realtime } from '../realtime';
-import type { Agent, Conversation, Message, MessagePage, Note, Page } from '../types';
+import type { Agent, Conversation, Division, Message, MessagePage, Note, Page, TakenOverConversation, TransferredConversation } from '../types';
 import { Composer } from './composer';
-import { TICKS, timeline, withMessage } from './thread-state';
+import { ContactPanel } from './contact-panel';
+import { Handover } from './handover';
+import { hasMedia, Media } from './media';
+import { TICKS, timeline, waWindowClosed, withMessage, type ThreadEvent } from './thread-state';
 
 interface Props {
   id: string;
@@ -17,12 +21,20 @@ interface Props {
   permissions: Set<string>;
   /** The tenant's agents when the caller may list them, for assigning to someone else. */
   agents: Agent[];
+  /** The tenant's divisions when the caller may list them, for transfers. */
+  divisions: Division[];
   realtime: Realtime;
 }
 
+/** How long a typing notice counts without a newer one (a lost "stopped" must not stick). */
+const TYPING_MS = 6000;
+
 /** The conversation column. */
-export function ConversationView({ id, me, permissions, agents, realtime }: Props) {
+export function ConversationView({ id, me, permissions, agents, divisions, realtime }: Props) {
   const { t, lang } = useI18n();
+  const [events, setEvents] = useState<ThreadEvent[]>([]);
+  // Who else is typing here: name by agent id, each until its notice runs out.
+  const [typing, setTyping] = useState<Record<string, string>>({});
   const [conversation, setConversation] = useState<Conversation | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [hasOlder, setHasOlder] = useState(false);
@@ -76,11 +88,50 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
           const n = e.data as Note;
           if (n.conversation_id === id) setNotes((list) => (list.some((x) => x.id === n.id) ? list : [...list, n]));
         } else if (e.event.startsWith('conversation.') && data.id === id) {
+          const line = handoverLine(e.event, e.data);
+          if (line) setEvents((list) => [...list, { id: String(e.seq), at: new Date().toISOString(), text: line }]);
           setConversation((c) => (c ? { ...(e.data as Conversation), contact: c.contact ?? null } : c));
         }
       }),
-    [realtime, id],
+    [realtime, id, agents, divisions, lang],
   );
+
+  useEffect(() => {
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
+    const stop = realtime.onTyping((n) => {
+      if (n.conversation_id !== id || n.agent_id === me.id) return;
+      clearTimeout(timers.get(n.agent_id));
+      const drop = () =>
+        setTyping((now) => {
+          const next = { ...now };
+          delete next[n.agent_id];
+          return next;
+        });
+      if (!n.is_typing) return drop();
+      setTyping((now) => ({ ...now, [n.agent_id]: n.name }));
+      timers.set(n.agent_id, setTimeout(drop, TYPING_MS));
+    });
+    return () => {
+      stop();
+      for (const timer of timers.values()) clearTimeout(timer);
+    };
+  }, [realtime, id, me.id]);
+
+  const nameOf = (agentId: string | null) => (agentId === me.id ? t('you') : (agents.find((a) => a.id === agentId)?.name ?? '…'));
+
+  /** The thread line for a transfer or takeover event, or null for other changes. */
+  function handoverLine(event: string, data: unknown): string | null {
+    if (event === 'conversation.transferred') {
+      const { transfer } = data as TransferredConversation;
+      const to = transfer.to_agent_id ? nameOf(transfer.to_agent_id) : (divisions.find((d) => d.id === transfer.to_division_id)?.name ?? '…');
+      return `${t('transferredTo')} ${to} · ${nameOf(transfer.transferred_by)}: ${transfer.reason}`;
+    }
+    if (event === 'conversation.takeover') {
+      const c = data as TakenOverConversation;
+      return `${t('takenOverBy')} ${nameOf(c.taken_over_by)}${c.reason ? `: ${c.reason}` : ''}`;
+    }
+    return null;
+  }
 
   const loadOlder = async () => {
     const first = messages[0];
@@ -103,7 +154,9 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
   if (!conversation) return <section class="conversation empty">{t('loadingMore')}</section>;
 
   const contact = conversation.contact;
-  const assignee = conversation.assignee_id === me.id ? t('you') : (agents.find((a) => a.id === conversation.assignee_id)?.name ?? (conversation.assignee_id ? '…' : t('nobody')));
+  const assignee = conversation.assignee_id ? nameOf(conversation.assignee_id) : t('nobody');
+  const division = divisions.find((d) => d.id === conversation.division_id)?.name;
+  const typers = Object.values(typing);
   const canAssign = permissions.has('conversations.assign');
   const canManage = permissions.has('conversations.manage');
   const resolved = conversation.status === 'resolved' || conversation.status === 'closed';
@@ -114,7 +167,8 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
         <div>
           <h2>{contact?.name ?? contact?.phone ?? t('unknownContact')}</h2>
           <p class="muted">
-            {conversation.channel} · {contact?.phone ?? contact?.email ?? ''} · {t('assignedTo')}: <span data-testid="assignee">{assignee}</span> · <span data-testid="status">{statusLabel(t, conversation.status)}</span>
+            {conversation.channel} · {contact?.phone ?? contact?.email ?? ''}
+            {division && <> · <span data-testid="division">{division}</span></>} · {t('assignedTo')}: <span data-testid="assignee">{assignee}</span> · <span data-testid="status">{statusLabel(t, conversation.status)}</span>
           </p>
         </div>
         <div class="actions">
@@ -136,6 +190,16 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
             )}
             </>
           )}
+          <Handover
+            conversation={conversation}
+            me={me}
+            agents={agents}
+            divisions={divisions}
+            canTransfer={permissions.has('conversations.transfer')}
+            canTakeover={permissions.has('conversations.takeover')}
+            onChanged={(c) => setConversation((old) => ({ ...c, contact: c.contact ?? old?.contact ?? null }))}
+            onError={setError}
+          />
           {canManage && (
             <button class="primary" onClick={() => act('PATCH', '/status', { status: resolved ? 'open' : 'resolved' })}>
               {resolved ? t('reopen') : t('resolve')}
@@ -144,16 +208,23 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
         </div>
       </header>
       {error && <p class="error">{error}</p>}
+      <div class="conversation-body">
+      <div class="conversation-main">
       <ol class="thread" data-testid="thread">
         {hasOlder && (
           <li class="older">
             <button onClick={loadOlder}>{t('olderMessages')}</button>
           </li>
         )}
-        {timeline(messages, notes).map((item) =>
-          item.kind === 'message' ? (
+        {timeline(messages, notes, events).map((item) =>
+          item.kind === 'event' ? (
+            <li key={`e${item.event.id}`} class="event" data-testid="thread-event">
+              {item.event.text}
+            </li>
+          ) : item.kind === 'message' ? (
             <li key={item.message.id} class={`bubble ${item.message.direction}`} data-message-id={item.message.id}>
-              <p>{item.message.text ?? `[${item.message.type}]`}</p>
+              <Media content={item.message.content} />
+              {(item.message.text ?? !hasMedia(item.message.content)) && <p>{item.message.text ?? `[${item.message.type}]`}</p>}
               <footer>
                 <time>{new Date(item.message.sent_at).toLocaleTimeString(localeOf(lang), { hour: '2-digit', minute: '2-digit' })}</time>
                 {item.message.direction === 'outbound' && (
@@ -173,14 +244,33 @@ export function ConversationView({ id, me, permissions, agents, realtime }: Prop
           ),
         )}
       </ol>
+      {typers.length > 0 && (
+        <p class="typing" data-testid="typing">
+          {typers.join(', ')} {t('isTyping')}
+        </p>
+      )}
       <Composer
         key={id}
-        conversationId={id}
+        conversation={conversation}
+        windowClosed={waWindowClosed(conversation.channel, conversation.last_inbound_at)}
+        onTyping={(on) => realtime.typing(id, on)}
         canSend={permissions.has('messages.send')}
         canNote={permissions.has('notes.manage')}
+        canQuickReply={permissions.has('quick_replies.view')}
         onSent={(m) => setMessages((list) => withMessage(list, m))}
         onNoted={(n) => setNotes((list) => (list.some((x) => x.id === n.id) ? list : [...list, n]))}
       />
+      </div>
+      {contact && permissions.has('contacts.view') && (
+        <ContactPanel
+          key={contact.id}
+          contactId={contact.id}
+          conversationTags={conversation.tags}
+          canEdit={permissions.has('contacts.manage')}
+          onRenamed={(c) => setConversation((old) => (old?.contact ? { ...old, contact: { ...old.contact, name: c.name } } : old))}
+        />
+      )}
+      </div>
     </section>
   );
 }

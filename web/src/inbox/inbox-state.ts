@@ -8,17 +8,32 @@ export type AssigneeFilter = 'mine' | 'unassigned' | 'all';
 export interface InboxFilter {
   status: string;
   assignee: AssigneeFilter;
+  /** A division id, `none`, or '' for any. */
+  division: string;
+  /** A channel, or '' for any. */
+  channel: string;
+  /** A tag, or '' for any. */
+  tag: string;
 }
+
+/** The filter a new inbox starts with. */
+export const FIRST_FILTER: InboxFilter = { status: 'open', assignee: 'all', division: '', channel: '', tag: '' };
+
+/** A key that changes when any field of `filter` does. */
+export const filterKey = (f: InboxFilter) => [f.status, f.assignee, f.division, f.channel, f.tag].join('|');
 
 /** The query of one page of `filter`. */
 export function listQuery(filter: InboxFilter, page: number) {
   const assignee = { mine: 'me', unassigned: 'unassigned', all: undefined }[filter.assignee];
-  return { status: filter.status, assignee_id: assignee, page, limit: 20 };
+  return { status: filter.status, assignee_id: assignee, division_id: filter.division, channel: filter.channel, tag: filter.tag, page, limit: 20 };
 }
 
 /** Whether `c` belongs in a list of `filter` for the agent `meId`. */
 export function matches(filter: InboxFilter, c: Conversation, meId: string): boolean {
   if (!filter.status.split(',').includes(c.status)) return false;
+  if (filter.division && (c.division_id ?? 'none') !== filter.division) return false;
+  if (filter.channel && c.channel !== filter.channel) return false;
+  if (filter.tag && !c.tags.includes(filter.tag.toLowerCase())) return false;
   if (filter.assignee === 'mine') return c.assignee_id === meId;
   if (filter.assignee === 'unassigned') return c.assignee_id === null;
   return true;

@@ -1,14 +1,15 @@
 /**
- * The conversation list: status tabs, whose (mine / unassigned / all), unread counts, pages
- * loaded as the list scrolls, live changes from the socket, and message search.
+ * The conversation list: status tabs, whose (mine / unassigned / all), division, channel and
+ * tag, unread counts, pages loaded as the list scrolls, live changes from the socket, and
+ * message search.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { localeOf, useI18n, type Lang, type StringKey } from '../i18n';
 import type { Realtime } from '../realtime';
 import { Tabs } from '../tabs';
-import type { Conversation, Message, Page } from '../types';
-import { appendPage, listQuery, matches, upsert, type AssigneeFilter, type InboxFilter } from './inbox-state';
+import type { Conversation, Division, Message, Page } from '../types';
+import { appendPage, filterKey, FIRST_FILTER, listQuery, matches, upsert, type AssigneeFilter, type InboxFilter } from './inbox-state';
 
 const STATUSES: [string, StringKey][] = [
   ['open', 'statusOpen'],
@@ -21,20 +22,26 @@ const ASSIGNEES: [AssigneeFilter, StringKey][] = [
   ['unassigned', 'unassigned'],
   ['all', 'all'],
 ];
+/** The channels GET /api/conversations filters by. */
+const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'email', 'webchat'];
 
 interface Props {
   meId: string;
   realtime: Realtime;
   /** False until the socket has said where the stream stands, so nothing falls between the first page and the live events. */
   ready: boolean;
+  /** The tenant's divisions, when the caller may list them. */
+  divisions: Division[];
   selectedId: string | null;
   onSelect(id: string): void;
 }
 
 /** The inbox column. */
-export function Inbox({ meId, realtime, ready, selectedId, onSelect }: Props) {
+export function Inbox({ meId, realtime, ready, divisions, selectedId, onSelect }: Props) {
   const { t, lang } = useI18n();
-  const [filter, setFilter] = useState<InboxFilter>({ status: 'open', assignee: 'all' });
+  const [filter, setFilter] = useState<InboxFilter>(FIRST_FILTER);
+  // Every tag seen on a conversation this page showed, for the tag filter.
+  const [tags, setTags] = useState<string[]>([]);
   const [items, setItems] = useState<Conversation[]>([]);
   const [page, setPage] = useState(0);
   const [totalPages, setTotalPages] = useState(1);
@@ -67,12 +74,18 @@ export function Inbox({ meId, realtime, ready, selectedId, onSelect }: Props) {
   useEffect(() => {
     if (!ready) return;
     const gen = ++generation.current;
-    const key = `${filter.status}|${filter.assignee}`;
+    const key = filterKey(filter);
     if (shownFilter.current !== key) setItems([]);
     shownFilter.current = key;
     setPage(0);
     void loadPage(1, gen);
-  }, [ready, filter.status, filter.assignee, reloads]);
+  }, [ready, filterKey(filter), reloads]);
+
+  useEffect(() => {
+    const seen = new Set(tags);
+    const fresh = items.flatMap((c) => c.tags).filter((tag) => !seen.has(tag) && seen.add(tag));
+    if (fresh.length) setTags([...seen].sort());
+  }, [items]);
 
   useEffect(() => realtime.onResync(() => setReloads((n) => n + 1)), [realtime]);
 
@@ -129,6 +142,35 @@ export function Inbox({ meId, realtime, ready, selectedId, onSelect }: Props) {
         <input type="search" placeholder={t('search')} value={search} onInput={(e) => setSearch(e.currentTarget.value)} aria-label={t('search')} />
         <Tabs options={STATUSES} value={filter.status} onChange={(status) => setFilter({ ...filter, status })} />
         <Tabs options={ASSIGNEES} value={filter.assignee} onChange={(assignee) => setFilter({ ...filter, assignee })} />
+        <div class="selects">
+          {divisions.length > 0 && (
+            <select aria-label={t('division')} value={filter.division} onChange={(e) => setFilter({ ...filter, division: e.currentTarget.value })}>
+              <option value="">{t('allDivisions')}</option>
+              <option value="none">{t('noDivision')}</option>
+              {divisions.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          )}
+          <select aria-label={t('channel')} value={filter.channel} onChange={(e) => setFilter({ ...filter, channel: e.currentTarget.value })}>
+            <option value="">{t('allChannels')}</option>
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+          <select aria-label={t('tag')} value={filter.tag} onChange={(e) => setFilter({ ...filter, tag: e.currentTarget.value })}>
+            <option value="">{t('allTags')}</option>
+            {tags.map((tag) => (
+              <option key={tag} value={tag}>
+                #{tag}
+              </option>
+            ))}
+          </select>
+        </div>
       </div>
       {hits ? (
         <ul class="list" aria-label={t('searchResults')}>

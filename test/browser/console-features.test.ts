@@ -1,0 +1,210 @@
+/**
+ * The agent console's working tools in Chromium (issue 10, "Agent console"): inbox filters by
+ * division, channel and tag; transfer and takeover reaching the other agent live; the contact
+ * panel; quick replies with `/shortcut`; presence and working hours in the header; the typing
+ * indicator; the WhatsApp 24-hour window; the supervisor view. An admin works in one browser
+ * context and an agent in another, both in English; every wait is on what the page shows.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { baseUrl, fakeGraph } from '../setup.js';
+import { launchChromium } from '../support/browser.js';
+import { createSession, type TestSession } from '../support/session.js';
+import { acceptSends, connectWhatsapp, startConversation, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+
+describe('the agent console tools in Chromium', function () {
+  this.timeout(60000);
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let adminPage: Page;
+  let agentPage: Page;
+  let admin: TestSession;
+  let wa: WhatsappAccount;
+  let agent: { id: string; email: string; password: string };
+  let division: { id: string; name: string };
+  let siti: StartedConversation;
+  let andi: StartedConversation;
+  const pageErrors: string[] = [];
+
+  const list = (p: Page) => p.getByTestId('conversation-list');
+  const row = (p: Page, name: string) => list(p).locator('button', { hasText: name });
+  const rows = (p: Page) => list(p).locator('button[data-conversation-id]');
+  const open = async (p: Page, name: string) => {
+    await row(p, name).click();
+    await p.getByTestId('conversation').locator('h2', { hasText: name }).waitFor();
+  };
+
+  /** A signed-in page in its own browser context, in English. */
+  const signIn = async (email: string, password: string) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    contexts.push(context);
+    await context.addInitScript(() => localStorage.setItem('omnistream.lang', 'en'));
+    const page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+    });
+    await page.goto(`${baseUrl()}/app/`);
+    await page.locator('input[name=email]').fill(email);
+    await page.locator('input[name=password]').fill(password);
+    await page.locator('button[type=submit]').click();
+    await page.locator('[data-testid=link-state][data-state=live]').waitFor();
+    return page;
+  };
+
+  before(async () => {
+    browser = await launchChromium();
+    admin = await createSession({ organization_name: 'Toko Alat Tulis' });
+    wa = await connectWhatsapp(admin);
+    const made = await admin.call('POST', '/api/divisions', { body: { name: 'Penagihan' } });
+    expect(made.status, JSON.stringify(made.body)).to.equal(201);
+    division = made.body;
+    const roles = await admin.call('GET', '/api/roles');
+    const role = (roles.body as { id: string; name: string }[]).find((r) => r.name === 'agent');
+    agent = { id: '', email: `agen-${randomBytes(4).toString('hex')}@example.test`, password: 'kata-sandi-agen' };
+    const created = await admin.call('POST', '/api/agents', { body: { name: 'Dewi Lestari', email: agent.email, password: agent.password, role_id: role?.id } });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    agent.id = created.body.id;
+    siti = await startConversation(admin, wa, { name: 'Siti Rahma', text: 'Halo, pesanan saya belum sampai' });
+    andi = await startConversation(admin, wa, { name: 'Andi Wijaya', text: 'Tagihan saya salah' });
+    expect((await admin.call('PATCH', `/api/conversations/${siti.conversationId}/tags`, { body: { add: ['vip'] } })).status).to.equal(200);
+    const moved = await admin.call('POST', `/api/conversations/${andi.conversationId}/transfer`, { body: { to_division_id: division.id, reason: 'Soal tagihan' } });
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(() => {
+    fakeGraph().reset();
+    acceptSends(wa);
+  });
+  afterEach(() => {
+    expect(fakeGraph().unexpected.map((r) => `${r.method} ${r.path}`)).to.deep.equal([]);
+    expect(pageErrors.splice(0)).to.deep.equal([]);
+  });
+
+  it('filters the inbox by tag, division and channel', async () => {
+    adminPage = await signIn(admin.email, admin.password);
+    await row(adminPage, 'Siti Rahma').waitFor();
+    await row(adminPage, 'Andi Wijaya').waitFor();
+
+    await adminPage.getByLabel('Tag', { exact: true }).selectOption('vip');
+    await row(adminPage, 'Andi Wijaya').waitFor({ state: 'detached' });
+    expect(await rows(adminPage).count()).to.equal(1);
+    await adminPage.getByLabel('Tag', { exact: true }).selectOption('');
+
+    await adminPage.getByLabel('Division', { exact: true }).selectOption(division.id);
+    await row(adminPage, 'Siti Rahma').waitFor({ state: 'detached' });
+    await row(adminPage, 'Andi Wijaya').waitFor();
+    await adminPage.getByLabel('Division', { exact: true }).selectOption('none');
+    await row(adminPage, 'Andi Wijaya').waitFor({ state: 'detached' });
+    await row(adminPage, 'Siti Rahma').waitFor();
+    await adminPage.getByLabel('Division', { exact: true }).selectOption('');
+
+    await adminPage.getByLabel('Channel', { exact: true }).selectOption('email');
+    await list(adminPage).locator('.empty').waitFor();
+    expect(await rows(adminPage).count()).to.equal(0);
+    await adminPage.getByLabel('Channel', { exact: true }).selectOption('whatsapp');
+    await row(adminPage, 'Siti Rahma').waitFor();
+    await row(adminPage, 'Andi Wijaya').waitFor();
+  });
+
+  it("takes over an agent's conversation and transfers it back, both shown live in the agent's view", async () => {
+    expect((await admin.call('PATCH', `/api/conversations/${siti.conversationId}/assign`, { body: { agent_id: agent.id } })).status).to.equal(200);
+    agentPage = await signIn(agent.email, agent.password);
+    await open(agentPage, 'Siti Rahma');
+    await agentPage.getByTestId('assignee').and(agentPage.locator(':text("you")')).waitFor();
+
+    await open(adminPage, 'Siti Rahma');
+    await adminPage.getByRole('button', { name: 'Take over' }).click();
+    await adminPage.getByTestId('assignee').and(adminPage.locator(':text("you")')).waitFor();
+    await agentPage.getByTestId('thread-event').filter({ hasText: 'Taken over by Admin' }).waitFor();
+    await agentPage.getByTestId('assignee').and(agentPage.locator(':text("Admin")')).waitFor();
+
+    await adminPage.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await adminPage.getByLabel('Transfer to…').selectOption(`agent:${agent.id}`);
+    await adminPage.getByLabel('Reason').fill('Pelanggan minta Dewi');
+    await adminPage.locator('.transfer-form button[type=submit]').click();
+    await adminPage.getByTestId('assignee').and(adminPage.locator(':text("Dewi Lestari")')).waitFor();
+    await agentPage.getByTestId('thread-event').filter({ hasText: 'Transferred to you · Admin: Pelanggan minta Dewi' }).waitFor();
+    await agentPage.getByTestId('assignee').and(agentPage.locator(':text("you")')).waitFor();
+    const history = await admin.call('GET', `/api/conversations/${siti.conversationId}/transfers`);
+    expect((history.body.data as { reason: string }[]).map((t) => t.reason)).to.include('Pelanggan minta Dewi');
+  });
+
+  it('shows the contact beside the thread and saves a new name', async () => {
+    const panel = adminPage.getByTestId('contact-panel');
+    await panel.getByTestId('contact-phone').and(adminPage.locator(`:text("+${siti.from}")`)).waitFor();
+    await panel.getByTestId('contact-identity').filter({ hasText: `whatsapp · ${siti.from}` }).waitFor();
+    await panel.locator('.tag', { hasText: '#vip' }).waitFor();
+    await panel.getByLabel('Contact name').fill('Siti Rahmawati');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await adminPage.getByTestId('conversation').locator('h2', { hasText: 'Siti Rahmawati' }).waitFor();
+    const contact = await admin.call('GET', `/api/contacts/${siti.contactId}`);
+    expect(contact.body.name).to.equal('Siti Rahmawati');
+  });
+
+  it('offers quick replies for /shortcut and inserts the chosen one with the contact name', async () => {
+    const made = await admin.call('POST', '/api/quick-replies', { body: { shortcut: 'salam', title: 'Salam pembuka', content: 'Halo {{contact.name}}, ada yang bisa kami bantu?' } });
+    expect(made.status, JSON.stringify(made.body)).to.equal(201);
+    await admin.call('POST', '/api/quick-replies', { body: { shortcut: 'tutup', title: 'Penutup', content: 'Terima kasih!' } });
+    const box = adminPage.getByRole('textbox', { name: 'Reply' });
+    await box.fill('/sal');
+    const options = adminPage.getByRole('listbox', { name: 'Quick replies' }).getByRole('option');
+    await options.filter({ hasText: '/salam' }).waitFor();
+    expect(await options.filter({ hasText: '/tutup' }).count()).to.equal(0);
+    await options.filter({ hasText: '/salam' }).click();
+    expect(await box.inputValue()).to.equal('Halo Siti Rahmawati, ada yang bisa kami bantu?');
+    await adminPage.getByRole('listbox', { name: 'Quick replies' }).waitFor({ state: 'detached' });
+  });
+
+  it('shows the other agent typing while a reply is composed, until it is sent', async () => {
+    // The admin's quick reply is in the box; typing more tells the agent watching the conversation.
+    await adminPage.getByRole('textbox', { name: 'Reply' }).pressSequentially(' Salam.');
+    await agentPage.getByTestId('typing').filter({ hasText: 'Admin is typing…' }).waitFor();
+    await adminPage.locator('.composer button[type=submit]').click();
+    await agentPage.getByTestId('thread').locator('.bubble.outbound', { hasText: 'Halo Siti Rahmawati, ada yang bisa kami bantu? Salam.' }).waitFor();
+    await agentPage.getByTestId('typing').waitFor({ state: 'detached' });
+  });
+
+  it('toggles the agent online and offline and shows the working-hours state', async () => {
+    const presence = adminPage.getByTestId('presence');
+    const before = await presence.getAttribute('data-status');
+    const next = before === 'online' ? 'offline' : 'online';
+    await presence.click();
+    await adminPage.locator(`[data-testid=presence][data-status=${next}]`).waitFor();
+    expect((await admin.call('GET', `/api/agents/${admin.userId}`)).body.status).to.equal(next);
+    const hours = await admin.call('GET', '/api/working-hours/status');
+    await adminPage.locator(`[data-testid=working-hours][data-open=${String(hours.body.is_working_hours)}]`).waitFor();
+    expect(await adminPage.getByTestId('working-hours').textContent()).to.match(hours.body.is_working_hours ? /^Within working hours/ : /^Outside working hours/);
+  });
+
+  it('says the WhatsApp window is closed when the customer last wrote over 24 hours ago', async () => {
+    await startConversation(admin, wa, { name: 'Budi Lama', text: 'Pesan kemarin lusa', at: Math.floor(Date.now() / 1000) - 25 * 3600 });
+    await open(adminPage, 'Budi Lama');
+    await adminPage.getByTestId('window-closed').filter({ hasText: '24-hour WhatsApp window is closed' }).waitFor();
+    expect(await adminPage.getByRole('textbox', { name: 'Reply' }).count()).to.equal(0);
+    // Private notes still go.
+    await adminPage.getByRole('tab', { name: 'Private note' }).click();
+    await adminPage.getByRole('textbox', { name: 'Private note' }).waitFor();
+    await open(adminPage, 'Siti Rahmawati');
+    await adminPage.getByRole('textbox', { name: 'Reply' }).waitFor();
+  });
+
+  it("lists agents live with their status and load in the supervisor view, with the transfers as they happen", async () => {
+    await adminPage.getByRole('button', { name: 'Supervisor' }).click();
+    const dewi = adminPage.getByTestId('agent-table').locator(`tr[data-agent-id="${agent.id}"]`);
+    await dewi.getByTestId('load').filter({ hasText: /^1 \// }).waitFor();
+    const status = await dewi.locator('.presence').getAttribute('data-status');
+    await agentPage.getByTestId('presence').click();
+    await dewi.locator(`.presence[data-status=${status === 'online' ? 'offline' : 'online'}]`).waitFor();
+
+    const moved = await admin.call('POST', `/api/conversations/${andi.conversationId}/transfer`, { body: { to_agent_id: agent.id, reason: 'Dewi pegang tagihan' } });
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+    await dewi.getByTestId('load').filter({ hasText: /^2 \// }).waitFor();
+    await adminPage.getByTestId('handover-feed').locator('li', { hasText: 'Dewi pegang tagihan' }).waitFor();
+  });
+});
