@@ -4,7 +4,7 @@ import { api, query } from '../api';
 import { ConversationView } from '../conversation/conversation';
 import { useI18n } from '../i18n';
 import { Inbox } from '../inbox/inbox';
-import type { Agent, Division, Page } from '../types';
+import type { Agent, Contact, Division, Page } from '../types';
 import type { PanelProps } from './panels';
 
 const PREFIX = '/app/conversations/';
@@ -17,6 +17,8 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
   const [selected, setSelected] = useState<string | null>(openFromUrl);
   const [agents, setAgents] = useState<Agent[]>([]);
   const [divisions, setDivisions] = useState<Division[]>([]);
+  // The contact last renamed in the conversation view, so the list shows the new name too.
+  const [renamed, setRenamed] = useState<Contact | null>(null);
 
   useEffect(() => {
     const onPop = () => setSelected(openFromUrl());
@@ -43,9 +45,9 @@ export function InboxPanel({ me, permissions, realtime, ready }: PanelProps) {
 
   return (
     <div class="inbox-panel">
-      <Inbox meId={me.id} realtime={realtime} ready={ready} divisions={divisions} selectedId={selected} onSelect={select} />
+      <Inbox meId={me.id} realtime={realtime} ready={ready} divisions={divisions} renamed={renamed} selectedId={selected} onSelect={select} />
       {selected ? (
-        <ConversationView key={selected} id={selected} me={me} permissions={permissions} agents={agents} divisions={divisions} realtime={realtime} />
+        <ConversationView key={selected} id={selected} me={me} permissions={permissions} agents={agents} divisions={divisions} realtime={realtime} onContactRenamed={setRenamed} />
       ) : (
         <section class="conversation empty">{t('selectConversation')}</section>
       )}

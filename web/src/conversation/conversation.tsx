@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { localeOf, statusLabel, useI18n } from '../i18n';
 import type { Realtime } from '../realtime';
-import type { Agent, Conversation, Division, Message, MessagePage, Note, Page, TakenOverConversation, TransferredConversation } from '../types';
+import type { Agent, Contact, Conversation, Division, Message, MessagePage, Note, Page, TakenOverConversation, TransferredConversation } from '../types';
 import { Composer } from './composer';
 import { ContactPanel } from './contact-panel';
 import { Handover } from './handover';
@@ -24,13 +24,15 @@ interface Props {
   /** The tenant's divisions when the caller may list them, for transfers. */
   divisions: Division[];
   realtime: Realtime;
+  /** Called when the contact panel saved a new name. */
+  onContactRenamed(contact: Contact): void;
 }
 
 /** How long a typing notice counts without a newer one (a lost "stopped" must not stick). */
 const TYPING_MS = 6000;
 
 /** The conversation column. */
-export function ConversationView({ id, me, permissions, agents, divisions, realtime }: Props) {
+export function ConversationView({ id, me, permissions, agents, divisions, realtime, onContactRenamed }: Props) {
   const { t, lang } = useI18n();
   const [events, setEvents] = useState<ThreadEvent[]>([]);
   // Who else is typing here: name by agent id, each until its notice runs out.
@@ -209,67 +211,70 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
       </header>
       {error && <p class="error">{error}</p>}
       <div class="conversation-body">
-      <div class="conversation-main">
-      <ol class="thread" data-testid="thread">
-        {hasOlder && (
-          <li class="older">
-            <button onClick={loadOlder}>{t('olderMessages')}</button>
-          </li>
+        <div class="conversation-main">
+          <ol class="thread" data-testid="thread">
+            {hasOlder && (
+              <li class="older">
+                <button onClick={loadOlder}>{t('olderMessages')}</button>
+              </li>
+            )}
+            {timeline(messages, notes, events).map((item) =>
+              item.kind === 'event' ? (
+                <li key={`e${item.event.id}`} class="event" data-testid="thread-event">
+                  {item.event.text}
+                </li>
+              ) : item.kind === 'message' ? (
+                <li key={item.message.id} class={`bubble ${item.message.direction}`} data-message-id={item.message.id}>
+                  <Media content={item.message.content} />
+                  {(item.message.text ?? !hasMedia(item.message.content)) && <p>{item.message.text ?? `[${item.message.type}]`}</p>}
+                  <footer>
+                    <time>{new Date(item.message.sent_at).toLocaleTimeString(localeOf(lang), { hour: '2-digit', minute: '2-digit' })}</time>
+                    {item.message.direction === 'outbound' && (
+                      <span class={`tick tick-${item.message.status}`} data-status={item.message.status} title={item.message.status}>
+                        {TICKS[item.message.status] ?? item.message.status}
+                      </span>
+                    )}
+                  </footer>
+                </li>
+              ) : (
+                <li key={item.note.id} class="bubble note" data-note-id={item.note.id}>
+                  <strong>
+                    {t('privateNote')} · {item.note.author?.name ?? ''}
+                  </strong>
+                  <p>{item.note.body}</p>
+                </li>
+              ),
+            )}
+          </ol>
+          {typers.length > 0 && (
+            <p class="typing" data-testid="typing">
+              {typers.join(', ')} {t('isTyping')}
+            </p>
+          )}
+          <Composer
+            key={id}
+            conversation={conversation}
+            windowClosed={waWindowClosed(conversation.channel, conversation.last_inbound_at)}
+            onTyping={(on) => realtime.typing(id, on)}
+            canSend={permissions.has('messages.send')}
+            canNote={permissions.has('notes.manage')}
+            canQuickReply={permissions.has('quick_replies.view')}
+            onSent={(m) => setMessages((list) => withMessage(list, m))}
+            onNoted={(n) => setNotes((list) => (list.some((x) => x.id === n.id) ? list : [...list, n]))}
+          />
+        </div>
+        {contact && permissions.has('contacts.view') && (
+          <ContactPanel
+            key={contact.id}
+            contactId={contact.id}
+            conversationTags={conversation.tags}
+            canEdit={permissions.has('contacts.manage')}
+            onRenamed={(c) => {
+              setConversation((old) => (old?.contact ? { ...old, contact: { ...old.contact, name: c.name } } : old));
+              onContactRenamed(c);
+            }}
+          />
         )}
-        {timeline(messages, notes, events).map((item) =>
-          item.kind === 'event' ? (
-            <li key={`e${item.event.id}`} class="event" data-testid="thread-event">
-              {item.event.text}
-            </li>
-          ) : item.kind === 'message' ? (
-            <li key={item.message.id} class={`bubble ${item.message.direction}`} data-message-id={item.message.id}>
-              <Media content={item.message.content} />
-              {(item.message.text ?? !hasMedia(item.message.content)) && <p>{item.message.text ?? `[${item.message.type}]`}</p>}
-              <footer>
-                <time>{new Date(item.message.sent_at).toLocaleTimeString(localeOf(lang), { hour: '2-digit', minute: '2-digit' })}</time>
-                {item.message.direction === 'outbound' && (
-                  <span class={`tick tick-${item.message.status}`} data-status={item.message.status} title={item.message.status}>
-                    {TICKS[item.message.status] ?? item.message.status}
-                  </span>
-                )}
-              </footer>
-            </li>
-          ) : (
-            <li key={item.note.id} class="bubble note" data-note-id={item.note.id}>
-              <strong>
-                {t('privateNote')} · {item.note.author?.name ?? ''}
-              </strong>
-              <p>{item.note.body}</p>
-            </li>
-          ),
-        )}
-      </ol>
-      {typers.length > 0 && (
-        <p class="typing" data-testid="typing">
-          {typers.join(', ')} {t('isTyping')}
-        </p>
-      )}
-      <Composer
-        key={id}
-        conversation={conversation}
-        windowClosed={waWindowClosed(conversation.channel, conversation.last_inbound_at)}
-        onTyping={(on) => realtime.typing(id, on)}
-        canSend={permissions.has('messages.send')}
-        canNote={permissions.has('notes.manage')}
-        canQuickReply={permissions.has('quick_replies.view')}
-        onSent={(m) => setMessages((list) => withMessage(list, m))}
-        onNoted={(n) => setNotes((list) => (list.some((x) => x.id === n.id) ? list : [...list, n]))}
-      />
-      </div>
-      {contact && permissions.has('contacts.view') && (
-        <ContactPanel
-          key={contact.id}
-          contactId={contact.id}
-          conversationTags={conversation.tags}
-          canEdit={permissions.has('contacts.manage')}
-          onRenamed={(c) => setConversation((old) => (old?.contact ? { ...old, contact: { ...old.contact, name: c.name } } : old))}
-        />
-      )}
       </div>
     </section>
   );

@@ -8,7 +8,7 @@ import { api, query } from '../api';
 import { localeOf, useI18n, type Lang, type StringKey } from '../i18n';
 import type { Realtime } from '../realtime';
 import { Tabs } from '../tabs';
-import type { Conversation, Division, Message, Page } from '../types';
+import type { Contact, Conversation, Division, Message, Page } from '../types';
 import { appendPage, filterKey, FIRST_FILTER, listQuery, matches, upsert, type AssigneeFilter, type InboxFilter } from './inbox-state';
 
 const STATUSES: [string, StringKey][] = [
@@ -32,12 +32,14 @@ interface Props {
   ready: boolean;
   /** The tenant's divisions, when the caller may list them. */
   divisions: Division[];
+  /** A contact renamed elsewhere in the page, whose rows show the new name. */
+  renamed: Contact | null;
   selectedId: string | null;
   onSelect(id: string): void;
 }
 
 /** The inbox column. */
-export function Inbox({ meId, realtime, ready, divisions, selectedId, onSelect }: Props) {
+export function Inbox({ meId, realtime, ready, divisions, renamed, selectedId, onSelect }: Props) {
   const { t, lang } = useI18n();
   const [filter, setFilter] = useState<InboxFilter>(FIRST_FILTER);
   // Every tag seen on a conversation this page showed, for the tag filter.
@@ -86,6 +88,11 @@ export function Inbox({ meId, realtime, ready, divisions, selectedId, onSelect }
     const fresh = items.flatMap((c) => c.tags).filter((tag) => !seen.has(tag) && seen.add(tag));
     if (fresh.length) setTags([...seen].sort());
   }, [items]);
+
+  useEffect(() => {
+    if (!renamed) return;
+    setItems((list) => list.map((c) => (c.contact?.id === renamed.id ? { ...c, contact: { ...c.contact, name: renamed.name } } : c)));
+  }, [renamed]);
 
   useEffect(() => realtime.onResync(() => setReloads((n) => n + 1)), [realtime]);
 
