@@ -12,7 +12,9 @@ import { baseUrl, fakeGraph } from '../setup.js';
 import { launchChromium } from '../support/browser.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { playMetaTemplates } from '../support/meta-templates.js';
-import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, textWebhook, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1';
 
 /** A 1×1 PNG. */
 const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAfbLI3wAAAABJRU5ErkJggg==', 'base64');
@@ -116,6 +118,10 @@ describe('the agent console tools in Chromium', function () {
     await adminPage.getByLabel('Channel', { exact: true }).selectOption('whatsapp');
     await row(adminPage, 'Siti Rahma').waitFor();
     await row(adminPage, 'Andi Wijaya').waitFor();
+    // The transfer made before the page opened is in the thread, from the transfer history.
+    await open(adminPage, 'Andi Wijaya');
+    await adminPage.getByTestId('division').filter({ hasText: 'Penagihan' }).waitFor();
+    await adminPage.getByTestId('thread-event').filter({ hasText: 'Transferred to Penagihan · you: Soal tagihan' }).waitFor();
   });
 
   it("takes over an agent's conversation and transfers it back, both shown live in the agent's view", async () => {
@@ -202,7 +208,11 @@ describe('the agent console tools in Chromium', function () {
     await adminPage.getByLabel('Template…').selectOption({ label: 'pesanan_siap (id)' });
     await adminPage.getByRole('button', { name: 'Send template' }).click();
     await adminPage.getByTestId('thread').locator('.bubble.outbound').waitFor();
-    const sent = fakeGraph().requests.filter((r) => r.method === 'POST' && (r.json as { type?: string } | null)?.type === 'template');
+    // The send to Meta follows the stored message.
+    const sent = await until(() => {
+      const found = fakeGraph().requests.filter((r) => r.method === 'POST' && (r.json as { type?: string } | null)?.type === 'template');
+      return found.length > 0 && found;
+    }, 'the template send');
     expect(sent.map((r) => (r.json as { template: { name: string } }).template.name)).to.deep.equal(['pesanan_siap']);
     // Private notes still go.
     await adminPage.getByRole('tab', { name: 'Private note' }).click();
@@ -240,5 +250,6 @@ describe('the agent console tools in Chromium', function () {
     expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
     await dewi.getByTestId('load').filter({ hasText: /^2 \// }).waitFor();
     await adminPage.getByTestId('handover-feed').locator('li', { hasText: 'Dewi pegang tagihan' }).waitFor();
+    if (screenshots) await adminPage.screenshot({ path: new URL('../../docs/console-supervisor.png', import.meta.url).pathname });
   });
 });

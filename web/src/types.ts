@@ -120,7 +120,18 @@ export interface Contact {
 
 /** The data of conversation.transferred (the conversation with its transfer record). */
 export interface TransferredConversation extends Conversation {
-  transfer: { from_agent_id: string | null; to_agent_id: string | null; to_division_id: string | null; reason: string; transferred_by: string; created_at: string };
+  transfer: Transfer;
+}
+
+/** GET /api/conversations/{id}/transfers */
+export interface Transfer {
+  id: string;
+  from_agent_id: string | null;
+  to_agent_id: string | null;
+  to_division_id: string | null;
+  reason: string;
+  transferred_by: string;
+  created_at: string;
 }
 
 /** The data of conversation.takeover. */

@@ -152,7 +152,8 @@ export function Composer({ conversation, windowClosed, canSend, canNote, canQuic
               if (e.key === 'Enter' && !e.shiftKey && first) {
                 e.preventDefault();
                 choose(first);
-              } else if (e.key === 'Enter' && !e.shiftKey) void submit(e);
+              } else if (e.key === 'Escape' && first) setSuggestions([]);
+              else if (e.key === 'Enter' && !e.shiftKey) void submit(e);
             }}
           />
           {error && <p class="error">{error}</p>}

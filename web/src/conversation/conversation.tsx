@@ -8,12 +8,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { localeOf, statusLabel, useI18n } from '../i18n';
 import type { Realtime } from '../realtime';
-import type { Agent, Contact, Conversation, Division, Message, MessagePage, Note, Page, TakenOverConversation, TransferredConversation } from '../types';
+import type { Agent, Contact, Conversation, Division, Message, MessagePage, Note, Page, TakenOverConversation, Transfer, TransferredConversation } from '../types';
 import { Composer } from './composer';
 import { ContactPanel } from './contact-panel';
 import { Handover } from './handover';
 import { hasMedia, Media } from './media';
-import { TICKS, timeline, waWindowClosed, withMessage, type ThreadEvent } from './thread-state';
+import { TICKS, timeline, transferEvent, waWindowClosed, WINDOW_MS, withEvent, withMessage, type ThreadEvent } from './thread-state';
 
 interface Props {
   id: string;
@@ -54,20 +54,23 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
     setConversation(null);
     setMessages([]);
     setNotes([]);
+    setEvents([]);
     setError(null);
     realtime.join(id);
     Promise.all([
       api<Conversation>('GET', `/api/conversations/${id}`),
       api<MessagePage>('GET', `/api/conversations/${id}/messages${query({ limit: 50 })}`),
       api<Page<Note>>('GET', `/api/conversations/${id}/notes${query({ limit: 100 })}`),
+      api<Page<Transfer>>('GET', `/api/conversations/${id}/transfers${query({ limit: 100 })}`).catch(() => null),
     ])
-      .then(([c, page, notePage]) => {
+      .then(([c, page, notePage, transfers]) => {
         if (!live) return;
         setConversation(c);
         // Live events may have come in while these loaded: keep what is newer.
         setMessages((list) => page.data.reduce(withMessage, list));
         setHasOlder(page.pagination.has_older);
         setNotes((list) => [...notePage.data.filter((n) => !list.some((x) => x.id === n.id)), ...list]);
+        setEvents((list) => (transfers?.data ?? []).map(transferEvent).reduce(withEvent, list));
         if (c.unread_count > 0) void markRead();
       })
       .catch((err: Error) => live && setError(err.message));
@@ -90,12 +93,15 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
           const n = e.data as Note;
           if (n.conversation_id === id) setNotes((list) => (list.some((x) => x.id === n.id) ? list : [...list, n]));
         } else if (e.event.startsWith('conversation.') && data.id === id) {
-          const line = handoverLine(e.event, e.data);
-          if (line) setEvents((list) => [...list, { id: String(e.seq), at: new Date().toISOString(), text: line }]);
+          if (e.event === 'conversation.transferred') setEvents((list) => withEvent(list, transferEvent((e.data as TransferredConversation).transfer)));
+          if (e.event === 'conversation.takeover') {
+            const c = e.data as TakenOverConversation;
+            setEvents((list) => withEvent(list, { id: `seq-${e.seq}`, at: c.updated_at, kind: 'takeover', by: c.taken_over_by, toAgentId: c.taken_over_by, toDivisionId: null, reason: c.reason }));
+          }
           setConversation((c) => (c ? { ...(e.data as Conversation), contact: c.contact ?? null } : c));
         }
       }),
-    [realtime, id, agents, divisions, lang],
+    [realtime, id],
   );
 
   useEffect(() => {
@@ -119,21 +125,26 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
     };
   }, [realtime, id, me.id]);
 
+  // The WhatsApp window closes while the conversation is open: render again at that moment.
+  const [, setWindowTick] = useState(0);
+  const lastInbound = conversation?.last_inbound_at ?? null;
+  useEffect(() => {
+    if (!lastInbound) return;
+    const ms = Date.parse(lastInbound) + WINDOW_MS - Date.now();
+    if (ms <= 0 || ms > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => setWindowTick((n) => n + 1), ms + 1000);
+    return () => clearTimeout(timer);
+  }, [lastInbound]);
+
   const nameOf = (agentId: string | null) => (agentId === me.id ? t('you') : (agents.find((a) => a.id === agentId)?.name ?? '…'));
 
-  /** The thread line for a transfer or takeover event, or null for other changes. */
-  function handoverLine(event: string, data: unknown): string | null {
-    if (event === 'conversation.transferred') {
-      const { transfer } = data as TransferredConversation;
-      const to = transfer.to_agent_id ? nameOf(transfer.to_agent_id) : (divisions.find((d) => d.id === transfer.to_division_id)?.name ?? '…');
-      return `${t('transferredTo')} ${to} · ${nameOf(transfer.transferred_by)}: ${transfer.reason}`;
-    }
-    if (event === 'conversation.takeover') {
-      const c = data as TakenOverConversation;
-      return `${t('takenOverBy')} ${nameOf(c.taken_over_by)}${c.reason ? `: ${c.reason}` : ''}`;
-    }
-    return null;
-  }
+  /** The words of a transfer or takeover line. */
+  const handoverLine = (e: ThreadEvent) => {
+    const reason = e.reason ? `: ${e.reason}` : '';
+    if (e.kind === 'takeover') return `${t('takenOverBy')} ${nameOf(e.by)}${reason}`;
+    const to = e.toAgentId ? nameOf(e.toAgentId) : (divisions.find((d) => d.id === e.toDivisionId)?.name ?? '…');
+    return `${t('transferredTo')} ${to} · ${nameOf(e.by)}${reason}`;
+  };
 
   const loadOlder = async () => {
     const first = messages[0];
@@ -199,7 +210,10 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
             divisions={divisions}
             canTransfer={permissions.has('conversations.transfer')}
             canTakeover={permissions.has('conversations.takeover')}
-            onChanged={(c) => setConversation((old) => ({ ...c, contact: c.contact ?? old?.contact ?? null }))}
+            onChanged={(c) => {
+              setError(null);
+              setConversation((old) => ({ ...c, contact: c.contact ?? old?.contact ?? null }));
+            }}
             onError={setError}
           />
           {canManage && (
@@ -221,7 +235,7 @@ export function ConversationView({ id, me, permissions, agents, divisions, realt
             {timeline(messages, notes, events).map((item) =>
               item.kind === 'event' ? (
                 <li key={`e${item.event.id}`} class="event" data-testid="thread-event">
-                  {item.event.text}
+                  {handoverLine(item.event)}
                 </li>
               ) : item.kind === 'message' ? (
                 <li key={item.message.id} class={`bubble ${item.message.direction}`} data-message-id={item.message.id}>

@@ -67,7 +67,7 @@ export function Handover({ conversation, me, agents, divisions, canTransfer, can
             {agents.length > 0 && (
               <optgroup label={t('agents')}>
                 {agents
-                  .filter((a) => a.id !== conversation.assignee_id)
+                  .filter((a) => a.is_active !== false && a.id !== conversation.assignee_id)
                   .map((a) => (
                     <option key={a.id} value={`agent:${a.id}`}>
                       {a.name}

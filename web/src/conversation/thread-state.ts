@@ -1,12 +1,32 @@
 /** A conversation's thread as data: messages and private notes in one time line. */
-import type { Message, Note } from '../types';
+import type { Message, Note, Transfer } from '../types';
 
-/** A line about the conversation itself (a transfer, a takeover) seen live. */
+/** A line about the conversation itself: a transfer (from its history or live) or a takeover (live). */
 export interface ThreadEvent {
+  /** The transfer's id, or the takeover event's seq. */
   id: string;
   at: string;
-  text: string;
+  kind: 'transfer' | 'takeover';
+  /** Who transferred it, or who took it over. */
+  by: string;
+  toAgentId: string | null;
+  toDivisionId: string | null;
+  reason: string | null;
 }
+
+/** The line of a transfer record. */
+export const transferEvent = (tr: Transfer): ThreadEvent => ({
+  id: tr.id,
+  at: tr.created_at,
+  kind: 'transfer',
+  by: tr.transferred_by,
+  toAgentId: tr.to_agent_id,
+  toDivisionId: tr.to_division_id,
+  reason: tr.reason,
+});
+
+/** `list` with `e` added in time order, unless it holds it already. */
+export const withEvent = (list: ThreadEvent[], e: ThreadEvent) => (list.some((x) => x.id === e.id) ? list : [...list, e].sort((a, b) => a.at.localeCompare(b.at)));
 
 /** One line of the thread. */
 export type ThreadItem = { kind: 'message'; at: string; message: Message } | { kind: 'note'; at: string; note: Note } | { kind: 'event'; at: string; event: ThreadEvent };
@@ -30,9 +50,10 @@ export function withMessage(list: Message[], m: Message): Message[] {
 /** The tick a delivery status shows (WhatsApp's convention). */
 export const TICKS: Record<string, string> = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '⚠' };
 
-const DAY_MS = 24 * 3600 * 1000;
+/** How long WhatsApp's customer-service window stays open after the customer's last message. */
+export const WINDOW_MS = 24 * 3600 * 1000;
 
 /** Whether WhatsApp's customer-service window is closed: no customer message in the last 24 hours (only templates go then). */
 export function waWindowClosed(channel: string, lastInboundAt: string | null, now = Date.now()): boolean {
-  return channel === 'whatsapp' && (!lastInboundAt || now - Date.parse(lastInboundAt) >= DAY_MS);
+  return channel === 'whatsapp' && (!lastInboundAt || now - Date.parse(lastInboundAt) >= WINDOW_MS);
 }
