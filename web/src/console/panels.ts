@@ -32,7 +32,7 @@ export interface Panel {
 /** Every panel, in rail order. */
 export const PANELS: Panel[] = [
   { id: 'inbox', label: 'inbox', icon: '✉', permission: 'conversations.view', component: InboxPanel },
-  { id: 'supervisor', label: 'supervisor', icon: '👁', permission: 'conversations.takeover', component: SupervisorPanel },
+  { id: 'supervisor', label: 'supervisor', icon: '◉', permission: 'conversations.takeover', component: SupervisorPanel },
   { id: 'automation', label: 'automation', icon: '⚙' },
   { id: 'ai-agents', label: 'aiAgents', icon: '✦' },
   { id: 'analytics', label: 'analytics', icon: '▤' },
