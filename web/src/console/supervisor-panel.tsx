@@ -3,7 +3,7 @@
  * assigned to them), and a feed of transfers and takeovers, all kept live from the socket
  * (agent.status_changed and the conversation events, which carry the whole conversation).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { localeOf, useI18n } from '../i18n';
 import type { Agent, Conversation, Page, TakenOverConversation, TransferredConversation } from '../types';
@@ -31,10 +31,17 @@ export function SupervisorPanel({ me, realtime, ready }: PanelProps) {
   const [assignees, setAssignees] = useState<Map<string, string | null>>(new Map());
   const [feed, setFeed] = useState<FeedLine[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // Bumped when the socket missed more than the server replays: everything loads again.
+  const [reloads, setReloads] = useState(0);
+  // What events said while the pages were loading: newer than those pages.
+  const sinceLoad = useRef(new Map<string, string | null | undefined>());
+
+  useEffect(() => realtime.onResync(() => setReloads((n) => n + 1)), [realtime]);
 
   useEffect(() => {
     if (!ready) return;
     let live = true;
+    sinceLoad.current = new Map();
     const load = async () => {
       const agentPage = await api<Page<Agent>>('GET', `/api/agents${query({ limit: 100 })}`);
       const found = new Map<string, string | null>();
@@ -45,14 +52,18 @@ export function SupervisorPanel({ me, realtime, ready }: PanelProps) {
       }
       if (!live) return;
       setAgents(agentPage.data);
-      // Events that came while the pages loaded are newer than them.
-      setAssignees((now) => new Map([...found, ...now]));
+      // undefined: the conversation left the active ones while the pages loaded.
+      for (const [id, assignee] of sinceLoad.current) {
+        if (assignee === undefined) found.delete(id);
+        else found.set(id, assignee);
+      }
+      setAssignees(found);
     };
     load().catch((err: Error) => live && setError(err.message));
     return () => {
       live = false;
     };
-  }, [ready]);
+  }, [ready, reloads]);
 
   useEffect(
     () =>
@@ -64,9 +75,11 @@ export function SupervisorPanel({ me, realtime, ready }: PanelProps) {
         }
         if (!e.event.startsWith('conversation.')) return;
         const c = e.data as Conversation;
+        const active = ACTIVE.includes(c.status);
+        sinceLoad.current.set(c.id, active ? c.assignee_id : undefined);
         setAssignees((now) => {
           const next = new Map(now);
-          if (ACTIVE.includes(c.status)) next.set(c.id, c.assignee_id);
+          if (active) next.set(c.id, c.assignee_id);
           else next.delete(c.id);
           return next;
         });
