@@ -20,6 +20,7 @@ import { measureScheduled } from './sections/scheduled.js';
 import { measureSla } from './sections/sla.js';
 import { measureStatuses } from './sections/statuses.js';
 import { measureStorm } from './sections/storm.js';
+import { measureWebchat } from './sections/webchat.js';
 import { setUpTenant } from './support/api.js';
 import type { BenchContext } from './support/context.js';
 import { engineName, machineFacts } from './support/machine.js';
@@ -94,6 +95,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'campaigns')) await attempt('campaigns', () => measureCampaigns(ctx, graph), on);
   if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
   if (runs(settings, 'outgoing-webhooks')) await attempt('outgoing-webhooks', () => measureOutgoingWebhooks(ctx), on);
+  if (runs(settings, 'webchat')) await attempt('webchat', () => measureWebchat(ctx), on);
 }
 
 const rows: BenchContext['rows'] = [];

@@ -17,6 +17,11 @@ export async function call<T = Record<string, unknown>>(baseUrl: string, method:
 export interface BenchTenant {
   token: string;
   tenantId: string;
+  /** The organization's slug (the widget's data-tenant). */
+  slug: string;
+  /** Its admin's sign-in (the console). */
+  email: string;
+  password: string;
   phoneNumberId: string;
 }
 
@@ -27,13 +32,14 @@ export interface BenchTenant {
  */
 export async function setUpTenant(baseUrl: string, grant: (id: string, token: string) => void): Promise<BenchTenant> {
   const email = `bench-${Date.now()}-${randomBytes(3).toString('hex')}@example.test`;
-  const session = await call<{ token: string; tenant: { id: string } }>(baseUrl, 'POST', '/api/auth/register', { organization_name: 'Bench Co', name: 'Bench Admin', email, password: 'bench-password' });
+  const password = 'bench-password';
+  const session = await call<{ token: string; tenant: { id: string; slug: string } }>(baseUrl, 'POST', '/api/auth/register', { organization_name: 'Bench Co', name: 'Bench Admin', email, password });
   const phoneNumberId = `1${Date.now()}`;
   await call(baseUrl, 'PUT', '/api/integrations/whatsapp', {}, session.token);
   const accessToken = `EAAG${randomBytes(20).toString('hex')}`;
   grant(phoneNumberId, accessToken);
   await call(baseUrl, 'POST', '/api/integration-accounts', { channel: 'whatsapp', external_id: phoneNumberId, name: 'Bench line', access_token: accessToken }, session.token);
-  return { token: session.token, tenantId: session.tenant.id, phoneNumberId };
+  return { token: session.token, tenantId: session.tenant.id, slug: session.tenant.slug, email, password, phoneNumberId };
 }
 
 /** One POST: its HTTP status and how long the answer took. */

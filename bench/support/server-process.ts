@@ -50,6 +50,8 @@ export function startServerProcess(name: string, e: ServerEnvironment, extra: Re
     RATE_LIMIT_SOCKET_IP: '999999999/60',
     RATE_LIMIT_LOGIN_IP: '999999999/60',
     RATE_LIMIT_REGISTER_IP: '999999999/60',
+    RATE_LIMIT_WEBCHAT_SESSION_IP: '999999999/60',
+    RATE_LIMIT_WEBCHAT_VISITOR: '999999999/60',
     // Campaigns are sent by the processes the campaigns section starts with its caps.
     CAMPAIGN_SENDER: 'false',
     ...extra,
