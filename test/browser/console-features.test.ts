@@ -209,7 +209,7 @@ describe('the agent console tools in Chromium', function () {
     await adminPage.getByRole('button', { name: 'Send template' }).click();
     await adminPage.getByTestId('thread').locator('.bubble.outbound').waitFor();
     // The send to Meta follows the stored message.
-    const sent = await until(() => {
+    const sent = await until(async () => {
       const found = fakeGraph().requests.filter((r) => r.method === 'POST' && (r.json as { type?: string } | null)?.type === 'template');
       return found.length > 0 && found;
     }, 'the template send');
