@@ -170,7 +170,12 @@ describe('the agent console tools in Chromium', function () {
     await options.filter({ hasText: '/salam' }).waitFor();
     expect(await options.filter({ hasText: '/tutup' }).count()).to.equal(0);
     await options.filter({ hasText: '/salam' }).click();
-    expect(await box.inputValue()).to.equal('Halo Siti Rahmawati, ada yang bisa kami bantu?');
+    // Filled by the server (POST /api/quick-replies/{id}/use renders it for this conversation).
+    const filled = 'Halo Siti Rahmawati, ada yang bisa kami bantu?';
+    await adminPage.waitForFunction((text) => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.value === text, filled);
+    expect(await box.inputValue()).to.equal(filled);
+    const listed = await admin.call('GET', '/api/quick-replies?q=salam');
+    expect((listed.body.data as { id: string; usage_count: number }[]).find((r) => r.id === made.body.id)?.usage_count).to.equal(1);
     await adminPage.getByRole('listbox', { name: 'Quick replies' }).waitFor({ state: 'detached' });
   });
 

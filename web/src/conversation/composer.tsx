@@ -12,7 +12,7 @@ import { useI18n, type StringKey } from '../i18n';
 import { randomId } from '../ids';
 import { Tabs } from '../tabs';
 import type { Conversation, Message, Note, Page, QuickReply } from '../types';
-import { fillQuickReply, shortcutQuery } from './quick-replies';
+import { shortcutQuery } from './quick-replies';
 import { Templates } from './templates';
 
 type Mode = 'reply' | 'note';
@@ -87,11 +87,12 @@ export function Composer({ conversation, windowClosed, canSend, canNote, canQuic
     };
   }, [shortcut]);
 
-  const choose = (qr: QuickReply) => {
-    setText(fillQuickReply(qr.content, conversation));
+  // Recording the use also answers the content with this conversation's variables filled
+  // (`{{contact.name}}`, ...), by the server's own rules; without it the raw content goes in.
+  const choose = async (qr: QuickReply) => {
     setSuggestions([]);
-    // Counted for the reply's usage statistics; the text is already in the box.
-    void api('POST', `/api/quick-replies/${qr.id}/use`, { conversation_id: conversationId }).catch(() => undefined);
+    const used = await api<{ rendered_content: string | null }>('POST', `/api/quick-replies/${qr.id}/use`, { conversation_id: conversationId }).catch(() => null);
+    compose(used?.rendered_content ?? qr.content);
   };
 
   const submit = async (e: Event) => {
@@ -135,7 +136,7 @@ export function Composer({ conversation, windowClosed, canSend, canNote, canQuic
             <ul class="quick-replies" role="listbox" aria-label={t('quickReplies')}>
               {suggestions.map((qr) => (
                 <li key={qr.id}>
-                  <button type="button" role="option" aria-selected="false" onClick={() => choose(qr)}>
+                  <button type="button" role="option" aria-selected="false" onClick={() => void choose(qr)}>
                     <strong>/{qr.shortcut}</strong> {qr.title}
                   </button>
                 </li>
@@ -151,7 +152,7 @@ export function Composer({ conversation, windowClosed, canSend, canNote, canQuic
               const first = suggestions[0];
               if (e.key === 'Enter' && !e.shiftKey && first) {
                 e.preventDefault();
-                choose(first);
+                void choose(first);
               } else if (e.key === 'Escape' && first) setSuggestions([]);
               else if (e.key === 'Enter' && !e.shiftKey) void submit(e);
             }}
