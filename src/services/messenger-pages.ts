@@ -30,17 +30,24 @@ export interface SubscribePages extends Acting {
   fields: string[];
 }
 
+/**
+ * Subscribes the app to one Page's webhook `fields` with the Page's token; Meta's refusal or
+ * absence is an AppError (services/meta-graph.ts), its details naming `field` when given.
+ */
+export async function subscribeAppToPage(pageId: string, pageToken: string, fields: readonly string[], field?: string): Promise<void> {
+  await graph(
+    { method: 'POST', path: `/${pageId}/subscribed_apps`, query: { subscribed_fields: fields.join(',') }, token: pageToken },
+    { what: `subscribe the app to Page ${pageId}`, ...(field ? { field } : {}) },
+  );
+}
+
 /** Subscribes the app to each Page's webhooks; every Page is found first, so an unknown one changes nothing. */
 export async function subscribePages(cmd: SubscribePages): Promise<{ data: PageSubscriptionJson[] }> {
   const accounts = [];
   for (const id of new Set(cmd.pageIds)) accounts.push(await findMetaAccount(cmd.tenantId, 'messenger', id));
   const data: PageSubscriptionJson[] = [];
   for (const account of accounts) {
-    const token = accountToken(account);
-    await graph(
-      { method: 'POST', path: `/${account.external_id}/subscribed_apps`, query: { subscribed_fields: cmd.fields.join(',') }, token },
-      { what: `subscribe the app to Page ${account.external_id}`, field: 'page_ids' },
-    );
+    await subscribeAppToPage(account.external_id, accountToken(account), cmd.fields, 'page_ids');
     data.push({ page_id: account.external_id, account_id: account._id, subscribed: true, subscribed_fields: cmd.fields });
   }
   return { data };

@@ -3,7 +3,8 @@
  * completing them. WhatsApp Embedded Signup: code -> business token, the WABA and its numbers,
  * each number registered, the app subscribed to the WABA's webhooks, the numbers connected.
  * Instagram and Messenger (Facebook Login): code -> user token -> long-lived token -> the
- * user's Pages with their Page tokens (and the Instagram accounts linked to them), connected.
+ * user's Pages with their Page tokens (and the Instagram accounts linked to them), connected;
+ * for Instagram, the linked Pages subscribed to the app's webhooks too.
  * Meta is asked first and only then is anything claimed, so a refused signup takes nothing.
  * https://developers.facebook.com/documentation/business-messaging/whatsapp/embedded-signup/implementation
  * https://developers.facebook.com/docs/messenger-platform/instagram/get-started
@@ -14,6 +15,7 @@ import type { Acting } from './agents.js';
 import { connectMetaAccount, ensureIntegration, labelOf, type FoundAccount, type MetaChannel } from './meta-accounts.js';
 import type { IntegrationAccountJson } from './integration-views.js';
 import { exchangeCode, graph, graphText, longLivedToken, metaApp, readEdge } from './meta-graph.js';
+import { subscribeAppToPage } from './messenger-pages.js';
 
 /** Facebook Login permissions each flow asks for. https://developers.facebook.com/docs/permissions */
 const SCOPES: Record<'instagram' | 'messenger', string[]> = {
@@ -155,8 +157,53 @@ async function connectAll(cmd: Acting, channel: MetaChannel, found: FoundAccount
   return accounts;
 }
 
-/** Connects the Instagram professional accounts linked to the user's Pages, each with its Page's token. */
-export async function completeInstagramOAuth(cmd: CompleteOAuth): Promise<{ accounts: IntegrationAccountJson[] }> {
+/**
+ * The Page webhook fields Instagram messaging needs: Meta delivers an Instagram account's
+ * messages only while the app is subscribed to the Facebook Page linked to it.
+ * https://developers.facebook.com/docs/messenger-platform/instagram/get-started
+ */
+export const INSTAGRAM_PAGE_FIELDS = ['messages', 'messaging_postbacks', 'messaging_seen', 'message_reactions'] as const;
+
+/** Whether the Page linked to a connected Instagram account is subscribed to the app's webhooks. */
+export interface InstagramSubscriptionJson {
+  account_id: string;
+  instagram_account_id: string;
+  page_id: string;
+  subscribed: boolean;
+  subscribed_fields: string[];
+  /** Why not, as the API answers Graph failures (provider_refused, provider_unavailable, provider_error); null when subscribed. */
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * Subscribes the app to the Page of each connected Instagram account, with the Page's token
+ * (the same call as POST /api/integrations/messenger/pages/subscribe). The accounts are
+ * connected already, so a failure is reported for that account rather than undoing the others;
+ * connecting again retries it.
+ */
+async function subscribeLinkedPages(connected: IntegrationAccountJson[], found: FoundAccount[]): Promise<InstagramSubscriptionJson[]> {
+  const out: InstagramSubscriptionJson[] = [];
+  for (const account of connected) {
+    const f = found.find((x) => x.externalId === account.external_id);
+    const pageId = f?.settings?.page_id;
+    if (!f || !pageId) continue;
+    const row = { account_id: account.id, instagram_account_id: account.external_id, page_id: pageId, subscribed_fields: [...INSTAGRAM_PAGE_FIELDS] };
+    try {
+      await subscribeAppToPage(pageId, f.accessToken, INSTAGRAM_PAGE_FIELDS);
+      out.push({ ...row, subscribed: true, error: null });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      out.push({ ...row, subscribed: false, error: { code: err.code, message: err.message } });
+    }
+  }
+  return out;
+}
+
+/**
+ * Connects the Instagram professional accounts linked to the user's Pages, each with its Page's
+ * token, and subscribes the app to those Pages' webhooks (answering, per account, whether it did).
+ */
+export async function completeInstagramOAuth(cmd: CompleteOAuth): Promise<{ accounts: IntegrationAccountJson[]; subscriptions: InstagramSubscriptionJson[] }> {
   const pages = await pagesOf('Instagram login', cmd, 'id,name,access_token,instagram_business_account{id,username,name}');
   const found = pages.flatMap(({ page, raw }): FoundAccount[] => {
     const ig = raw.instagram_business_account as Record<string, unknown> | undefined;
@@ -167,7 +214,8 @@ export async function completeInstagramOAuth(cmd: CompleteOAuth): Promise<{ acco
   });
   const chosen = pick(found, cmd.ids, 'account_ids', 'Instagram professional accounts');
   await ensureIntegration(cmd, 'instagram');
-  return { accounts: await connectAll(cmd, 'instagram', chosen) };
+  const accounts = await connectAll(cmd, 'instagram', chosen);
+  return { accounts, subscriptions: await subscribeLinkedPages(accounts, chosen) };
 }
 
 /** Connects the user's Pages, each with its Page token; subscribing them to webhooks is the next step. */

@@ -285,6 +285,45 @@ describe('POST /api/integrations/instagram/oauth', () => {
     expect(decryptSecret(stored.access_token as string, { context: accountSecretContext(stored._id, 'access_token') })).to.equal(linked[1]?.token);
   });
 
+  it('subscribes the app to each linked Page with the Page token and the Instagram messaging fields', async () => {
+    const pages = [fakePage(true), fakePage(false), fakePage(true)];
+    const code = authCode();
+    onFacebookLogin(code, pages, REDIRECT);
+    const res = await call(s, 'POST', '/api/integrations/instagram/oauth', { code });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    const linked = pages.filter((p) => p.instagram);
+    const fields = ['messages', 'messaging_postbacks', 'messaging_seen', 'message_reactions'];
+    expect(res.body.subscriptions).to.deep.equal(
+      linked.map((p, i) => ({ account_id: res.body.accounts[i].id, instagram_account_id: p.instagram?.id, page_id: p.id, subscribed: true, subscribed_fields: fields, error: null })),
+    );
+    for (const p of linked) {
+      const reqs = requestsTo('POST', `/v21.0/${p.id}/subscribed_apps`);
+      expect(reqs, p.id).to.have.length(1);
+      expect(reqs[0]?.headers.authorization).to.equal(`Bearer ${p.token}`);
+      expect(reqs[0]?.query.get('subscribed_fields')).to.equal(fields.join(','));
+    }
+    expect(requestsTo('POST', `/v21.0/${pages[1]?.id}/subscribed_apps`)).to.have.length(0);
+  });
+
+  it('reports a Page Meta refuses to subscribe, keeping the accounts connected', async () => {
+    const pages = [fakePage(true), fakePage(true)];
+    const code = authCode();
+    onFacebookLogin(code, pages, REDIRECT);
+    fakeGraph().on('POST', `/v21.0/${pages[0]?.id}/subscribed_apps`, {
+      status: 403,
+      body: { error: { message: '(#200) The user must be an administrator of the Page', type: 'OAuthException', code: 200, fbtrace_id: 'AigSub' } },
+    });
+    const res = await call(s, 'POST', '/api/integrations/instagram/oauth', { code });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.accounts).to.have.length(2);
+    const [refused, ok] = res.body.subscriptions;
+    expect(refused).to.include({ page_id: pages[0]?.id, subscribed: false });
+    expect(refused.error.code).to.equal('provider_refused');
+    expect(refused.error.message).to.include('Meta refused to subscribe the app to Page').and.include('administrator of the Page').and.include('code 200').and.include('AigSub');
+    expect(ok).to.include({ page_id: pages[1]?.id, subscribed: true, error: null });
+    expect((await integrationAccounts.findOwned(s.tenantId, refused.account_id)).status).to.equal('active');
+  });
+
   it('answers 422 when the login reaches no Instagram account, and 400 without a code', async () => {
     const code = authCode();
     onFacebookLogin(code, [fakePage(false)], REDIRECT);

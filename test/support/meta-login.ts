@@ -97,13 +97,17 @@ export function fakePage(instagram = false): FakePage {
   return page;
 }
 
-/** Facebook Login: `code` -> token -> long-lived token, which lists `pages` at `/me/accounts`. */
+/**
+ * Facebook Login: `code` -> token -> long-lived token, which lists `pages` at `/me/accounts`;
+ * each Page's own token (and only it) subscribes the app to that Page.
+ */
 export function onFacebookLogin(code: string, pages: FakePage[], redirectUri: string | null): void {
   const { longLived } = onCodeExchange(code, redirectUri);
   for (const p of pages) {
     issuedSecrets.push(p.token);
     fakeGraph().grant(p.id, p.token);
     if (p.instagram) fakeGraph().grant(p.instagram.id, p.token);
+    fakeGraph().on('POST', `/v21.0/${p.id}/subscribed_apps`, (req) => (bearer(req) === p.token ? { body: { success: true } } : badToken));
   }
   fakeGraph().on('GET', '/v21.0/me/accounts', (req) => {
     if (bearer(req) !== longLived) return badToken;

@@ -76,6 +76,26 @@ export const MessengerOAuthBody = z.strictObject({
 /** The accounts an OAuth connect connected. */
 export const ConnectedAccounts = z.object({ accounts: z.array(IntegrationAccountBody) });
 
+/** The Instagram accounts connected, and whether each one's linked Page is subscribed to the app's webhooks. */
+export const InstagramConnected = z.object({
+  accounts: z.array(IntegrationAccountBody),
+  subscriptions: z
+    .array(
+      z.object({
+        account_id: Id,
+        instagram_account_id: z.string(),
+        page_id: z.string().describe('The Facebook Page linked to the Instagram account'),
+        subscribed: z.boolean().describe('false: Meta refused or could not be reached; the account is connected but receives no messages until it is connected again'),
+        subscribed_fields: z.array(z.string()),
+        error: z
+          .object({ code: z.string().describe('provider_refused, provider_unavailable or provider_error, as the API’s Graph failures'), message: z.string().describe('Meta’s message, code and fbtrace_id') })
+          .nullable()
+          .describe('Why the Page is not subscribed; null when it is'),
+      }),
+    )
+    .describe('One per account connected, in the same order'),
+});
+
 /** POST /api/integrations/messenger/pages/subscribe */
 export const SubscribePagesBody = z.strictObject({
   page_ids: MetaIds('Connected Pages of this organization'),

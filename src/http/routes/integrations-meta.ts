@@ -16,6 +16,7 @@ import {
   EmbeddedSignupBody,
   EmbeddedSignupConfigBody,
   EmbeddedSignupResult,
+  InstagramConnected,
   InstagramOAuthBody,
   MessengerOAuthBody,
   OAuthConfigBody,
@@ -113,12 +114,14 @@ export const metaIntegrationRoutes: RouteGroup = {
       description:
         'Exchanges the code for a user token and that for a long-lived one (`fb_exchange_token`), reads your Pages with their Page tokens and linked Instagram professional accounts (`GET /me/accounts`), ' +
         'and connects each Instagram account with its Page’s token (settings.page_id). ' +
+        'Meta delivers Instagram messages only while the app is subscribed to the linked Page, so each Page is then subscribed (`POST /{page-id}/subscribed_apps` with the Page token, fields messages, messaging_postbacks, messaging_seen, message_reactions); ' +
+        '`subscriptions` says per account whether it was, and when Meta refused or could not be reached, why (the account stays connected; connecting again retries). ' +
         CLAIM_NOTE +
         GRAPH_NOTE +
         SECRETS_NOTE,
       access: 'integrations.manage',
       body: InstagramOAuthBody,
-      response: ConnectedAccounts,
+      response: InstagramConnected,
       errors: ONBOARDING_ERRORS,
       audit: { action: 'integration.instagram_connected', resource: 'integration', target: () => null },
       handler: ({ principal, body }) => completeInstagramOAuth({ ...acting(principal), code: body.code, redirectUri: body.redirect_uri, ids: body.account_ids }),
