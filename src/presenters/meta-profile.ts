@@ -1,5 +1,6 @@
 /**
- * What Meta tells us about an account, as it leaves the API: a Page's persistent menu and a
+ * What Meta tells us about an account, as it leaves the API: a Page's persistent menu (with its
+ * Get Started button) and a
  * WhatsApp number's health. Each field is read out by name, so nothing else of Meta's answer
  * (a token, an unknown field) ever passes through.
  */
@@ -40,13 +41,20 @@ function presentMenuItem(raw: unknown): MenuItem {
   };
 }
 
-/** A Page's persistent menu (Meta's `persistent_menu`, or the one just set); null when there is none. */
-export function presentPersistentMenu(account: IntegrationAccount, raw: unknown) {
+/** The payload of Meta's `get_started` (`{ payload }`), or null when the Page has no Get Started button. */
+export const getStartedPayload = (raw: unknown): string | null => textOrNull(asRecord(raw).payload);
+
+/**
+ * A Page's persistent menu (Meta's `persistent_menu`, or the one just set) and its Get Started
+ * button (`get_started`); each null when there is none.
+ */
+export function presentPersistentMenu(account: IntegrationAccount, raw: unknown, getStarted: unknown) {
+  const payload = getStartedPayload(getStarted);
   const menu = list(raw).map((entry): MenuLocale => {
     const e = asRecord(entry);
     return { locale: text(e.locale) ?? 'default', composer_input_disabled: e.composer_input_disabled === true, call_to_actions: list(e.call_to_actions).map(presentMenuItem) };
   });
-  return { page_id: account.external_id, account_id: account._id, persistent_menu: menu.length > 0 ? menu : null };
+  return { page_id: account.external_id, account_id: account._id, persistent_menu: menu.length > 0 ? menu : null, get_started: payload === null ? null : { payload } };
 }
 
 /** One entity's sending ability (number, WABA, business, app) and the errors that limit it. */

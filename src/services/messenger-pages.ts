@@ -2,14 +2,15 @@
  * A connected Facebook Page's webhooks and Messenger profile, with the Page's own token:
  * subscribing the app to the Page (`POST /{page-id}/subscribed_apps`), disconnecting it
  * (`DELETE` the same, then the account goes or is disabled, the default handed over), and the
- * persistent menu (`/me/messenger_profile`, where `me` is the Page).
+ * persistent menu with its Get Started button (`/me/messenger_profile`, where `me` is the Page).
  * https://developers.facebook.com/docs/messenger-platform/webhooks#connect-your-app
  * https://developers.facebook.com/docs/messenger-platform/send-messages/persistent-menu
  */
 import { GraphError, callGraph } from '../../channels/meta-graph.js';
 import { appContext } from '../context.js';
 import { findIntegration } from '../models/integration.js';
-import { presentPersistentMenu, type MenuLocale } from '../presenters/meta-profile.js';
+import type { IntegrationAccount } from '../models/integration-account.js';
+import { getStartedPayload, presentPersistentMenu, type MenuLocale } from '../presenters/meta-profile.js';
 import type { Acting } from './agents.js';
 import { deleteAccount, updateAccount } from './integration-accounts.js';
 import { accountToken, findMetaAccount } from './meta-accounts.js';
@@ -101,31 +102,50 @@ export interface PersistentMenuCommand extends Acting {
   pageId?: string | undefined;
 }
 
-/** The Page's persistent menu as Meta has it (null when none is set). */
-export async function getPersistentMenu(cmd: PersistentMenuCommand) {
-  const account = await findMetaAccount(cmd.tenantId, 'messenger', cmd.pageId);
+/** The Page's Messenger profile fields the menu depends on, as Meta has them. */
+async function readMenuProfile(account: IntegrationAccount, token: string): Promise<{ persistent_menu?: unknown; get_started?: unknown }> {
   const answer = await graph(
-    { path: '/me/messenger_profile', query: { fields: 'persistent_menu' }, token: accountToken(account) },
-    { what: `read Page ${account.external_id}’s persistent menu` },
+    { path: '/me/messenger_profile', query: { fields: 'get_started,persistent_menu' }, token },
+    { what: `read Page ${account.external_id}’s persistent menu and Get Started button` },
   );
   const [profile] = Array.isArray(answer.data) ? answer.data : [];
-  return presentPersistentMenu(account, (profile as { persistent_menu?: unknown } | undefined)?.persistent_menu);
+  return (profile ?? {}) as { persistent_menu?: unknown; get_started?: unknown };
+}
+
+/** The Page's persistent menu and Get Started button as Meta has them (null when not set). */
+export async function getPersistentMenu(cmd: PersistentMenuCommand) {
+  const account = await findMetaAccount(cmd.tenantId, 'messenger', cmd.pageId);
+  const profile = await readMenuProfile(account, accountToken(account));
+  return presentPersistentMenu(account, profile.persistent_menu, profile.get_started);
 }
 
 /** Set or delete a Page's persistent menu. */
 export interface SetPersistentMenu extends PersistentMenuCommand {
   /** null deletes the menu. */
   menu: MenuLocale[] | null;
+  /** The Get Started button's postback payload, set with the menu when the Page has no button. */
+  getStartedPayload: string;
 }
 
-/** Sets the Page's persistent menu, or deletes it (`DELETE /me/messenger_profile` with fields persistent_menu). */
+/**
+ * Sets the Page's persistent menu, or deletes it (`DELETE /me/messenger_profile` with fields
+ * persistent_menu; the Get Started button stays). Meta shows a menu only on a Page with a Get
+ * Started button, so the profile is read first and, when the Page has none, the button is set in
+ * the same call as the menu; a button the Page has is kept as it is.
+ * https://developers.facebook.com/docs/messenger-platform/reference/messenger-profile-api/get-started-button
+ */
 export async function setPersistentMenu(cmd: SetPersistentMenu) {
   const account = await findMetaAccount(cmd.tenantId, 'messenger', cmd.pageId);
   const token = accountToken(account);
+  const profile = await readMenuProfile(account, token);
   if (cmd.menu === null) {
     await graph({ method: 'DELETE', path: '/me/messenger_profile', body: { fields: ['persistent_menu'] }, token }, { what: `delete Page ${account.external_id}’s persistent menu` });
-  } else {
-    await graph({ method: 'POST', path: '/me/messenger_profile', body: { persistent_menu: cmd.menu }, token }, { what: `set Page ${account.external_id}’s persistent menu`, field: 'persistent_menu' });
+    return presentPersistentMenu(account, null, profile.get_started);
   }
-  return presentPersistentMenu(account, cmd.menu);
+  const getStarted = getStartedPayload(profile.get_started) === null ? { payload: cmd.getStartedPayload } : null;
+  await graph(
+    { method: 'POST', path: '/me/messenger_profile', body: { ...(getStarted ? { get_started: getStarted } : {}), persistent_menu: cmd.menu }, token },
+    { what: `set Page ${account.external_id}’s persistent menu`, field: 'persistent_menu' },
+  );
+  return presentPersistentMenu(account, cmd.menu, getStarted ?? profile.get_started);
 }

@@ -153,29 +153,64 @@ describe('GET and POST /api/integrations/messenger/persistent-menu', () => {
   itChecksAccess('GET', () => '/api/integrations/messenger/persistent-menu', 'integrations.view', () => s);
   itChecksAccess('POST', () => '/api/integrations/messenger/persistent-menu', 'integrations.manage', () => s, { body: { persistent_menu: null } });
 
-  it('sets the menu with the Page token, reads it back, and deletes it with null', async () => {
+  it('sets the menu with a Get Started button on a Page without one, reads both back, and deletes the menu with null', async () => {
+    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [] } });
     fakeGraph().on('POST', '/v21.0/me/messenger_profile', { body: { result: 'success' } });
     const set = await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: menu });
     expect(set.status, JSON.stringify(set.body)).to.equal(200);
-    expect(set.body).to.deep.equal({ page_id: page.account.external_id, account_id: page.account.id, persistent_menu: menu });
+    expect(set.body).to.deep.equal({ page_id: page.account.external_id, account_id: page.account.id, persistent_menu: menu, get_started: { payload: 'GET_STARTED' } });
+    const [read] = requestsTo('GET', '/v21.0/me/messenger_profile');
+    expect(read?.query.get('fields')).to.equal('get_started,persistent_menu');
+    expect(read?.headers.authorization).to.equal(`Bearer ${page.token}`);
     const [post] = requestsTo('POST', '/v21.0/me/messenger_profile');
-    expect(post?.json).to.deep.equal({ persistent_menu: menu });
+    expect(post?.json).to.deep.equal({ get_started: { payload: 'GET_STARTED' }, persistent_menu: menu });
     expect(post?.headers.authorization).to.equal(`Bearer ${page.token}`);
 
-    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [{ persistent_menu: menu }] } });
+    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [{ get_started: { payload: 'GET_STARTED' }, persistent_menu: menu }] } });
     const viewer = await userWithPermissions(s, ['integrations.view']);
     const got = await call(viewer, 'GET', `/api/integrations/messenger/persistent-menu?page_id=${page.account.external_id}`);
     expect(got.status, JSON.stringify(got.body)).to.equal(200);
     expect(got.body.persistent_menu).to.deep.equal(menu);
-    expect(requestsTo('GET', '/v21.0/me/messenger_profile')[0]?.query.get('fields')).to.equal('persistent_menu');
+    expect(got.body.get_started).to.deep.equal({ payload: 'GET_STARTED' });
+    expect(requestsTo('GET', '/v21.0/me/messenger_profile').at(-1)?.query.get('fields')).to.equal('get_started,persistent_menu');
 
     fakeGraph().on('DELETE', '/v21.0/me/messenger_profile', { body: { result: 'success' } });
     const removed = await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: null });
     expect(removed.status).to.equal(200);
     expect(removed.body.persistent_menu).to.equal(null);
+    expect(removed.body.get_started).to.deep.equal({ payload: 'GET_STARTED' });
     expect(requestsTo('DELETE', '/v21.0/me/messenger_profile')[0]?.json).to.deep.equal({ fields: ['persistent_menu'] });
     fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [] } });
-    expect((await call(s, 'GET', '/api/integrations/messenger/persistent-menu')).body.persistent_menu).to.equal(null);
+    expect((await call(s, 'GET', '/api/integrations/messenger/persistent-menu')).body).to.include({ persistent_menu: null, get_started: null });
+  });
+
+  it('keeps a Get Started button the Page has, and sets the payload asked for on a Page without one', async () => {
+    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [{ get_started: { payload: 'HELLO' } }] } });
+    fakeGraph().on('POST', '/v21.0/me/messenger_profile', { body: { result: 'success' } });
+    const kept = await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: menu, get_started_payload: 'START' });
+    expect(kept.status, JSON.stringify(kept.body)).to.equal(200);
+    expect(kept.body.get_started).to.deep.equal({ payload: 'HELLO' });
+    expect(requestsTo('POST', '/v21.0/me/messenger_profile')[0]?.json).to.deep.equal({ persistent_menu: menu });
+
+    fakeGraph().reset();
+    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [{ persistent_menu: menu }] } });
+    fakeGraph().on('POST', '/v21.0/me/messenger_profile', { body: { result: 'success' } });
+    const added = await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: menu, get_started_payload: 'START' });
+    expect(added.body.get_started).to.deep.equal({ payload: 'START' });
+    expect(requestsTo('POST', '/v21.0/me/messenger_profile')[0]?.json).to.deep.equal({ get_started: { payload: 'START' }, persistent_menu: menu });
+    expect((await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: menu, get_started_payload: '' })).status).to.equal(400);
+  });
+
+  it('maps Meta’s refusal of the menu to a 422 naming persistent_menu', async () => {
+    fakeGraph().on('GET', '/v21.0/me/messenger_profile', { body: { data: [] } });
+    fakeGraph().on('POST', '/v21.0/me/messenger_profile', {
+      status: 400,
+      body: { error: { message: '(#100) Invalid keys "get_started" were found in param "name_placeholder"', type: 'OAuthException', code: 100, fbtrace_id: 'Amenu' } },
+    });
+    const res = await call(s, 'POST', '/api/integrations/messenger/persistent-menu', { persistent_menu: menu });
+    expect(res.status, JSON.stringify(res.body)).to.equal(422);
+    expect(res.body).to.include({ code: 'provider_refused' });
+    expect(res.body.details[0].field).to.equal('persistent_menu');
   });
 
   it('answers 400 for a menu Meta would refuse, before asking it', async () => {

@@ -170,6 +170,12 @@ export const SetPersistentMenuBody = z.strictObject({
       });
     })
     .describe('The menu per locale (one for default required); null deletes the menu'),
+  get_started_payload: z
+    .string()
+    .min(1)
+    .max(1000)
+    .default('GET_STARTED')
+    .describe('The postback payload of the Get Started button set with the menu when the Page has none (Meta shows a menu only with one); a button the Page has is kept'),
 });
 
 /** GET /api/integrations/messenger/persistent-menu */
@@ -191,6 +197,10 @@ export const PersistentMenuBody = z.object({
     .array(z.object({ locale: z.string(), composer_input_disabled: z.boolean(), call_to_actions: z.array(MenuItemBody) }))
     .nullable()
     .describe('null: the Page has no persistent menu'),
+  get_started: z
+    .object({ payload: z.string().describe('The postback payload the webhook receives when a person taps Get Started') })
+    .nullable()
+    .describe('The Page’s Get Started button; null: it has none, and Meta shows no persistent menu'),
 });
 
 /** GET /api/integrations/whatsapp/health */

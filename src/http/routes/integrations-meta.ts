@@ -186,7 +186,9 @@ export const metaIntegrationRoutes: RouteGroup = {
       method: 'get',
       path: '/api/integrations/messenger/persistent-menu',
       summary: 'Get Messenger persistent menu',
-      description: 'The Page’s persistent menu as Meta has it (`GET /me/messenger_profile?fields=persistent_menu` with the Page token); null when none is set. ' + GRAPH_NOTE,
+      description:
+        'The Page’s persistent menu and Get Started button as Meta has them (`GET /me/messenger_profile?fields=get_started,persistent_menu` with the Page token); each null when not set (Meta shows no menu without the button). ' +
+        GRAPH_NOTE,
       access: 'integrations.view',
       query: PersistentMenuQuery,
       response: PersistentMenuBody,
@@ -199,14 +201,14 @@ export const metaIntegrationRoutes: RouteGroup = {
       summary: 'Set or delete Messenger persistent menu',
       description:
         'Sets the Page’s persistent menu (`POST /me/messenger_profile`), one per locale with one for `default`, up to 20 items of type postback or web_url each; `persistent_menu: null` deletes it (`DELETE /me/messenger_profile`). ' +
-        'Meta shows a menu only on Pages with a Get Started button. ' +
+        'Meta shows a menu only on Pages with a Get Started button, so the profile is read first (`GET /me/messenger_profile?fields=get_started,persistent_menu`) and a Page without one gets it in the same call as the menu, with payload `get_started_payload` (default GET_STARTED); a button the Page has is kept, and deleting the menu keeps it too. ' +
         GRAPH_NOTE,
       access: 'integrations.manage',
       body: SetPersistentMenuBody,
       response: PersistentMenuBody,
       errors: { 404: 'The Page is not connected to the caller’s organization, or there is no default Messenger account', ...GRAPH_ERRORS },
       audit: { action: 'integration_account.persistent_menu_set', resource: 'integration_account', target: ({ result }) => result.account_id },
-      handler: ({ principal, body }) => setPersistentMenu({ ...acting(principal), pageId: body.page_id, menu: body.persistent_menu }),
+      handler: ({ principal, body }) => setPersistentMenu({ ...acting(principal), pageId: body.page_id, menu: body.persistent_menu, getStartedPayload: body.get_started_payload }),
     }),
   ],
 };
