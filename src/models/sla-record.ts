@@ -96,6 +96,8 @@ const schema = baseSchema<SlaRecord>(
 schema.index({ state: 1, next_due_at: 1, _id: 1 });
 // Serves "does this tenant have any SLA record" (the listener's skip for tenants without SLA).
 schema.index({ tenant_id: 1 });
+// Serves analytics: a tenant's records started (conversations opened) in a range.
+schema.index({ tenant_id: 1, started_at: 1 });
 
 /** The sla_records collection. */
 export const SlaRecordModel = model<SlaRecord>('SlaRecord', schema);
@@ -189,3 +191,21 @@ export const slaBreaches = tenantRepo(SlaBreachModel, 'SLA breach');
 
 /** Claims breaches by their natural ids in one insert; per breach, false when it was recorded already. */
 export const claimSlaBreaches = (docs: Omit<SlaBreach, 'created_at' | 'updated_at'>[]) => insertClaims(SlaBreachModel, docs);
+
+/** Met and breached clocks of a tenant's records started in a range (analytics), by one indexed, bounded aggregation. */
+export async function slaOutcomes(tenantId: string, from: Date, to: Date, filter: { division_id?: string }): Promise<Record<'first_response' | 'resolution', { met: number; breached: number }>> {
+  const clock = (name: string) => ({
+    met: { $sum: { $cond: [{ $ne: [{ $ifNull: [`$${name}.met_at`, null] }, null] }, 1, 0] } },
+    breached: { $sum: { $cond: [{ $ne: [{ $ifNull: [`$${name}.breached_at`, null] }, null] }, 1, 0] } },
+  });
+  const fr = clock('first_response');
+  const rs = clock('resolution');
+  const [row] = await SlaRecordModel.aggregate<Record<'fr_met' | 'fr_breached' | 'rs_met' | 'rs_breached', number>>([
+    { $match: { tenant_id: tenantId, started_at: { $gte: from, $lt: to }, ...filter } },
+    { $group: { _id: null, fr_met: fr.met, fr_breached: fr.breached, rs_met: rs.met, rs_breached: rs.breached } },
+  ]).exec();
+  return {
+    first_response: { met: row?.fr_met ?? 0, breached: row?.fr_breached ?? 0 },
+    resolution: { met: row?.rs_met ?? 0, breached: row?.rs_breached ?? 0 },
+  };
+}

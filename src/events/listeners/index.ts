@@ -4,9 +4,10 @@
  * fan-out is the every-process listener the gateway registers itself.
  */
 import type { DurableListener } from '../listener.js';
+import { analyticsListener } from './analytics.js';
 import { campaignStatusesListener } from './campaign-statuses.js';
 import { csatListener } from './csat.js';
 import { outgoingWebhooksListener } from './outgoing-webhooks.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener];

@@ -1,0 +1,271 @@
+/**
+ * Tenant analytics reports. Every report reads a date range of whole days and a bucket (hour,
+ * day, week from Monday, month) in the tenant's IANA zone (a day in Asia/Jakarta is 17:00Z to
+ * 17:00Z), optional filters, and answers with the range and zone it used.
+ *
+ * Counts come from the roll-ups the analytics listener keeps (models/analytics-rollup.ts: 15-minute
+ * UTC buckets, summed into tenant-zone buckets by one indexed aggregation); response and
+ * resolution times from its per-conversation view; SLA from SLA records and WhatsApp delivery
+ * from messages, each by one indexed, bounded aggregation. CSAT is services/csat-analytics.ts.
+ */
+import { DateTime } from 'luxon';
+import { conversationTimes, ROLLUP_COUNTERS, sumRollups, type RollupCounter, type RollupDimensions, type RollupFilter } from '../models/analytics-rollup.js';
+import { groupOutbound, type OutboundGroup } from '../models/message.js';
+import { slaOutcomes } from '../models/sla-record.js';
+import { findTenant } from '../models/tenant.js';
+import type { Acting } from './agents.js';
+import { csatAnalytics, type CsatAnalytics } from './csat-analytics.js';
+
+/** A report's bucket. */
+export type Bucket = 'hour' | 'day' | 'week' | 'month';
+
+/** Longest range per bucket, in days (an hourly series longer than a month is not a chart). */
+export const MAX_DAYS: Record<Bucket, number> = { hour: 31, day: 366, week: 366, month: 366 };
+
+/** Ask for a report. */
+export interface AnalyticsQuery extends Acting {
+  /** First day, `YYYY-MM-DD` in the tenant's zone. */
+  from: string;
+  /** Last day (included). */
+  to: string;
+  /** How the series is bucketed, in the tenant's zone. */
+  bucket: Bucket;
+  /** Only this channel. */
+  channel?: string | undefined;
+  /** Only this division. */
+  divisionId?: string | undefined;
+  /** Only conversations assigned to this agent. */
+  agentId?: string | undefined;
+  /** Only this channel account (integration account). */
+  accountId?: string | undefined;
+}
+
+/** The range a report used. */
+export interface ReportRange {
+  timezone: string;
+  from: string;
+  to: string;
+  bucket: Bucket;
+  /** The range as instants: `from` 00:00 local to the day after `to`, 00:00 local. */
+  start: string;
+  end: string;
+}
+
+interface Resolved {
+  range: ReportRange;
+  start: Date;
+  end: Date;
+  zone: string;
+  filter: RollupFilter;
+}
+
+async function resolve(q: AnalyticsQuery): Promise<Resolved> {
+  const zone = (await findTenant(q.tenantId))?.timezone ?? 'UTC';
+  const start = DateTime.fromISO(q.from, { zone }).startOf('day');
+  const end = DateTime.fromISO(q.to, { zone }).startOf('day').plus({ days: 1 });
+  const filter: RollupFilter = {
+    ...(q.channel ? { channel: q.channel } : {}),
+    ...(q.divisionId ? { division_id: q.divisionId } : {}),
+    ...(q.agentId ? { agent_id: q.agentId } : {}),
+    ...(q.accountId ? { account_id: q.accountId } : {}),
+  };
+  return {
+    range: { timezone: zone, from: q.from, to: q.to, bucket: q.bucket, start: start.toUTC().toISO() as string, end: end.toUTC().toISO() as string },
+    start: start.toJSDate(),
+    end: end.toJSDate(),
+    zone,
+    filter,
+  };
+}
+
+/** Every bucket start of the range, in order (the series is complete: empty buckets are zeros). */
+function bucketStarts(r: Resolved, unit: Bucket): Date[] {
+  const out: Date[] = [];
+  const end = DateTime.fromJSDate(r.end, { zone: r.zone });
+  for (let t = DateTime.fromJSDate(r.start, { zone: r.zone }).startOf(unit); t < end; t = t.plus({ [`${unit}s`]: 1 })) out.push(t.toJSDate());
+  return out;
+}
+
+/** A local time as RFC 3339 with the zone's offset (a bucket's label). */
+const localIso = (d: Date, zone: string) => DateTime.fromJSDate(d, { zone }).toISO({ suppressMilliseconds: true }) as string;
+
+type Counts = Record<RollupCounter, number>;
+const zero = (): Counts => Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, 0])) as Counts;
+const add = (a: Counts, b: Counts) => {
+  for (const c of ROLLUP_COUNTERS) a[c] += b[c];
+  return a;
+};
+
+/** Nearest-rank percentile of sorted values (p90 of 10 values is the 9th); null when empty. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number;
+}
+
+/** Median and p90 in seconds. */
+const spread = (ms: number[]) => {
+  const s = [...ms].sort((a, b) => a - b);
+  const sec = (v: number | null) => (v === null ? null : Math.round(v / 1000));
+  return { count: s.length, median_seconds: sec(percentile(s, 0.5)), p90_seconds: sec(percentile(s, 0.9)) };
+};
+
+const conversationCounts = (c: Counts) => ({ opened: c.opened, resolved: c.resolved, closed: c.closed, expired: c.expired });
+const messageCounts = (c: Counts) => ({ in: c.messages_in, out: c.messages_out });
+
+/** GET /api/analytics/overview: totals, response and resolution times, SLA and CSAT for the range. */
+export async function analyticsOverview(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const [rows, times, sla, csat] = await Promise.all([
+    sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: null, zone: r.zone, by: null }),
+    conversationTimes(q.tenantId, r.start, r.end, r.filter),
+    slaOutcomes(q.tenantId, r.start, r.end, q.divisionId ? { division_id: q.divisionId } : {}),
+    csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId }),
+  ]);
+  const total = rows.reduce((acc, row) => add(acc, row.counts), zero());
+  const firstResponse = times.flatMap((t) => (t.first_response_at ? [t.first_response_at.getTime() - t.opened_at.getTime()] : []));
+  const resolution = times.flatMap((t) => (t.resolved_at ? [t.resolved_at.getTime() - t.opened_at.getTime()] : []));
+  return {
+    ...r.range,
+    conversations: conversationCounts(total),
+    messages: messageCounts(total),
+    first_response: spread(firstResponse),
+    resolution: spread(resolution),
+    sla,
+    csat: { average_rating: csat.average_rating, responses: csat.responses, response_rate: csat.response_rate },
+  };
+}
+
+/** GET /api/analytics/trends: conversation and message counts per bucket. */
+export async function analyticsTrends(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: q.bucket, zone: r.zone, by: null });
+  const byStart = new Map(rows.map((row) => [row.start?.getTime(), row.counts]));
+  return {
+    ...r.range,
+    series: bucketStarts(r, q.bucket).map((start) => {
+      const c = byStart.get(start.getTime()) ?? zero();
+      return { start: localIso(start, r.zone), conversations: conversationCounts(c), messages: messageCounts(c) };
+    }),
+  };
+}
+
+/** Counts per value of one dimension, most active first. */
+async function byDimension(q: AnalyticsQuery, r: Resolved, by: keyof RollupDimensions) {
+  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: null, zone: r.zone, by });
+  return rows.sort((a, b) => b.counts.messages_in + b.counts.messages_out - (a.counts.messages_in + a.counts.messages_out) || String(a.key).localeCompare(String(b.key)));
+}
+
+/** GET /api/analytics/agents: per agent (the assignee), conversations assigned and handled, average handling time, first response. */
+export async function analyticsAgents(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const [rows, times] = await Promise.all([byDimension(q, r, 'agent_id'), conversationTimes(q.tenantId, r.start, r.end, r.filter)]);
+  return {
+    ...r.range,
+    agents: rows
+      .filter((row) => row.key !== null)
+      .map((row) => {
+        const own = times.filter((t) => t.agent_id === row.key && t.first_response_at);
+        return {
+          agent_id: row.key as string,
+          assigned: row.counts.assigned,
+          handled: row.counts.handled,
+          average_handling_seconds: row.counts.handled ? Math.round(row.counts.handle_ms / row.counts.handled / 1000) : null,
+          messages_out: row.counts.messages_out,
+          first_response: spread(own.map((t) => (t.first_response_at as Date).getTime() - t.opened_at.getTime())),
+        };
+      }),
+  };
+}
+
+/** GET /api/analytics/channels: per channel, conversations and messages. */
+export async function analyticsChannels(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const rows = await byDimension(q, r, 'channel');
+  return { ...r.range, channels: rows.map((row) => ({ channel: row.key as string, conversations: conversationCounts(row.counts), messages: messageCounts(row.counts) })) };
+}
+
+/** GET /api/analytics/csat: the CSAT group's numbers (services/csat-analytics.ts) with the range used. */
+export async function analyticsCsat(q: AnalyticsQuery): Promise<CsatAnalytics & ReportRange> {
+  const r = await resolve(q);
+  const csat = await csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId });
+  return { ...csat, ...r.range };
+}
+
+// A message that reached `read` was delivered and sent too: statuses count cumulatively.
+const REACHED: Record<string, ('sent' | 'delivered' | 'read')[]> = { sent: ['sent'], delivered: ['sent', 'delivered'], read: ['sent', 'delivered', 'read'] };
+
+interface Delivery {
+  total: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  pending: number;
+}
+
+function deliveryOf(groups: OutboundGroup[]): Delivery {
+  const d: Delivery = { total: 0, sent: 0, delivered: 0, read: 0, failed: 0, pending: 0 };
+  for (const g of groups) {
+    d.total += g.count;
+    if (g.status === 'failed') d.failed += g.count;
+    else if (g.status === 'pending') d.pending += g.count;
+    for (const s of REACHED[g.status] ?? []) d[s] += g.count;
+  }
+  return d;
+}
+
+const rate = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10_000 : null);
+const ratesOf = (d: Delivery) => ({ delivery_rate: rate(d.delivered, d.total), read_rate: rate(d.read, d.total), failure_rate: rate(d.failed, d.total) });
+
+/** GET /api/analytics/whatsapp/messages: outbound WhatsApp delivery per bucket, with failure reasons. */
+export async function analyticsWhatsappMessages(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const [series, errors] = await Promise.all([
+    groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: q.bucket, zone: r.zone, by: null, templatesOnly: false }),
+    groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: null, zone: r.zone, by: 'error', templatesOnly: false }),
+  ]);
+  const total = deliveryOf(series);
+  const failures = new Map<string, number>();
+  for (const g of errors) if (g.status === 'failed') failures.set(g.key ?? 'unknown', (failures.get(g.key ?? 'unknown') ?? 0) + g.count);
+  return {
+    ...r.range,
+    ...total,
+    ...ratesOf(total),
+    failure_reasons: [...failures].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+    series: bucketStarts(r, q.bucket).map((start) => ({ start: localIso(start, r.zone), ...deliveryOf(series.filter((g) => g.start?.getTime() === start.getTime())) })),
+  };
+}
+
+/** GET /api/analytics/whatsapp/templates: per template name, sends and delivery/read rates. */
+export async function analyticsWhatsappTemplates(q: AnalyticsQuery) {
+  const r = await resolve(q);
+  const groups = await groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: null, zone: r.zone, by: 'template', templatesOnly: true });
+  const names = [...new Set(groups.map((g) => g.key ?? 'unknown'))];
+  return {
+    ...r.range,
+    templates: names
+      .map((name) => {
+        const d = deliveryOf(groups.filter((g) => (g.key ?? 'unknown') === name));
+        return { name, sends: d.total, ...d, ...ratesOf(d) };
+      })
+      .sort((a, b) => b.sends - a.sends || a.name.localeCompare(b.name)),
+  };
+}
+
+/**
+ * GET /api/analytics/whatsapp/conversations: WhatsApp conversations opened, resolved, closed and
+ * expired per bucket. Meta's pricing categories are not reported: the status webhook's
+ * `pricing` object is not stored (channels/whatsapp/parse.ts reads status, errors, recipient).
+ */
+export async function analyticsWhatsappConversations(q: AnalyticsQuery) {
+  const r = await resolve({ ...q, channel: 'whatsapp' });
+  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: q.bucket, zone: r.zone, by: null });
+  const byStart = new Map(rows.map((row) => [row.start?.getTime(), row.counts]));
+  const total = rows.reduce((acc, row) => add(acc, row.counts), zero());
+  return {
+    ...r.range,
+    conversations: conversationCounts(total),
+    pricing: null,
+    series: bucketStarts(r, q.bucket).map((start) => ({ start: localIso(start, r.zone), conversations: conversationCounts(byStart.get(start.getTime()) ?? zero()) })),
+  };
+}

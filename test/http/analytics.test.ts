@@ -1,0 +1,401 @@
+/**
+ * Analytics over real HTTP and a real database. Conversation and message events are fed to the
+ * real analytics listener (as the runner would hand them, replays included) with chosen times, so
+ * bucketing in Asia/Jakarta can be checked to the minute; WhatsApp delivery is read from stored
+ * messages. Every expected number is computed here from the fixtures (fixed +07:00 arithmetic,
+ * nearest-rank percentiles written out), not by the code under test. One test drives a real
+ * WhatsApp webhook to show the listener runs on published events.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { analyticsListener } from '../../src/events/listeners/analytics.js';
+import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types.js';
+import { messages } from '../../src/models/message.js';
+import { itChecksAccess } from '../support/access.js';
+import { createSession, type TestSession } from '../support/session.js';
+import { connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
+
+const MIN = 60_000;
+
+/** One fixture conversation: what happens to it and when. */
+interface Fixture {
+  id: string;
+  channel: string;
+  created: string;
+  agent: string | null;
+  /** Minutes after creation of the first agent reply (null: none). */
+  replyAfter: number | null;
+  /** The final status and minutes after creation it was reached (null: stays open). */
+  end: { status: 'resolved' | 'closed' | 'expired'; after: number } | null;
+  inbound: number;
+}
+
+const AGENT_1 = randomUUID();
+const AGENT_2 = randomUUID();
+
+// 16:30Z on the 10th is 23:30 in Jakarta (the 10th); 17:30Z is 00:30 on the 11th there, though still the 10th in UTC.
+const FIXTURES: Fixture[] = [
+  { id: randomUUID(), channel: 'whatsapp', created: '2026-03-10T16:30:00Z', agent: AGENT_1, replyAfter: 10, end: { status: 'resolved', after: 120 }, inbound: 2 },
+  { id: randomUUID(), channel: 'webchat', created: '2026-03-10T17:30:00Z', agent: AGENT_2, replyAfter: 30, end: { status: 'resolved', after: 60 }, inbound: 1 },
+  { id: randomUUID(), channel: 'whatsapp', created: '2026-03-11T03:00:00Z', agent: AGENT_1, replyAfter: 5, end: { status: 'closed', after: 300 }, inbound: 3 },
+  { id: randomUUID(), channel: 'whatsapp', created: '2026-03-11T05:00:00Z', agent: null, replyAfter: null, end: null, inbound: 1 },
+  { id: randomUUID(), channel: 'webchat', created: '2026-03-12T01:00:00Z', agent: AGENT_2, replyAfter: 45, end: { status: 'expired', after: 1440 }, inbound: 1 },
+];
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The events the system would publish for the fixtures, in seq order. */
+function eventsOf(tenantId: string, fixtures: Fixture[]): DomainEvent[] {
+  const raw: { at: number; event: EventType; data: unknown }[] = [];
+  for (const f of fixtures) {
+    const t0 = Date.parse(f.created);
+    const conv = (status: string, assignee: string | null, at: number, tags: string[] = []) => ({
+      id: f.id,
+      contact_id: randomUUID(),
+      channel: f.channel,
+      account_id: null,
+      division_id: null,
+      assignee_id: assignee,
+      status,
+      tags,
+      created_at: f.created,
+      updated_at: iso(at),
+    });
+    const msg = (direction: 'inbound' | 'outbound', sender: string, at: number) => ({ id: randomUUID(), conversation_id: f.id, channel: f.channel, direction, sender_type: sender, sent_at: iso(at) });
+    raw.push({ at: t0, event: EVENTS.conversationCreated, data: conv('open', null, t0) });
+    for (let i = 0; i < f.inbound; i++) raw.push({ at: t0 + i * 1000, event: EVENTS.messageCreated, data: msg('inbound', 'contact', t0 + i * 1000) });
+    if (f.agent) raw.push({ at: t0 + MIN, event: EVENTS.conversationAssigned, data: conv('open', f.agent, t0 + MIN) });
+    if (f.replyAfter !== null) raw.push({ at: t0 + f.replyAfter * MIN, event: EVENTS.messageCreated, data: msg('outbound', 'agent', t0 + f.replyAfter * MIN) });
+    if (f.end) {
+      const at = t0 + f.end.after * MIN;
+      raw.push({ at, event: EVENTS.conversationUpdated, data: conv(f.end.status, f.agent, at) });
+      // A later change that keeps the status (a tag) counts no second resolution.
+      raw.push({ at: at + MIN, event: EVENTS.conversationUpdated, data: conv(f.end.status, f.agent, at + MIN, ['vip']) });
+    }
+  }
+  raw.sort((a, b) => a.at - b.at);
+  return raw.map((r, i) => ({ id: randomUUID(), event: r.event, seq: i + 1, tenant_id: tenantId, data: r.data, created_at: iso(r.at), audience: { scope: 'tenant', permission: null } }));
+}
+
+async function feed(events: DomainEvent[]) {
+  for (const e of events) await analyticsListener.handle(e);
+}
+
+/** A Jakarta day (fixed +07:00, no DST) of a UTC instant. */
+const jakartaDay = (ms: number) => new Date(ms + 7 * 60 * MIN).toISOString().slice(0, 10);
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Nearest-rank percentile in seconds. */
+function rank(values: number[], p: number): number | null {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return (s[Math.ceil(p * s.length) - 1] as number) / 1000;
+}
+
+/** The figures a report should give for `fixtures` whose conversations open on the days in `days` (by `dayOf`). */
+function expected(fixtures: Fixture[], dayOf: (ms: number) => string, days: string[]) {
+  const inRange = fixtures.filter((f) => days.includes(dayOf(Date.parse(f.created))));
+  const perDay = days.map((day) => {
+    const opened = fixtures.filter((f) => dayOf(Date.parse(f.created)) === day).length;
+    const ended = (status: string) => fixtures.filter((f) => f.end?.status === status && dayOf(Date.parse(f.created) + f.end.after * MIN) === day).length;
+    let inbound = 0;
+    let outbound = 0;
+    for (const f of fixtures) {
+      const t0 = Date.parse(f.created);
+      for (let i = 0; i < f.inbound; i++) if (dayOf(t0 + i * 1000) === day) inbound++;
+      if (f.replyAfter !== null && dayOf(t0 + f.replyAfter * MIN) === day) outbound++;
+    }
+    return { day, opened, resolved: ended('resolved'), closed: ended('closed'), expired: ended('expired'), inbound, outbound };
+  });
+  const frt = inRange.filter((f) => f.replyAfter !== null).map((f) => (f.replyAfter as number) * MIN);
+  const res = inRange.filter((f) => f.end).map((f) => (f.end as { after: number }).after * MIN);
+  return { perDay, frt: { count: frt.length, median: rank(frt, 0.5), p90: rank(frt, 0.9) }, res: { count: res.length, median: rank(res, 0.5), p90: rank(res, 0.9) } };
+}
+
+const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
+
+describe('Analytics', function () {
+  this.timeout(60_000);
+  let s: TestSession;
+  let other: TestSession;
+  /** The events s's listener was handed, kept to hand them again. */
+  let fed: DomainEvent[];
+  const RANGE = 'from=2026-03-10&to=2026-03-12';
+  const DAYS = ['2026-03-10', '2026-03-11', '2026-03-12'];
+
+  before(async () => {
+    s = await createSession({ timezone: 'Asia/Jakarta' });
+    other = await createSession({ timezone: 'UTC' });
+    fed = eventsOf(s.tenantId, FIXTURES);
+    await feed(fed);
+    // The other tenant has the same shape of data twice over: none of it may show in s's numbers.
+    await feed(eventsOf(other.tenantId, [...FIXTURES, ...FIXTURES].map((f) => ({ ...f, id: randomUUID() }))));
+  });
+
+  describe('GET /api/analytics/trends', () => {
+    itChecksAccess('GET', () => `/api/analytics/trends?${RANGE}`, 'analytics.view', () => s);
+
+    it('buckets by the tenant’s day in Asia/Jakarta, not the UTC day', async () => {
+      const res = await s.call('GET', `/api/analytics/trends?${RANGE}&bucket=day`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.include({ timezone: 'Asia/Jakarta', from: '2026-03-10', to: '2026-03-12', bucket: 'day', start: '2026-03-09T17:00:00.000Z', end: '2026-03-12T17:00:00.000Z' });
+      const want = expected(FIXTURES, jakartaDay, DAYS).perDay;
+      expect(res.body.series.map((b: any) => b.start)).to.deep.equal(DAYS.map((d) => `${d}T00:00:00+07:00`));
+      expect(res.body.series.map((b: any) => ({ ...b.conversations, ...b.messages }))).to.deep.equal(
+        want.map((w) => ({ opened: w.opened, resolved: w.resolved, closed: w.closed, expired: w.expired, in: w.inbound, out: w.outbound })),
+      );
+      // The 23:30 and 00:30 (Jakarta) conversations fall on different Jakarta days though both are on the 10th in UTC.
+      expect(want[0]?.opened).to.equal(1);
+      expect(FIXTURES.filter((f) => utcDay(Date.parse(f.created)) === '2026-03-10')).to.have.length(2);
+    });
+
+    it('buckets a UTC tenant by UTC days', async () => {
+      const res = await other.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(res.status).to.equal(200);
+      expect(res.body.timezone).to.equal('UTC');
+      const want = expected(FIXTURES, utcDay, DAYS).perDay;
+      expect(res.body.series.map((b: any) => b.conversations.opened)).to.deep.equal(want.map((w) => w.opened * 2));
+    });
+
+    it('counts a replayed event once', async () => {
+      const before = await s.call('GET', `/api/analytics/trends?${RANGE}`);
+      // At-least-once delivery: after a crash the runner hands the events since its last cursor write again.
+      await feed(fed.slice(-5));
+      await feed(fed);
+      const again = await s.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(again.body.series).to.deep.equal(before.body.series);
+    });
+
+    it('buckets by hour, week and month', async () => {
+      const hours = await s.call('GET', `/api/analytics/trends?from=2026-03-10&to=2026-03-10&bucket=hour`);
+      expect(hours.status).to.equal(200);
+      expect(hours.body.series).to.have.length(24);
+      expect(hours.body.series[23]).to.deep.include({ start: '2026-03-10T23:00:00+07:00', conversations: { opened: 1, resolved: 0, closed: 0, expired: 0 } });
+      const weeks = await s.call('GET', `/api/analytics/trends?from=2026-03-01&to=2026-03-31&bucket=week`);
+      expect(weeks.status).to.equal(200);
+      // 2026-03-09 is a Monday: every fixture opens in that week.
+      const week = weeks.body.series.find((b: any) => b.start === '2026-03-09T00:00:00+07:00');
+      expect(week.conversations.opened).to.equal(FIXTURES.length);
+      const months = await s.call('GET', `/api/analytics/trends?from=2026-01-01&to=2026-12-31&bucket=month`);
+      expect(months.body.series).to.have.length(12);
+      expect(months.body.series[2].conversations.opened).to.equal(FIXTURES.length);
+    });
+
+    for (const [what, query] of [
+      ['a bad bucket', `${RANGE}&bucket=minute`],
+      ['to before from', 'from=2026-03-12&to=2026-03-10'],
+      ['a range over 366 days', 'from=2025-01-01&to=2026-01-02'],
+      ['an hourly range over 31 days', 'from=2026-01-01&to=2026-02-01&bucket=hour'],
+      ['a malformed day', 'from=2026-3-1&to=2026-03-10'],
+      ['a missing from', 'to=2026-03-10'],
+      ['an unknown parameter', `${RANGE}&color=red`],
+    ]) {
+      it(`answers 400 for ${what}`, async () => {
+        const res = await s.call('GET', `/api/analytics/trends?${query}`);
+        expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      });
+    }
+  });
+
+  describe('GET /api/analytics/overview', () => {
+    itChecksAccess('GET', () => `/api/analytics/overview?${RANGE}`, 'analytics.view', () => s);
+
+    it('answers totals, response and resolution times (median, p90) computed from the fixtures', async () => {
+      const res = await s.call('GET', `/api/analytics/overview?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const want = expected(FIXTURES, jakartaDay, DAYS);
+      expect(res.body.conversations).to.deep.equal({
+        opened: sum(want.perDay, (d) => d.opened),
+        resolved: sum(want.perDay, (d) => d.resolved),
+        closed: sum(want.perDay, (d) => d.closed),
+        expired: sum(want.perDay, (d) => d.expired),
+      });
+      expect(res.body.messages).to.deep.equal({ in: sum(want.perDay, (d) => d.inbound), out: sum(want.perDay, (d) => d.outbound) });
+      expect(res.body.first_response).to.deep.equal({ count: want.frt.count, median_seconds: want.frt.median, p90_seconds: want.frt.p90 });
+      expect(res.body.resolution).to.deep.equal({ count: want.res.count, median_seconds: want.res.median, p90_seconds: want.res.p90 });
+      expect(res.body.sla).to.deep.equal({ first_response: { met: 0, breached: 0 }, resolution: { met: 0, breached: 0 } });
+      expect(res.body.csat).to.deep.equal({ average_rating: null, responses: 0, response_rate: null });
+    });
+
+    it('filters by channel', async () => {
+      const res = await s.call('GET', `/api/analytics/overview?${RANGE}&channel=webchat`);
+      expect(res.status).to.equal(200);
+      expect(res.body.conversations.opened).to.equal(FIXTURES.filter((f) => f.channel === 'webchat').length);
+    });
+
+    it('counts a replayed event once', async () => {
+      const before = await s.call('GET', `/api/analytics/overview?${RANGE}`);
+      // The runner replays what it handled since its last cursor write: here, every event, twice.
+      await feed(fed);
+      const again = await s.call('GET', `/api/analytics/overview?${RANGE}`);
+      expect(again.body).to.deep.equal(before.body);
+    });
+  });
+
+  describe('GET /api/analytics/agents', () => {
+    itChecksAccess('GET', () => `/api/analytics/agents?${RANGE}`, 'analytics.view', () => s);
+
+    it('answers assignments, handled conversations and average handling time per agent', async () => {
+      const res = await s.call('GET', `/api/analytics/agents?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      for (const agent of [AGENT_1, AGENT_2]) {
+        const own = FIXTURES.filter((f) => f.agent === agent);
+        // Handled when it ended, so a conversation expiring after the range (the 13th in Jakarta) is not handled in it.
+        const handled = own.filter((f) => f.end && DAYS.includes(jakartaDay(Date.parse(f.created) + f.end.after * MIN)));
+        const row = res.body.agents.find((a: any) => a.agent_id === agent);
+        expect(row, agent).to.not.equal(undefined);
+        expect(row.assigned).to.equal(own.length);
+        expect(row.handled).to.equal(handled.length);
+        expect(row.average_handling_seconds).to.equal(Math.round((sum(handled, (f) => (f.end as { after: number }).after) * 60) / handled.length));
+        expect(row.messages_out).to.equal(own.filter((f) => f.replyAfter !== null).length);
+      }
+      expect(res.body.agents).to.have.length(2);
+    });
+  });
+
+  describe('GET /api/analytics/channels', () => {
+    itChecksAccess('GET', () => `/api/analytics/channels?${RANGE}`, 'analytics.view', () => s);
+
+    it('answers volumes per channel', async () => {
+      const res = await s.call('GET', `/api/analytics/channels?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      for (const channel of ['whatsapp', 'webchat']) {
+        const own = FIXTURES.filter((f) => f.channel === channel);
+        const row = res.body.channels.find((c: any) => c.channel === channel);
+        expect(row.conversations.opened, channel).to.equal(own.length);
+        expect(row.messages.in, channel).to.equal(sum(own, (f) => f.inbound));
+      }
+    });
+  });
+
+  describe('GET /api/analytics/csat', () => {
+    itChecksAccess('GET', () => `/api/analytics/csat?${RANGE}`, 'analytics.view', () => s);
+
+    it('answers the CSAT numbers with the range and zone used', async () => {
+      const res = await s.call('GET', `/api/analytics/csat?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.include({ timezone: 'Asia/Jakarta', from: '2026-03-10', to: '2026-03-12', surveys: 0 });
+      expect(res.body.distribution).to.deep.equal({ 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 });
+    });
+
+    it('answers 400 for a range over 366 days', async () => {
+      expect((await s.call('GET', '/api/analytics/csat?from=2025-01-01&to=2026-01-02')).status).to.equal(400);
+    });
+  });
+
+  describe('GET /api/analytics/whatsapp/*', () => {
+    // Outbound WhatsApp messages: status, template (or none), first error code; sent at Jakarta-day edges.
+    const SENT: { status: 'sent' | 'delivered' | 'read' | 'failed' | 'pending'; template: string | null; code?: number; at: string }[] = [
+      { status: 'read', template: 'promo', at: '2026-03-10T16:59:00Z' },
+      { status: 'delivered', template: 'promo', at: '2026-03-10T17:01:00Z' },
+      { status: 'failed', template: 'promo', code: 131047, at: '2026-03-11T02:00:00Z' },
+      { status: 'read', template: 'otp', at: '2026-03-11T03:00:00Z' },
+      { status: 'read', template: null, at: '2026-03-11T04:00:00Z' },
+      { status: 'sent', template: null, at: '2026-03-12T04:00:00Z' },
+      { status: 'failed', template: null, code: 131047, at: '2026-03-12T05:00:00Z' },
+      { status: 'failed', template: null, code: 131026, at: '2026-03-12T06:00:00Z' },
+      { status: 'pending', template: null, at: '2026-03-12T07:00:00Z' },
+      // Outside the range in Jakarta (17:00Z on the 12th is 00:00 on the 13th).
+      { status: 'read', template: 'promo', at: '2026-03-12T17:00:00Z' },
+    ];
+
+    const store = (tenantId: string, m: (typeof SENT)[number]) =>
+      messages.insert({
+        _id: randomUUID(),
+        tenant_id: tenantId,
+        conversation_id: randomUUID(),
+        contact_id: randomUUID(),
+        channel: 'whatsapp',
+        direction: 'outbound',
+        sender_type: 'agent',
+        sender_id: null,
+        external_id: `wamid.${randomUUID()}`,
+        idempotency_key: null,
+        type: m.template ? 'template' : 'text',
+        text: m.template ? null : 'Halo',
+        content: m.template ? { template: { name: m.template, language: 'id', components: [] } } : {},
+        status: m.status,
+        delivery_errors: m.code ? [{ code: m.code, title: 'error' }] : [],
+        reply_to_external_id: null,
+        sent_at: new Date(m.at),
+        send_attempted_at: null,
+      });
+
+    const inRange = SENT.filter((m) => DAYS.includes(jakartaDay(Date.parse(m.at))));
+    const reached = (m: (typeof SENT)[number], s: 'sent' | 'delivered' | 'read') =>
+      ({ sent: ['sent', 'delivered', 'read'], delivered: ['delivered', 'read'], read: ['read'] })[s].includes(m.status);
+
+    before(async () => {
+      for (const m of SENT) await store(s.tenantId, m);
+      for (const m of SENT) await store(other.tenantId, m);
+    });
+
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/messages?${RANGE}`, 'analytics.view', () => s);
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/templates?${RANGE}`, 'analytics.view', () => s);
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/conversations?${RANGE}`, 'analytics.view', () => s);
+
+    it('answers delivery counts, rates and failure reasons, per Jakarta day', async () => {
+      const res = await s.call('GET', `/api/analytics/whatsapp/messages?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const count = (xs: typeof SENT, f: (m: (typeof SENT)[number]) => boolean) => xs.filter(f).length;
+      expect(res.body).to.include({
+        timezone: 'Asia/Jakarta',
+        total: inRange.length,
+        sent: count(inRange, (m) => reached(m, 'sent')),
+        delivered: count(inRange, (m) => reached(m, 'delivered')),
+        read: count(inRange, (m) => reached(m, 'read')),
+        failed: count(inRange, (m) => m.status === 'failed'),
+        pending: count(inRange, (m) => m.status === 'pending'),
+      });
+      expect(res.body.read_rate).to.be.closeTo(count(inRange, (m) => reached(m, 'read')) / inRange.length, 1e-4);
+      expect(res.body.failure_reasons).to.deep.equal([
+        { code: '131047', count: 2 },
+        { code: '131026', count: 1 },
+      ]);
+      expect(res.body.series.map((b: any) => b.total)).to.deep.equal(DAYS.map((d) => count(inRange, (m) => jakartaDay(Date.parse(m.at)) === d)));
+    });
+
+    it('answers sends and read rates per template', async () => {
+      const res = await s.call('GET', `/api/analytics/whatsapp/templates?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const names = [...new Set(inRange.flatMap((m) => (m.template ? [m.template] : [])))];
+      expect(res.body.templates.map((t: any) => t.name).sort()).to.deep.equal(names.sort());
+      for (const name of names) {
+        const own = inRange.filter((m) => m.template === name);
+        const row = res.body.templates.find((t: any) => t.name === name);
+        expect(row.sends, name).to.equal(own.length);
+        expect(row.read_rate, name).to.be.closeTo(own.filter((m) => reached(m, 'read')).length / own.length, 1e-4);
+      }
+    });
+
+    it('answers WhatsApp conversations per bucket, without pricing', async () => {
+      const res = await s.call('GET', `/api/analytics/whatsapp/conversations?${RANGE}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const want = expected(
+        FIXTURES.filter((f) => f.channel === 'whatsapp'),
+        jakartaDay,
+        DAYS,
+      ).perDay;
+      expect(res.body.series.map((b: any) => b.conversations.opened)).to.deep.equal(want.map((w) => w.opened));
+      expect(res.body.pricing).to.equal(null);
+    });
+
+    it('answers 400 for a bad bucket', async () => {
+      expect((await s.call('GET', `/api/analytics/whatsapp/messages?${RANGE}&bucket=year`)).status).to.equal(400);
+    });
+  });
+
+  describe('the analytics listener on published events', () => {
+    it('counts a conversation opened by a real WhatsApp webhook', async () => {
+      const live = await createSession({ timezone: 'Asia/Jakarta' });
+      const wa = await connectWhatsapp(live);
+      await startConversation(live, wa);
+      const today = new Date(Date.now() + 7 * 60 * MIN).toISOString().slice(0, 10);
+      const body = await until(async () => {
+        const res = await live.call('GET', `/api/analytics/overview?from=${today}&to=${today}`);
+        return res.body.conversations?.opened === 1 && res.body.messages.in === 1 ? res.body : null;
+      }, 'the overview counts the conversation');
+      expect(body.messages).to.deep.equal({ in: 1, out: 0 });
+    });
+  });
+});
