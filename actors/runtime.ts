@@ -108,6 +108,8 @@ export class ActorSystem {
   private readonly answered = new Map<string, WireReply>();
   private readonly releasing = new Map<string, Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Asks sent on to the owning process, by actor kind (read by the metrics, never by the runtime). */
+  private readonly forwardedByKind = new Map<string, number>();
   private started = false;
   private stopped = false;
 
@@ -151,6 +153,18 @@ export class ActorSystem {
   register<S, M, R>(behaviour: ActorBehaviour<S, M, R>): void {
     if (this.behaviours.has(behaviour.kind)) throw new Error(`actor kind "${behaviour.kind}" is already registered`);
     this.behaviours.set(behaviour.kind, behaviour as unknown as AnyBehaviour);
+  }
+
+  /** Messages waiting in this process's mailboxes (not the one being handled), by registered kind. */
+  mailboxDepths(): Map<string, number> {
+    const depths = new Map([...this.behaviours.keys()].map((kind) => [kind, 0]));
+    for (const cell of this.cells.values()) depths.set(cell.kind, (depths.get(cell.kind) ?? 0) + cell.queue.length);
+    return depths;
+  }
+
+  /** How many asks this process has forwarded to the process owning the actor, by kind, since it started. */
+  forwardedAsks(): Map<string, number> {
+    return new Map([...this.behaviours.keys()].map((kind) => [kind, this.forwardedByKind.get(kind) ?? 0]));
   }
 
   /** Sends `msg` to actor `kind/id` wherever it lives and resolves with its reply. */
@@ -309,6 +323,7 @@ export class ActorSystem {
     }
     // No subscriber: the owner process is gone and its lease can only expire, so retry acquiring.
     if (receivers === 0) return this.retry(env, holder.ttlMs);
+    this.forwardedByKind.set(env.kind, (this.forwardedByKind.get(env.kind) ?? 0) + 1);
     // A middle hop is done; the owner answers the asker directly.
     if (env.replyTo !== this.replyChannel) return void this.accepted.delete(env.rid);
     // No answer for a whole lease period: the owner may have died holding the request. Route it

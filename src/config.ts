@@ -87,6 +87,7 @@ const EnvSchema = z.object({
     .refine((list) => list.every(isNetwork), 'must be a comma-separated list of CIDRs or addresses, e.g. 127.0.0.1/32,10.20.0.0/16'),
   OUTBOUND_TLS_CA_FILE: z.string().min(1).optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
   RATE_LIMIT_LOGIN_EMAIL: rateLimit.prefault('10/300'),
   RATE_LIMIT_REGISTER_IP: rateLimit.prefault('10/3600'),
@@ -229,6 +230,8 @@ export type Config = {
    * is the entry this many from the right (0: the connection's own address, no header trusted).
    */
   trustProxyHops: number;
+  /** The bearer token `GET /metrics` asks for; null: the endpoint does not exist (404). */
+  metricsToken: string | null;
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -332,6 +335,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       : createHash('sha256').update(`omnistream-encryption:${jwtSecret}`).digest(),
     outbound: { allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS, ca: outboundCa },
     trustProxyHops: e.TRUST_PROXY_HOPS ?? (e.NODE_ENV === 'production' ? 1 : 0),
+    metricsToken: e.METRICS_TOKEN ?? null,
     rateLimits: {
       loginIp: e.RATE_LIMIT_LOGIN_IP,
       loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,

@@ -19,6 +19,7 @@ import { DURABLE_LISTENERS } from './events/listeners/index.js';
 import { attachRealtime, type RealtimeGateway } from './realtime/gateway.js';
 import { attachWebchat } from './realtime/webchat.js';
 import { recoverDueWebhooks } from './services/inbound.js';
+import { countSocketsOf } from './services/metrics-collectors.js';
 import { startHeartbeat } from './services/process-heartbeat.js';
 import { stopOutgoingWebhookSender } from './services/outgoing-webhook-sender.js';
 import { startSearchBackfill } from './services/search-backfill.js';
@@ -57,6 +58,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const realtime = await attachRealtime(server, config.redisUrl, config.realtimeReplayLimit, bus);
   // The website chat widget's namespace, on the same Socket.IO server and Redis adapter.
   const webchat = attachWebchat(realtime.io);
+  const stopCountingSockets = countSocketsOf(realtime.io);
   const stopWatchingCaches = await watchSharedCaches(config.redisUrl);
   // The platform's health check counts live processes and their sockets from these beats.
   const stopHeartbeat = startHeartbeat(redis, actors.processId, () => realtime.census().sockets);
@@ -79,6 +81,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await stopHeartbeat();
       await searchBackfill.stop();
       await jobs.stop();
+      stopCountingSockets();
       webchat.close();
       await realtime.close();
       stopWatchingCaches();

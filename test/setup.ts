@@ -85,6 +85,8 @@ export const mochaHooks = {
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
       // Their self-signed certificate is trusted the way production trusts a private CA.
       OUTBOUND_TLS_CA_FILE: fileURLToPath(new URL('./fixtures/tls/smtp-cert.pem', import.meta.url)),
+      // GET /metrics exists only with a token (test/http/metrics.test.ts also runs an app without one).
+      METRICS_TOKEN: randomBytes(24).toString('hex'),
       // Every test calls from 127.0.0.1; test/http/rate-limits.test.ts runs servers that limit.
       ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, 'off'])),
     };

@@ -1,4 +1,4 @@
-/** The Koa application: error rendering, body parsing, the API routes, OpenAPI and docs. */
+/** The Koa application: error rendering, body parsing, the API routes, OpenAPI and docs, metrics. */
 import Koa from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Config } from '../config.js';
@@ -8,7 +8,9 @@ import { renderErrors } from './middleware/errors.js';
 import { answerOtherMethods } from './middleware/methods.js';
 import { rawBodyFor } from './middleware/raw-body.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { recordRequestMetrics } from './middleware/request-metrics.js';
 import { webchatCors } from './middleware/webchat-cors.js';
+import { metricsRouter } from './metrics.js';
 import { mountRoutes } from './mount.js';
 import { buildOpenApi } from './openapi.js';
 import { apiGroups } from './routes/index.js';
@@ -26,11 +28,13 @@ export function createApp(config: Config): Koa {
   const docs = docsRouter();
   const widget = widgetRouter();
   const agentConsole = consoleRouter();
+  const metrics = metricsRouter(config.metricsToken);
 
+  app.use(recordRequestMetrics);
   app.use(securityHeaders);
   app.use(renderErrors);
   app.use(webchatCors);
-  app.use(answerOtherMethods([api, docs, widget, agentConsole]));
+  app.use(answerOtherMethods([api, docs, widget, agentConsole, metrics]));
   // E-mails carry attachments; Meta's JSON stays small, and a smaller bound keeps its full parse
   // (after verification) short.
   app.use(rawBodyFor('/api/webhooks/', (path) => (path.startsWith('/api/webhooks/email') ? config.webhookBodyLimitKb : config.metaWebhookBodyLimitKb) * 1024));
@@ -50,6 +54,7 @@ export function createApp(config: Config): Koa {
   app.use(docs.routes());
   app.use(widget.routes());
   app.use(agentConsole.routes());
+  app.use(metrics.routes());
   // Errors are rendered by renderErrors; this keeps Koa from printing them a second time.
   app.silent = true;
   return app;

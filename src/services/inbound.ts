@@ -40,6 +40,7 @@ import type { ResolvedAccount } from './integration-accounts.js';
 import { placeRawBody, rawBodyOf } from './webhook-bodies.js';
 import { SIGNED_BY_NOBODY, speaksFor, verifySigners } from './webhook-signers.js';
 import { processTemplateStatus } from './wa-templates.js';
+import { observeWebhookLag } from './metrics.js';
 import { appContext } from '../context.js';
 
 /** What the webhook route answers once the delivery is durable. */
@@ -188,6 +189,8 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
     logger.error({ err, webhook: stored._id }, 'webhook processing failed');
   }
   const retry = status === 'failed' ? BACKOFF_MS[stored.attempts] : undefined;
+  const processedAt = new Date();
+  if (status !== 'failed') observeWebhookLag(stored.channel, stored.received_at, processedAt);
   const recorded = attemptRecords.add('', [
     {
       id: stored._id,
@@ -197,8 +200,8 @@ export async function processWebhook({ stored, events: parsed, accounts }: Deliv
         note: [...notes].join('; ') || null,
         tenant_id: tenantId,
         waiting_for: [...waiting],
-        next_attempt_at: new Date(Date.now() + (retry ?? 0)),
-        processed_at: new Date(),
+        next_attempt_at: new Date(processedAt.getTime() + (retry ?? 0)),
+        processed_at: processedAt,
       },
     },
   ]);

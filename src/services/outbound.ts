@@ -24,6 +24,7 @@ import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
 import { messages, reviveMessage, stuckSends, type Message } from '../models/message.js';
 import { credentialsFor } from './integration-accounts.js';
+import { countOutboundSend } from './metrics.js';
 import { assertDeliverable } from './outbound-rules.js';
 import { checkTemplateSend } from './wa-template-sends.js';
 
@@ -136,6 +137,7 @@ async function deliver(m: Message, conversation: Conversation, checked?: UsableA
     outcome = { status: 'failed', error: deliveryError(err) };
     logger.warn({ err, tenantId, messageId, channel: conversation.channel }, 'outbound message failed');
   }
+  countOutboundSend(conversation.channel, outcome.status);
   const recorded = await askConversation(conversation._id, 'outbound.result', { messageId, outcome });
   // Unchanged: another request settled it first; as stored, then.
   return recorded.message ? reviveMessage(recorded.message) : messages.findOwned(tenantId, messageId);

@@ -25,7 +25,8 @@ export interface ListenerLag {
   tenants_retrying: number;
 }
 
-async function listenerLags(): Promise<ListenerLag[]> {
+/** How far behind each durable listener is, over at most TENANTS_CHECKED tenants. */
+export async function listenerLags(): Promise<ListenerLag[]> {
   const heads = new Map((await listEventHeads(TENANTS_CHECKED)).map((h) => [h.tenant_id, h.seq]));
   return Promise.all(
     DURABLE_LISTENERS.map(async ({ name }) => {

@@ -238,6 +238,32 @@ describe('ActorSystem', function () {
     });
   });
 
+  describe('metrics hooks', function () {
+    it('counts the asks it forwards to the owning process, by kind', async function () {
+      const worker = await spawnWorker({ leaseMs: LEASE_MS, idleMs: 60_000 });
+      const id = randomUUID();
+      await worker.ask<CounterReply>(id, { type: 'inc' });
+      const before = system.forwardedAsks().get(COUNTER_KIND) ?? 0;
+      for (let i = 0; i < 3; i += 1) expect(await system.ask<CounterReply>(COUNTER_KIND, id, { type: 'inc' })).to.include({ processId: worker.processId });
+      expect(system.forwardedAsks().get(COUNTER_KIND)).to.equal(before + 3);
+      // Handled here: nothing forwarded.
+      await system.ask(COUNTER_KIND, randomUUID(), { type: 'inc' });
+      expect(system.forwardedAsks().get(COUNTER_KIND)).to.equal(before + 3);
+    });
+
+    it('reports the messages waiting behind the one being handled, by kind', async function () {
+      const id = randomUUID();
+      await counterModel(conn).create({ _id: id, count: 0, version: 0 });
+      expect(system.mailboxDepths().get(COUNTER_KIND)).to.equal(0);
+      const asks = Array.from({ length: 3 }, () => system.ask<CounterReply>(COUNTER_KIND, id, { type: 'fenced-inc', pauseMs: 300 }));
+      await waitFor(async () => (await redis.llen(readsKey(id))) === 1, 3000, 'the first handler to start');
+      expect(system.mailboxDepths().get(COUNTER_KIND)).to.equal(2);
+      await Promise.all(asks);
+      expect(system.mailboxDepths().get(COUNTER_KIND)).to.equal(0);
+      await redis.del(readsKey(id));
+    });
+  });
+
   describe('leases', function () {
     it('releases the lease after idleMs without messages, and reloads state on the next ask', async function () {
       const id = randomUUID();
