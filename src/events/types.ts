@@ -22,6 +22,7 @@ export const EVENTS = {
   scheduledMessageSent: 'scheduled_message.sent',
   scheduledMessageFailed: 'scheduled_message.failed',
   scheduledMessageCancelled: 'scheduled_message.cancelled',
+  templateStatusChanged: 'template.status_changed',
 } as const;
 
 /** A domain event name. */

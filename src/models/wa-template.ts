@@ -91,12 +91,13 @@ export const waTemplateId = (tenantId: string, wabaId: string, name: string, lan
 /**
  * Sets Meta's status on a template unless a newer report was already recorded (webhooks may
  * arrive out of order, and a sync may read an older state than a webhook just wrote). Answers
- * whether it changed the document.
+ * the template as it was before (its status is what changed from), or null when it took nothing.
  */
-export async function recordTemplateStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date): Promise<boolean> {
-  const res = await collectionOf(WaTemplateModel).updateOne(
+export async function recordTemplateStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date): Promise<WaTemplate | null> {
+  const before = await collectionOf(WaTemplateModel).findOneAndUpdate(
     { _id: id, tenant_id: tenantId, $or: [{ status_changed_at: null }, { status_changed_at: { $lte: at } }] },
     { $set: { status, status_reason: reason, status_changed_at: at, updated_at: new Date() } },
+    { returnDocument: 'before' },
   );
-  return res.modifiedCount === 1;
+  return before as unknown as WaTemplate | null;
 }

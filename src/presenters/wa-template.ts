@@ -64,3 +64,11 @@ export const TemplateSyncBody = z.object({
 
 /** Shapes a sync result. */
 export const presentTemplateSync = (r: SyncResult): z.infer<typeof TemplateSyncBody> => ({ ...r, synced_at: iso(r.synced_at) as string });
+
+/**
+ * `template.status_changed`'s data: the template as it is now, the status it changed from and
+ * how the change was learnt (Meta's answer to the submission, a sync, or Meta's webhook).
+ */
+export function presentTemplateStatusChange(after: WaTemplate, before: Pick<WaTemplate, 'status' | 'status_reason'>, source: 'submission' | 'sync' | 'webhook') {
+  return { template: presentWaTemplate(after), previous_status: before.status, previous_status_reason: before.status_reason, source };
+}

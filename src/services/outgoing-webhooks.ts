@@ -45,6 +45,7 @@ export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENTS.scheduledMessageSent]: 'A scheduled message was sent',
   [EVENTS.scheduledMessageFailed]: 'A scheduled message could not be sent',
   [EVENTS.scheduledMessageCancelled]: 'A scheduled message was cancelled before it was sent',
+  [EVENTS.templateStatusChanged]: 'Meta changed a WhatsApp template’s review status or its reason (approved, rejected, paused, disabled...), by webhook or as a sync found',
 };
 
 /** Every subscribable event type with its description, in declaration order. */

@@ -14,6 +14,8 @@ import { listTemplates, submitTemplate, type RemoteTemplate } from '../../channe
 import { appContext } from '../context.js';
 import { SecretDecryptError } from '../crypto/secrets.js';
 import { AppError, assertNoFieldIssues, BodyFieldError, ConflictError, isDuplicateKey, StateError } from '../errors.js';
+import { draftEvent, emitEvent } from '../events/publish.js';
+import { EVENTS } from '../events/types.js';
 import { logger } from '../logger.js';
 import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
@@ -30,6 +32,7 @@ import {
   type WaTemplate,
 } from '../models/wa-template.js';
 import type { Acting } from './agents.js';
+import { presentTemplateStatusChange } from '../presenters/wa-template.js';
 import { credentialsFor, type ResolvedAccount } from './integration-accounts.js';
 import { graphFailure, type GraphPurpose } from './meta-graph.js';
 import { templateIssues } from './wa-template-rules.js';
@@ -167,7 +170,7 @@ export async function createWaTemplate(cmd: CreateTemplate): Promise<WaTemplate>
   await waTemplates.update(cmd.tenantId, id, { meta_template_id: submitted.id, category: categoryOf(submitted.category, cmd.category) });
   // A status webhook may already have arrived (utility templates can be approved in seconds): it
   // wins, because this report is dated before the submission (webhook times are whole seconds).
-  await recordTemplateStatus(cmd.tenantId, id, statusOf(submitted.status), null, new Date(started.getTime() - 1000));
+  await recordStatus(cmd.tenantId, id, statusOf(submitted.status), null, new Date(started.getTime() - 1000), 'submission');
   return waTemplates.findOwned(cmd.tenantId, id);
 }
 
@@ -239,7 +242,7 @@ export async function syncWaTemplates(cmd: Acting & { accountId?: string | null 
       continue;
     }
     const set = changesOf(known, r);
-    const statusChanged = (known.status !== status || known.status_reason !== r.rejectedReason) && (await recordTemplateStatus(cmd.tenantId, id, status, r.rejectedReason, now));
+    const statusChanged = (known.status !== status || known.status_reason !== r.rejectedReason) && (await recordStatus(cmd.tenantId, id, status, r.rejectedReason, now, 'sync'));
     await waTemplates.update(cmd.tenantId, id, { ...set, synced_at: now });
     if (statusChanged || Object.keys(set).length) result.updated++;
     else result.unchanged++;
@@ -298,6 +301,21 @@ export async function setTemplateHeaderMedia(cmd: Acting & { id: string; url: st
 }
 
 /**
+ * Records a status report and, when it changed the template's status or reason, emits
+ * template.status_changed to the tenant's template managers (admins and supervisors). The
+ * event's id derives from the template, the status and the report's time, so a report
+ * recorded again (Meta retrying the webhook) is one event. Answers whether it changed them.
+ */
+async function recordStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date, source: 'submission' | 'sync' | 'webhook'): Promise<boolean> {
+  const before = await recordTemplateStatus(tenantId, id, status, reason, at);
+  if (!before || (before.status === status && before.status_reason === reason)) return false;
+  const after: WaTemplate = { ...before, status, status_reason: reason, status_changed_at: at, updated_at: new Date() };
+  const key = `wa-template:${id}:status:${status}:${reason ?? ''}:${at.toISOString()}`;
+  await emitEvent(tenantId, draftEvent(tenantId, key, EVENTS.templateStatusChanged, presentTemplateStatusChange(after, before, source), { scope: 'tenant', permission: 'templates.manage' }));
+  return true;
+}
+
+/**
  * Records a template's new status from Meta's webhook (the event names the WABA, so any of the
  * tenant's accounts in it resolved it); false when the template is not stored here (the next
  * sync brings it) or a newer report is already recorded.
@@ -310,7 +328,7 @@ export async function processTemplateStatus(account: ResolvedAccount, e: Inbound
     logger.info({ tenantId, waba: e.accountExternalId, template: e.name, language: e.language }, 'status webhook for a template not stored here ignored');
     return false;
   }
-  const changed = await recordTemplateStatus(tenantId, id, statusOf(e.event), e.reason ?? null, new Date(e.timestamp));
+  const changed = await recordStatus(tenantId, id, statusOf(e.event), e.reason ?? null, new Date(e.timestamp), 'webhook');
   if (e.templateExternalId && template.meta_template_id !== e.templateExternalId) await waTemplates.update(tenantId, id, { meta_template_id: e.templateExternalId });
   return changed;
 }

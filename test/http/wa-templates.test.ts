@@ -6,17 +6,22 @@
  * tenant isolation, and template sends checked against the stored template.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Model } from 'mongoose';
 import { IntegrationModel } from '../../src/models/integration.js';
 import { IntegrationAccountModel } from '../../src/models/integration-account.js';
 import { WaTemplateModel, waTemplates } from '../../src/models/wa-template.js';
 import { findWebhookEventState } from '../../src/models/webhook-event.js';
-import { fakeGraph } from '../setup.js';
+import { EVENTS } from '../../src/events/types.js';
+import { readEventsAfter } from '../../src/models/event.js';
+import { baseUrl, fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { indexesUsed } from '../support/query-plans.js';
 import { playMetaTemplates, type MetaTemplates } from '../support/meta-templates.js';
-import { createSession, type TestSession } from '../support/session.js';
+import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
+import { openSocket, type TestSocket } from '../support/sockets.js';
 import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, until, type WhatsappAccount } from '../support/whatsapp.js';
 
 /** A tenant's WhatsApp number in a WABA whose templates Meta (the fake) keeps. */
@@ -271,6 +276,11 @@ describe('POST /api/wa-templates/sync', () => {
 
     const again = await s.call('POST', '/api/wa-templates/sync', { body: {} });
     expect(again.body).to.include({ total: 5, created: 0, updated: 0, unchanged: 5, local_only: 1 });
+    // The status the first sync changed is one template.status_changed; the second sync changed none.
+    const changes = (await readEventsAfter(s.tenantId, 0, 1000)).filter((e) => e.event === EVENTS.templateStatusChanged).map((e) => ({ ...e, data: e.data as any }));
+    expect(changes.map((e) => ({ ...e.data, template: e.data.template.id }))).to.deep.equal([{ template: mine.id, previous_status: 'PENDING', previous_status_reason: null, source: 'sync' }]);
+    expect(changes[0]?.data.template).to.include({ name: mine.name, status: 'REJECTED', status_reason: 'INVALID_FORMAT', status_changed_at: rejected.body.status_changed_at });
+    expect(changes[0]?.audience).to.deep.equal({ scope: 'tenant', permission: 'templates.manage' });
   });
 
   it('answers 422 with Meta’s message when Meta refuses the token', async () => {
@@ -399,6 +409,49 @@ describe('WhatsApp message_template_status_update webhook', () => {
     await until(async () => (await findWebhookEventState(id))?.status === 'processed', 'the late report processed');
     const read = await s.call('GET', `/api/wa-templates/${template.id}`);
     expect(read.body).to.include({ status: 'PAUSED', status_reason: 'Your template has been paused for 3 hours due to low quality.' });
+  });
+
+  it('emits template.status_changed once for a report Meta posts twice: to an outgoing webhook subscribed to it, and to an admin’s socket, not an agent’s', async () => {
+    const received: { event: string; data: any }[] = [];
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const sockets: TestSocket[] = [];
+    try {
+      const hook = await s.call('POST', '/api/outgoing-webhooks', {
+        body: { name: 'Template reviews', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/templates`, events: [EVENTS.templateStatusChanged] },
+      });
+      expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
+      const admin = await openSocket(baseUrl(), { token: s.token });
+      const agent = await openSocket(baseUrl(), { token: (await userWithPermissions(s, ['templates.view'])).token });
+      sockets.push(admin, agent);
+      const fresh = await createTemplate(s);
+      const meta = { id: fresh.meta_template_id, name: fresh.name, language: 'en_US' };
+      const report = templateStatusWebhook(waba.meta.wabaId, meta, 'APPROVED', 'NONE', Math.floor(Date.now() / 1000) + 5);
+      for (let i = 0; i < 2; i++) {
+        const res = await postSigned(report, waba.wa.appSecret);
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        await until(async () => (await findWebhookEventState(res.body.id))?.status === 'processed', `report ${i + 1} processed`);
+      }
+      const about = (list: { event: string; data: any }[]) => list.filter((e) => e.event === EVENTS.templateStatusChanged && e.data.template.id === fresh.id);
+      await until(async () => about(received).length > 0 && about(admin.events).length > 0, 'the event delivered');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(about(received)).to.have.length(1);
+      expect(about(admin.events)).to.have.length(1);
+      expect(about(received)[0]?.data).to.deep.include({ previous_status: 'PENDING', previous_status_reason: null, source: 'webhook' });
+      expect(about(received)[0]?.data.template).to.include({ id: fresh.id, name: fresh.name, status: 'APPROVED', status_reason: null });
+      expect(about(admin.events)[0]?.data).to.deep.equal(about(received)[0]?.data);
+      expect(about(agent.events)).to.have.length(0);
+    } finally {
+      for (const socket of sockets) socket.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('is refused (401) when signed with another organization’s secret, and never touches its templates', async () => {

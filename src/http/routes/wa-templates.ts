@@ -36,7 +36,7 @@ export const waTemplateRoutes: RouteGroup = {
       description:
         'Checked as Meta checks it (400 naming the field: name format, one BODY, variables {{1}} to {{n}} without gaps, one example value per variable, button limits), ' +
         'then submitted for review to the WhatsApp Business Account of the account (POST /{waba-id}/message_templates). Answers the template with Meta’s id and status (usually PENDING); ' +
-        'the review outcome arrives by webhook (message_template_status_update) or sync.',
+        'the review outcome arrives by webhook (message_template_status_update) or sync, and each change of status emits `template.status_changed` (Socket.IO and outgoing webhooks) to holders of templates.manage.',
       access: 'templates.manage',
       body: CreateWaTemplateBody,
       response: WaTemplateBody,
