@@ -12,8 +12,8 @@ export const name = 'campaign.sweep';
 /** How often it runs, from configuration (ms). */
 export const interval = () => appContext().config.campaigns.sweepMs;
 
-/** One sweep at a time. */
-export const options = { concurrency: 1, lockLifetime: 5 * 60_000 };
+/** One sweep at a time; a killed holder blocks it at most 30 s (Agenda takes a locked job again only once its lock expires). */
+export const options = { concurrency: 1, lockLifetime: 30_000 };
 
 /** Runs one sweep. */
 export async function run(): Promise<void> {

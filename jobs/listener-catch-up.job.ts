@@ -12,8 +12,8 @@ export const name = 'listeners.catch-up';
 /** How often the pass runs. */
 export const interval = '15 seconds';
 
-/** One pass at a time; each cursor is leased on its own besides. */
-export const options = { concurrency: 1, lockLifetime: 5 * 60_000 };
+/** One pass at a time, each cursor leased on its own besides; a killed holder blocks it at most 30 s. */
+export const options = { concurrency: 1, lockLifetime: 30_000 };
 
 /** Runs one pass. */
 export const run = (): Promise<void> => appContext().listeners.catchUp();

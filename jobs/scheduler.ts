@@ -7,6 +7,7 @@
  * 2,000 jobs due at once livelocked on secantusd-rs (0 ran in 60 s). `npm run bench` measures
  * the drain of 200 and 2,000 due jobs with exactly this function.
  */
+import { hostname } from 'node:os';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { Agenda } from 'agenda';
 import type mongoose from 'mongoose';
@@ -28,8 +29,11 @@ export const JOBS_COLLECTION = 'agenda_jobs';
  */
 export const SCHEDULER_SETTINGS = { lockLimit: 10, defaultLockLimit: 10, defaultConcurrency: 10, processEvery: 200, removeOnComplete: true } as const;
 
+/** The process a job's `lastModifiedBy` names: which process holds (or last ran) a job. */
+export const schedulerName = (pid = process.pid) => `${hostname()}-${pid}`;
+
 /** Builds (does not start) our Agenda on a database handle (e.g. mongoose's `connection.db`) or a MongoDB URI. */
 export function createScheduler(mongo: mongoose.mongo.Db | string): Agenda {
   const connection = typeof mongo === 'string' ? { address: mongo } : { mongo };
-  return new Agenda({ backend: new MongoBackend({ ...connection, collection: JOBS_COLLECTION }), ...SCHEDULER_SETTINGS });
+  return new Agenda({ name: schedulerName(), backend: new MongoBackend({ ...connection, collection: JOBS_COLLECTION }), ...SCHEDULER_SETTINGS });
 }

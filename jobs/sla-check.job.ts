@@ -14,8 +14,8 @@ export const name = 'sla.sweep';
 /** How often the sweep runs: SLA_SWEEP_MS. */
 export const interval = (): number => appContext().config.sla.sweepMs;
 
-/** One sweep at a time. */
-export const options = { concurrency: 1, lockLifetime: 5 * 60_000 };
+/** One sweep at a time; a killed holder blocks it at most 30 s (a sweep overrunning that may run twice: breaches are claimed once). */
+export const options = { concurrency: 1, lockLifetime: 30_000 };
 
 /** Runs one sweep. */
 export async function run(): Promise<void> {

@@ -12,8 +12,8 @@ export const name = 'outbound.settle-stuck';
 /** How often the sweep runs. */
 export const interval = '1 minute';
 
-/** One sweep at a time. */
-export const options = { concurrency: 1, lockLifetime: 5 * 60_000 };
+/** One sweep at a time; a killed holder blocks it at most 30 s. */
+export const options = { concurrency: 1, lockLifetime: 30_000 };
 
 /** Runs one sweep. */
 export async function run(): Promise<void> {

@@ -15,8 +15,8 @@ export const name = 'webhooks.recover';
 /** How often the pass runs. */
 export const interval = '10 seconds';
 
-/** One pass at a time; a pass over 200 deliveries finishes well inside the lock's lifetime. */
-export const options = { concurrency: 1, lockLifetime: 5 * 60_000 };
+/** One pass at a time; a pass over 200 deliveries finishes well inside the lock, and a killed holder blocks it at most 30 s. */
+export const options = { concurrency: 1, lockLifetime: 30_000 };
 
 /** Runs one pass. */
 export async function run(): Promise<void> {
