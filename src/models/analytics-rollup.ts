@@ -12,7 +12,7 @@
  * status, dimensions, created/first response/resolved times), so a status change is counted
  * once and response/resolution times are read by an indexed, bounded query.
  */
-import { model, Schema } from 'mongoose';
+import { model, Schema, type Model } from 'mongoose';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
 import { collectionOf, findDocById } from './driver.js';
@@ -60,28 +60,29 @@ export const AnalyticsRollupModel = model<AnalyticsRollup>('AnalyticsRollup', ro
 
 const BUCKET_MS = 15 * 60_000;
 
+/**
+ * Applies `update` to the document `_id` (inserting it if missing) unless it holds `last_seq`
+ * >= `seq`. The filter names `last_seq`, so for a replay nothing matches and the upsert's insert
+ * collides on `_id` (11000): that is the "applied already" answer, not an error.
+ */
+async function upsertAfter(m: Pick<Model<never>, 'collection'>, _id: string, seq: number, update: Record<string, unknown>): Promise<void> {
+  try {
+    await collectionOf(m).updateOne({ _id, last_seq: { $lt: seq } }, update, { upsert: true });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+}
+
 /** The 15-minute UTC bucket a time falls in. */
 export const bucketOf = (at: Date): Date => new Date(Math.floor(at.getTime() / BUCKET_MS) * BUCKET_MS);
 
-/**
- * Adds `inc` to the roll-up of (bucket, dimensions) unless an event at or after `seq` was applied
- * to it already. The upsert's filter names `last_seq`, so a replay finds no match and its insert
- * collides on `_id` (11000): that is the "already counted" answer.
- */
+/** Adds `inc` to the roll-up of (bucket, dimensions) unless an event at or after `seq` was applied to it already. */
 export async function applyRollup(tenantId: string, at: Date, dims: RollupDimensions, inc: Partial<Record<RollupCounter, number>>, seq: number): Promise<void> {
   const bucket = bucketOf(at);
   const _id = naturalId('analytics-rollup', tenantId, bucket.toISOString(), dims.channel, dims.division_id ?? '', dims.agent_id ?? '', dims.account_id ?? '');
   const $inc = Object.fromEntries(Object.entries(inc).map(([k, v]) => [`counts.${k}`, v]));
   const now = new Date();
-  try {
-    await collectionOf(AnalyticsRollupModel).updateOne(
-      { _id, last_seq: { $lt: seq } },
-      { $inc, $set: { last_seq: seq, updated_at: now }, $setOnInsert: { tenant_id: tenantId, bucket, ...dims, created_at: now } },
-      { upsert: true },
-    );
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-  }
+  await upsertAfter(AnalyticsRollupModel, _id, seq, { $inc, $set: { last_seq: seq, updated_at: now }, $setOnInsert: { tenant_id: tenantId, bucket, ...dims, created_at: now } });
 }
 
 /** Roll-up filters a report may name (tenant and range always). */
@@ -153,15 +154,7 @@ export const findAnalyticsConversation = async (tenantId: string, id: string): P
 export async function saveAnalyticsConversation(doc: Omit<AnalyticsConversation, 'created_at' | 'updated_at'>): Promise<void> {
   const now = new Date();
   const { _id, ...rest } = doc;
-  try {
-    await collectionOf(AnalyticsConversationModel).updateOne(
-      { _id, last_seq: { $lt: doc.last_seq } },
-      { $set: { ...rest, updated_at: now }, $setOnInsert: { created_at: now } },
-      { upsert: true },
-    );
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-  }
+  await upsertAfter(AnalyticsConversationModel, _id, doc.last_seq, { $set: { ...rest, updated_at: now }, $setOnInsert: { created_at: now } });
 }
 
 /** Opened time, first response and resolution of a tenant's conversations opened in a range (projected). */

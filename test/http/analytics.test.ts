@@ -10,7 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { analyticsListener } from '../../src/events/listeners/analytics.js';
 import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types.js';
-import { messages } from '../../src/models/message.js';
+import { AnalyticsConversationModel, AnalyticsRollupModel } from '../../src/models/analytics-rollup.js';
+import { MessageModel, messages } from '../../src/models/message.js';
+import { insertSlaRecord, SlaRecordModel, type SlaClock } from '../../src/models/sla-record.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
@@ -112,6 +115,42 @@ function expected(fixtures: Fixture[], dayOf: (ms: number) => string, days: stri
   return { perDay, frt: { count: frt.length, median: rank(frt, 0.5), p90: rank(frt, 0.9) }, res: { count: res.length, median: rank(res, 0.5), p90: rank(res, 0.9) } };
 }
 
+/** SLA records (as the SLA listener keeps them): when the clocks started and how each ended. */
+const SLA: { started: string; firstResponse: 'met' | 'breached' | null; resolution: 'met' | 'breached' | null }[] = [
+  { started: '2026-03-10T16:30:00Z', firstResponse: 'met', resolution: 'met' },
+  { started: '2026-03-11T03:00:00Z', firstResponse: 'breached', resolution: null },
+  { started: '2026-03-11T05:00:00Z', firstResponse: 'met', resolution: 'breached' },
+  // 17:30Z on the 12th is the 13th in Jakarta: outside the range.
+  { started: '2026-03-12T17:30:00Z', firstResponse: 'breached', resolution: 'breached' },
+];
+
+async function storeSla(tenantId: string) {
+  const clock = (end: 'met' | 'breached' | null, started: string): SlaClock => {
+    const due = new Date(Date.parse(started) + 30 * MIN);
+    return { target_minutes: 30, due_at: due, met_at: end === 'met' ? new Date(Date.parse(started) + 10 * MIN) : null, breached_at: end === 'breached' ? due : null };
+  };
+  for (const r of SLA) {
+    const ok = await insertSlaRecord({
+      _id: randomUUID(),
+      tenant_id: tenantId,
+      conversation_id: randomUUID(),
+      policy_id: null,
+      policy_name: null,
+      business_hours_only: false,
+      division_id: null,
+      started_at: new Date(r.started),
+      state: 'running',
+      pauses: [],
+      first_response: clock(r.firstResponse, r.started),
+      resolution: clock(r.resolution, r.started),
+      next_due_at: null,
+      last_seq: 0,
+      version: 1,
+    });
+    expect(ok).to.not.equal(false);
+  }
+}
+
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 
 describe('Analytics', function () {
@@ -130,6 +169,8 @@ describe('Analytics', function () {
     await feed(fed);
     // The other tenant has the same shape of data twice over: none of it may show in s's numbers.
     await feed(eventsOf(other.tenantId, [...FIXTURES, ...FIXTURES].map((f) => ({ ...f, id: randomUUID() }))));
+    await storeSla(s.tenantId);
+    await storeSla(other.tenantId);
   });
 
   describe('GET /api/analytics/trends', () => {
@@ -213,7 +254,9 @@ describe('Analytics', function () {
       expect(res.body.messages).to.deep.equal({ in: sum(want.perDay, (d) => d.inbound), out: sum(want.perDay, (d) => d.outbound) });
       expect(res.body.first_response).to.deep.equal({ count: want.frt.count, median_seconds: want.frt.median, p90_seconds: want.frt.p90 });
       expect(res.body.resolution).to.deep.equal({ count: want.res.count, median_seconds: want.res.median, p90_seconds: want.res.p90 });
-      expect(res.body.sla).to.deep.equal({ first_response: { met: 0, breached: 0 }, resolution: { met: 0, breached: 0 } });
+      const slaIn = SLA.filter((r) => DAYS.includes(jakartaDay(Date.parse(r.started))));
+      const outcomes = (k: 'firstResponse' | 'resolution') => ({ met: slaIn.filter((r) => r[k] === 'met').length, breached: slaIn.filter((r) => r[k] === 'breached').length });
+      expect(res.body.sla).to.deep.equal({ first_response: outcomes('firstResponse'), resolution: outcomes('resolution') });
       expect(res.body.csat).to.deep.equal({ average_rating: null, responses: 0, response_rate: null });
     });
 
@@ -382,6 +425,18 @@ describe('Analytics', function () {
 
     it('answers 400 for a bad bucket', async () => {
       expect((await s.call('GET', `/api/analytics/whatsapp/messages?${RANGE}&bucket=year`)).status).to.equal(400);
+    });
+  });
+
+  describe('query plans', () => {
+    it('reads every report through an index bounded by tenant and time', async () => {
+      const range = { $gte: new Date('2026-01-01T00:00:00Z'), $lt: new Date('2027-01-01T00:00:00Z') };
+      expect(await indexesUsed(AnalyticsRollupModel as never, { tenant_id: s.tenantId, bucket: range })).to.deep.equal(['tenant_id_1_bucket_1']);
+      expect(await indexesUsed(AnalyticsConversationModel as never, { tenant_id: s.tenantId, opened_at: range })).to.deep.equal(['tenant_id_1_opened_at_1']);
+      expect(await indexesUsed(SlaRecordModel as never, { tenant_id: s.tenantId, started_at: range })).to.deep.equal(['tenant_id_1_started_at_1']);
+      expect(await indexesUsed(MessageModel as never, { tenant_id: s.tenantId, channel: 'whatsapp', direction: 'outbound', sent_at: range })).to.deep.equal([
+        'tenant_id_1_channel_1_direction_1_sent_at_1',
+      ]);
     });
   });
 
