@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { baseUrl, fakeGraph } from '../setup.js';
 import { launchChromium } from '../support/browser.js';
-import { createSession, type TestSession } from '../support/session.js';
+import { createAgent, createSession, type SignIn, type TestSession } from '../support/session.js';
 import { playMetaTemplates } from '../support/meta-templates.js';
 import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
 
@@ -27,7 +27,7 @@ describe('the agent console tools in Chromium', function () {
   let agentPage: Page;
   let admin: TestSession;
   let wa: WhatsappAccount;
-  let agent: { id: string; email: string; password: string };
+  let agent: SignIn;
   let division: { id: string; name: string };
   let siti: StartedConversation;
   let andi: StartedConversation;
@@ -66,12 +66,7 @@ describe('the agent console tools in Chromium', function () {
     const made = await admin.call('POST', '/api/divisions', { body: { name: 'Penagihan' } });
     expect(made.status, JSON.stringify(made.body)).to.equal(201);
     division = made.body;
-    const roles = await admin.call('GET', '/api/roles');
-    const role = (roles.body as { id: string; name: string }[]).find((r) => r.name === 'agent');
-    agent = { id: '', email: `agen-${randomBytes(4).toString('hex')}@example.test`, password: 'kata-sandi-agen' };
-    const created = await admin.call('POST', '/api/agents', { body: { name: 'Dewi Lestari', email: agent.email, password: agent.password, role_id: role?.id } });
-    expect(created.status, JSON.stringify(created.body)).to.equal(201);
-    agent.id = created.body.id;
+    agent = await createAgent(admin, 'Dewi Lestari');
     siti = await startConversation(admin, wa, { name: 'Siti Rahma', text: 'Halo, pesanan saya belum sampai' });
     andi = await startConversation(admin, wa, { name: 'Andi Wijaya', text: 'Tagihan saya salah' });
     expect((await admin.call('PATCH', `/api/conversations/${siti.conversationId}/tags`, { body: { add: ['vip'] } })).status).to.equal(200);

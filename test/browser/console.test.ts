@@ -4,13 +4,12 @@
  * on something the page shows (locator waits), never a fixed sleep. With UPDATE_SCREENSHOTS=1
  * it also writes the README's screenshots (docs/console-*.png).
  */
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { realtimeGateway, baseUrl, fakeGraph } from '../setup.js';
 import { api } from '../support/http.js';
 import { launchChromium } from '../support/browser.js';
-import { createSession, type TestSession } from '../support/session.js';
+import { createAgent, createSession, type SignIn, type TestSession } from '../support/session.js';
 import { acceptSends, connectWhatsapp, postSigned, startConversation, statusWebhook, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
 
 const screenshots = process.env.UPDATE_SCREENSHOTS === '1';
@@ -26,7 +25,7 @@ describe('the agent console in Chromium', function () {
   let page: Page;
   let admin: TestSession;
   let wa: WhatsappAccount;
-  let agent: { id: string; email: string; password: string };
+  let agent: SignIn;
   let siti: StartedConversation;
   let andi: StartedConversation;
   /** Uncaught errors in the page and CSP refusals, which fail the test that caused them. */
@@ -52,12 +51,7 @@ describe('the agent console in Chromium', function () {
     browser = await launchChromium();
     admin = await createSession({ organization_name: 'Toko Sinar Jaya' });
     wa = await connectWhatsapp(admin);
-    const roles = await admin.call('GET', '/api/roles');
-    const role = (roles.body as { id: string; name: string }[]).find((r) => r.name === 'agent');
-    agent = { id: '', email: `agen-${randomBytes(4).toString('hex')}@example.test`, password: 'kata-sandi-agen' };
-    const created = await admin.call('POST', '/api/agents', { body: { name: 'Dewi Lestari', email: agent.email, password: agent.password, role_id: role?.id } });
-    expect(created.status, JSON.stringify(created.body)).to.equal(201);
-    agent.id = created.body.id;
+    agent = await createAgent(admin, 'Dewi Lestari');
     siti = await startConversation(admin, wa, { name: 'Siti Rahma', text: 'Halo, pesanan saya belum sampai' });
     context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
     page = await context.newPage();

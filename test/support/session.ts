@@ -90,3 +90,20 @@ export async function userWithPermissions(session: TestSession, permissions: str
     password,
   });
 }
+
+/** Someone who signs in with an e-mail and password (a browser test's agent). */
+export interface SignIn {
+  id: string;
+  email: string;
+  password: string;
+}
+
+/** Creates an agent of `admin`'s tenant with the built-in `agent` role, through the API. */
+export async function createAgent(admin: TestSession, name: string): Promise<SignIn> {
+  const role = ((await admin.call('GET', '/api/roles')).body as { id: string; name: string }[]).find((r) => r.name === 'agent');
+  const email = `agen-${unique()}@example.test`;
+  const password = 'kata-sandi-agen';
+  const created = await admin.call('POST', '/api/agents', { body: { name, email, password, role_id: role?.id } });
+  expect(created.status, JSON.stringify(created.body)).to.equal(201);
+  return { id: created.body.id as string, email, password };
+}
