@@ -100,17 +100,26 @@ export interface CsatGroup {
   rating: number | null;
   sent: boolean;
   count: number;
+  /** The tenant-zone bucket the surveys were created in, when the aggregation was asked to bucket. */
+  start?: Date;
+}
+
+/** Buckets of a bucketed aggregation: `$dateTrunc` in the tenant's zone (weeks from Monday). */
+export interface CsatBucketing {
+  unit: 'hour' | 'day' | 'week' | 'month';
+  zone: string;
 }
 
 /**
  * A tenant's surveys created in [from, to), grouped by agent, division, rating and whether the
- * message went out: the indexed `$match` bounds it by tenant and range, and the groups are at
- * most agents x divisions x 12 rows.
+ * message went out (and by bucket when asked): the indexed `$match` bounds it by tenant and
+ * range, and the groups are at most agents x divisions x 12 rows (per bucket).
  */
-export async function groupSurveys(tenantId: string, from: Date, to: Date, filter: { agent_id?: string; division_id?: string }): Promise<CsatGroup[]> {
+export async function groupSurveys(tenantId: string, from: Date, to: Date, filter: { agent_id?: string; division_id?: string }, bucket: CsatBucketing | null = null): Promise<CsatGroup[]> {
+  const start = bucket ? { start: { $dateTrunc: { date: '$created_at', unit: bucket.unit, timezone: bucket.zone, startOfWeek: 'monday' } } } : {};
   const rows = await CsatSurveyModel.aggregate<{ _id: Omit<CsatGroup, 'count'>; count: number }>([
     { $match: { tenant_id: tenantId, created_at: { $gte: from, $lt: to }, ...filter } },
-    { $group: { _id: { agent_id: '$agent_id', division_id: '$division_id', rating: '$rating', sent: { $ne: ['$status', 'not_sent'] } }, count: { $sum: 1 } } },
+    { $group: { _id: { agent_id: '$agent_id', division_id: '$division_id', rating: '$rating', sent: { $ne: ['$status', 'not_sent'] }, ...start }, count: { $sum: 1 } } },
   ]).exec();
   return rows.map((r) => ({ ...r._id, count: r.count }));
 }

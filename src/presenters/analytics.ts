@@ -62,7 +62,19 @@ export const AgentsBody = z.object({
 export const ChannelsBody = z.object({ ...RangeFields, channels: z.array(z.object({ channel: z.string(), conversations: Conversations, messages: Messages })) });
 
 /** GET /api/analytics/csat */
-export const AnalyticsCsatBody = CsatAnalyticsBody.extend(RangeFields);
+export const AnalyticsCsatBody = CsatAnalyticsBody.extend({
+  ...RangeFields,
+  series: z.array(
+    z.object({
+      start: Start,
+      surveys: z.number().int(),
+      sent: z.number().int(),
+      responses: z.number().int(),
+      response_rate: z.number().nullable(),
+      average_rating: z.number().nullable(),
+    }),
+  ),
+});
 
 const Rates = { delivery_rate: rateField, read_rate: rateField, failure_rate: rateField };
 

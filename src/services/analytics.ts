@@ -14,7 +14,7 @@ import { groupOutbound, type OutboundGroup } from '../models/message.js';
 import { slaOutcomes } from '../models/sla-record.js';
 import { findTenant } from '../models/tenant.js';
 import type { Acting } from './agents.js';
-import { csatAnalytics, type CsatAnalytics } from './csat-analytics.js';
+import { csatAnalytics } from './csat-analytics.js';
 
 /** A report's bucket. */
 export type Bucket = 'hour' | 'day' | 'week' | 'month';
@@ -184,11 +184,20 @@ export async function analyticsChannels(q: AnalyticsQuery) {
   return { ...r.range, channels: rows.map((row) => ({ channel: row.key as string, conversations: conversationCounts(row.counts), messages: messageCounts(row.counts) })) };
 }
 
-/** GET /api/analytics/csat: the CSAT group's numbers (services/csat-analytics.ts) with the range used. */
-export async function analyticsCsat(q: AnalyticsQuery): Promise<CsatAnalytics & ReportRange> {
+/** GET /api/analytics/csat: the CSAT group's numbers (services/csat-analytics.ts) with the range used and a series per bucket. */
+export async function analyticsCsat(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const csat = await csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId });
-  return { ...csat, ...r.range };
+  const { series = [], ...csat } = await csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId, bucket: q.bucket });
+  const byStart = new Map(series.map((b) => [b.start.getTime(), b]));
+  const empty = { surveys: 0, sent: 0, responses: 0, response_rate: null, average_rating: null };
+  return {
+    ...csat,
+    ...r.range,
+    series: bucketStarts(r, q.bucket).map((start) => {
+      const { start: _s, ...b } = byStart.get(start.getTime()) ?? { start, ...empty };
+      return { start: localIso(start, r.zone), ...b };
+    }),
+  };
 }
 
 // A message that reached `read` was delivered and sent too: statuses count cumulatively.

@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { StateError } from '../errors.js';
-import { groupSurveys, type CsatGroup } from '../models/csat.js';
+import { groupSurveys, type CsatBucketing, type CsatGroup } from '../models/csat.js';
 import { findTenant } from '../models/tenant.js';
 import type { Acting } from './agents.js';
 
@@ -22,6 +22,8 @@ export interface CsatAnalyticsQuery extends Acting {
   agentId?: string | undefined;
   /** Only surveys of this division. */
   divisionId?: string | undefined;
+  /** Also answer a series by this bucket in the tenant's zone (Analytics group). */
+  bucket?: CsatBucketing['unit'] | undefined;
 }
 
 interface Summary {
@@ -40,6 +42,8 @@ export interface CsatAnalytics extends Summary {
   distribution: Record<1 | 2 | 3 | 4 | 5, number>;
   by_agent: (Summary & { agent_id: string | null })[];
   by_division: (Summary & { division_id: string | null })[];
+  /** With `bucket`: the buckets that have surveys, in order (each bucket's start in the tenant's zone). */
+  series?: (Summary & { start: Date })[];
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -75,11 +79,18 @@ export async function csatAnalytics(q: CsatAnalyticsQuery): Promise<CsatAnalytic
   const end = DateTime.fromISO(q.to, { zone }).startOf('day').plus({ days: 1 });
   if (end <= start) throw StateError('`to` is before `from`');
   if (end.diff(start, 'days').days > MAX_RANGE_DAYS) throw StateError(`A range covers at most ${MAX_RANGE_DAYS} days`);
-  const groups = await groupSurveys(q.tenantId, start.toJSDate(), end.toJSDate(), {
-    ...(q.agentId ? { agent_id: q.agentId } : {}),
-    ...(q.divisionId ? { division_id: q.divisionId } : {}),
-  });
+  const groups = await groupSurveys(
+    q.tenantId,
+    start.toJSDate(),
+    end.toJSDate(),
+    { ...(q.agentId ? { agent_id: q.agentId } : {}), ...(q.divisionId ? { division_id: q.divisionId } : {}) },
+    q.bucket ? { unit: q.bucket, zone } : null,
+  );
   const distribution = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   for (const g of groups) if (g.rating !== null) distribution[g.rating as 1 | 2 | 3 | 4 | 5] += g.count;
-  return { timezone: zone, from: q.from, to: q.to, ...summarize(groups), distribution, by_agent: by(groups, 'agent_id'), by_division: by(groups, 'division_id') };
+  const answer: CsatAnalytics = { timezone: zone, from: q.from, to: q.to, ...summarize(groups), distribution, by_agent: by(groups, 'agent_id'), by_division: by(groups, 'division_id') };
+  if (!q.bucket) return answer;
+  const buckets = new Map<number, CsatGroup[]>();
+  for (const g of groups) if (g.start) buckets.set(g.start.getTime(), [...(buckets.get(g.start.getTime()) ?? []), g]);
+  return { ...answer, series: [...buckets].sort(([a], [b]) => a - b).map(([t, gs]) => ({ start: new Date(t), ...summarize(gs) })) };
 }

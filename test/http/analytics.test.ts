@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { analyticsListener } from '../../src/events/listeners/analytics.js';
 import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types.js';
 import { AnalyticsConversationModel, AnalyticsRollupModel } from '../../src/models/analytics-rollup.js';
+import { CsatSurveyModel } from '../../src/models/csat.js';
 import { MessageModel, messages } from '../../src/models/message.js';
 import { insertSlaRecord, SlaRecordModel, type SlaClock } from '../../src/models/sla-record.js';
 import { indexesUsed } from '../support/query-plans.js';
@@ -151,6 +152,45 @@ async function storeSla(tenantId: string) {
   }
 }
 
+// Surveys: when made, the rating (null: not answered), whether the link went out.
+/** CSAT surveys: when made, the rating (null: not answered), whether the link went out. */
+const SURVEYS: { at: string; rating: number | null; sent: boolean }[] = [
+  { at: '2026-03-10T16:59:00Z', rating: 5, sent: true },
+  { at: '2026-03-10T17:01:00Z', rating: 4, sent: true },
+  { at: '2026-03-11T09:00:00Z', rating: 2, sent: true },
+  { at: '2026-03-11T10:00:00Z', rating: null, sent: true },
+  { at: '2026-03-12T10:00:00Z', rating: null, sent: false },
+  { at: '2026-03-12T17:00:00Z', rating: 1, sent: true },
+];
+
+async function storeSurveys(tenant: string) {
+  for (const v of SURVEYS) {
+    // Written with its creation time (the repository stamps now): the fixture needs chosen days.
+    await CsatSurveyModel.collection.insertOne({
+      _id: randomUUID() as never,
+      tenant_id: tenant,
+      conversation_id: randomUUID(),
+      contact_id: randomUUID(),
+      channel: 'whatsapp',
+      agent_id: AGENT_1,
+      division_id: null,
+      trigger: 'resolved',
+      created_by: null,
+      status: v.sent ? (v.rating ? 'completed' : 'sent') : 'not_sent',
+      token_hash: randomUUID(),
+      token_nonce: randomUUID(),
+      expires_at: new Date('2026-04-01T00:00:00Z'),
+      message_id: null,
+      send_error: null,
+      rating: v.rating,
+      comment: null,
+      responded_at: v.rating ? new Date(v.at) : null,
+      created_at: new Date(v.at),
+      updated_at: new Date(v.at),
+    });
+  }
+}
+
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + f(x), 0);
 
 describe('Analytics', function () {
@@ -171,6 +211,8 @@ describe('Analytics', function () {
     await feed(eventsOf(other.tenantId, [...FIXTURES, ...FIXTURES].map((f) => ({ ...f, id: randomUUID() }))));
     await storeSla(s.tenantId);
     await storeSla(other.tenantId);
+    await storeSurveys(s.tenantId);
+    await storeSurveys(other.tenantId);
   });
 
   describe('GET /api/analytics/trends', () => {
@@ -257,7 +299,9 @@ describe('Analytics', function () {
       const slaIn = SLA.filter((r) => DAYS.includes(jakartaDay(Date.parse(r.started))));
       const outcomes = (k: 'firstResponse' | 'resolution') => ({ met: slaIn.filter((r) => r[k] === 'met').length, breached: slaIn.filter((r) => r[k] === 'breached').length });
       expect(res.body.sla).to.deep.equal({ first_response: outcomes('firstResponse'), resolution: outcomes('resolution') });
-      expect(res.body.csat).to.deep.equal({ average_rating: null, responses: 0, response_rate: null });
+      const rated = SURVEYS.filter((v) => v.rating !== null && DAYS.includes(jakartaDay(Date.parse(v.at))));
+      expect(res.body.csat.responses).to.equal(rated.length);
+      expect(res.body.csat.average_rating).to.be.closeTo(sum(rated, (v) => v.rating as number) / rated.length, 0.01);
     });
 
     it('filters by channel', async () => {
@@ -314,11 +358,17 @@ describe('Analytics', function () {
   describe('GET /api/analytics/csat', () => {
     itChecksAccess('GET', () => `/api/analytics/csat?${RANGE}`, 'analytics.view', () => s);
 
-    it('answers the CSAT numbers with the range and zone used', async () => {
+    it('answers the CSAT numbers with the range and zone used, per Jakarta day', async () => {
       const res = await s.call('GET', `/api/analytics/csat?${RANGE}`);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      expect(res.body).to.include({ timezone: 'Asia/Jakarta', from: '2026-03-10', to: '2026-03-12', surveys: 0 });
-      expect(res.body.distribution).to.deep.equal({ 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 });
+      const inRange = SURVEYS.filter((v) => DAYS.includes(jakartaDay(Date.parse(v.at))));
+      const rated = inRange.filter((v) => v.rating !== null).map((v) => v.rating as number);
+      const sent = inRange.filter((v) => v.sent).length;
+      expect(res.body).to.include({ timezone: 'Asia/Jakarta', from: '2026-03-10', to: '2026-03-12', surveys: inRange.length, sent, responses: rated.length });
+      expect(res.body.average_rating).to.be.closeTo(rated.reduce((a, b) => a + b, 0) / rated.length, 0.01);
+      expect(res.body.response_rate).to.be.closeTo(rated.length / sent, 1e-4);
+      expect(res.body.distribution).to.deep.equal(Object.fromEntries([1, 2, 3, 4, 5].map((n) => [n, rated.filter((r) => r === n).length])));
+      expect(res.body.series.map((b: any) => [b.start, b.surveys])).to.deep.equal(DAYS.map((d) => [`${d}T00:00:00+07:00`, inRange.filter((v) => jakartaDay(Date.parse(v.at)) === d).length]));
     });
 
     it('answers 400 for a range over 366 days', async () => {
