@@ -266,7 +266,7 @@ describe('POST /api/integrations/instagram/oauth', () => {
   strictGraph();
   itChecksAccess('POST', () => '/api/integrations/instagram/oauth', 'integrations.manage', () => s, { body: { code: 'abcdefghij' } });
 
-  it('connects the Instagram accounts linked to the user’s Pages, each with its Page token', async () => {
+  it('connects the Instagram accounts linked to the user’s Pages, each with its Page token, and subscribes each linked Page', async () => {
     const pages = [fakePage(true), fakePage(false), fakePage(true)];
     const code = authCode();
     onFacebookLogin(code, pages, REDIRECT);
@@ -283,15 +283,7 @@ describe('POST /api/integrations/instagram/oauth', () => {
     expect(requestsTo('GET', '/v21.0/me/accounts')[0]?.query.get('fields')).to.include('instagram_business_account');
     const stored = await integrationAccounts.findOwned(s.tenantId, res.body.accounts[1].id);
     expect(decryptSecret(stored.access_token as string, { context: accountSecretContext(stored._id, 'access_token') })).to.equal(linked[1]?.token);
-  });
-
-  it('subscribes the app to each linked Page with the Page token and the Instagram messaging fields', async () => {
-    const pages = [fakePage(true), fakePage(false), fakePage(true)];
-    const code = authCode();
-    onFacebookLogin(code, pages, REDIRECT);
-    const res = await call(s, 'POST', '/api/integrations/instagram/oauth', { code });
-    expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    const linked = pages.filter((p) => p.instagram);
+    // Meta delivers Instagram messages only to an app subscribed to the linked Page, with the Page token.
     const fields = ['messages', 'messaging_postbacks', 'messaging_seen', 'message_reactions'];
     expect(res.body.subscriptions).to.deep.equal(
       linked.map((p, i) => ({ account_id: res.body.accounts[i].id, instagram_account_id: p.instagram?.id, page_id: p.id, subscribed: true, subscribed_fields: fields, error: null })),
