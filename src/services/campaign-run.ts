@@ -52,6 +52,7 @@ import { advanceRecipient } from './campaign-statuses.js';
 import { resolveContact } from './contact-resolution.js';
 import { liveConversationId } from './conversation-opening.js';
 import { deliverMessage, outboundMessageId } from './outbound.js';
+import { campaignTemplateHeader } from './wa-template-sends.js';
 
 /** The job that runs one campaign. */
 export const CAMPAIGN_RUN_JOB = 'campaign.run';
@@ -95,8 +96,11 @@ async function contactOf(c: Campaign, r: CampaignRecipient): Promise<Contact> {
   return contact;
 }
 
+/** A template header every message of a run carries (the stored header media), read once per run; null when none. */
+type RunHeader = Record<string, unknown> | null;
+
 /** The stored fields of the recipient's message (template with its parameters, or text). */
-function draftFor(c: Campaign, r: CampaignRecipient, contact: Contact): OutboundDraft | Failure {
+function draftFor(c: Campaign, r: CampaignRecipient, contact: Contact, header: RunHeader): OutboundDraft | Failure {
   const base = {
     _id: outboundMessageId(c.tenant_id, messageKeyOf(r)),
     tenant_id: c.tenant_id,
@@ -113,7 +117,8 @@ function draftFor(c: Campaign, r: CampaignRecipient, contact: Contact): Outbound
   const { name, language, body_parameters } = c.message.template;
   const rendered = renderParameters(body_parameters, { contact, csv: r.variables, campaignName: c.name });
   if (!rendered.ok) return { code: 'missing_parameter', message: `Template parameter ${rendered.index + 1} ("${body_parameters[rendered.index]}") is empty for this recipient` };
-  return { ...base, type: 'template', text: null, content: { campaign, template: { name, language, components: templateComponents(rendered.values) } } };
+  const components = templateComponents(rendered.values);
+  return { ...base, type: 'template', text: null, content: { campaign, template: { name, language, components: header ? [header, ...components] : components } } };
 }
 
 /** Records a settled message on its recipient. */
@@ -136,13 +141,13 @@ async function record(r: CampaignRecipient, m: Message): Promise<void> {
  * Sends one claimed recipient (or settles one whose claim a dead run left, `retaken`), through
  * the conversation path; every outcome ends on the recipient.
  */
-async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean): Promise<void> {
+async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean, header: RunHeader): Promise<void> {
   try {
     const messageId = outboundMessageId(c.tenant_id, messageKeyOf(r));
     const earlier = retaken ? await messages.findOwnedOrNull(c.tenant_id, messageId) : null;
     if (!earlier) {
       const contact = await contactOf(c, r);
-      const draft = draftFor(c, r, contact);
+      const draft = draftFor(c, r, contact, header);
       if (!('_id' in draft)) {
         await advanceRecipient(r, 'failed', { error: draft, at: new Date() });
         return;
@@ -169,13 +174,13 @@ async function waitForSendSlot(c: Campaign): Promise<void> {
 }
 
 /** Sends one batch, at most `parallel` in flight; each send waits for its slot just before its hand-over. */
-async function sendBatch(c: Campaign, batch: { r: CampaignRecipient; retaken: boolean }[]): Promise<void> {
+async function sendBatch(c: Campaign, batch: { r: CampaignRecipient; retaken: boolean }[], header: RunHeader): Promise<void> {
   const { parallel } = appContext().config.campaigns;
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < batch.length; i = next++) {
       const item = batch[i] as (typeof batch)[number];
-      await sendTo(c, item.r, item.retaken);
+      await sendTo(c, item.r, item.retaken, header);
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, batch.length) }, worker));
@@ -219,6 +224,7 @@ export async function runCampaign({ tenantId, campaignId }: CampaignRunData): Pr
     await transitionCampaign(tenantId, campaignId, ['sending'], { status: 'failed', failure_reason: problem, completed_at: new Date() }, { run_id: runId });
     return;
   }
+  const header = c.message.type === 'template' && c.channel === 'whatsapp' ? await campaignTemplateHeader(tenantId, c.account_id, c.message.template) : null;
   let held = true;
   const beat = setInterval(() => {
     renewCampaignRun(campaignId, runId, new Date())
@@ -231,7 +237,7 @@ export async function runCampaign({ tenantId, campaignId }: CampaignRunData): Pr
     for (;;) {
       if (!held) return;
       const { items, waiting } = await nextBatch(c, batchSize);
-      if (items.length) await sendBatch(c, items);
+      if (items.length) await sendBatch(c, items, header);
       else if (waiting) await sleep(Math.min(1000, appContext().config.campaigns.claimStaleMs / 4));
       else break;
       // Cancelled (or taken over) while that batch went out: stop before the next one.

@@ -57,14 +57,16 @@ function assertMessage(channel: ChannelName, message: CampaignMessage): void {
 /**
  * 422 when a WhatsApp template campaign does not fit the template stored for its account's WABA
  * (when one is stored): not approved, or needing other parameters than the body's, which are all
- * a campaign gives (a header or button parameter it cannot fill).
+ * a campaign gives (a header or button parameter it cannot fill; a media header takes the stored
+ * header media, which the run adds to each message).
  */
 async function assertStoredTemplate(tenantId: string, c: Pick<Campaign, 'channel' | 'account_id' | 'message'>): Promise<void> {
   if (c.channel !== 'whatsapp' || c.message.type !== 'template') return;
   const account = await integrationAccounts.findOwnedOrNull(tenantId, c.account_id);
   if (!account) return;
   const { name, language, body_parameters } = c.message.template;
-  await checkTemplateSend(tenantId, account, await findIntegration(tenantId, 'whatsapp'), { name, language, components: templateComponents(body_parameters) }, false);
+  // The stored header media counts: the run adds it to every message (campaignTemplateHeader).
+  await checkTemplateSend(tenantId, account, await findIntegration(tenantId, 'whatsapp'), { name, language, components: templateComponents(body_parameters) });
 }
 
 /** Lists a tenant's campaigns, newest first. */

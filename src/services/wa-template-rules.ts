@@ -159,16 +159,19 @@ export type ParameterCheck = { ok: true; components: SendComponent[] } | { ok: f
 const parametersOf = (c: SendComponent | undefined): Record<string, unknown>[] => (Array.isArray(c?.parameters) ? (c.parameters as Record<string, unknown>[]) : []);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** A send's header component carrying a media header's media by link (`kind`: image, video or document). */
+export const mediaHeaderComponent = (kind: string, link: string): SendComponent => ({ type: 'header', parameters: [{ type: kind, [kind]: { link } }] });
+
 /** The send's header checked against the template's: a problem, the header to add (stored media), or null (fine as given). */
-function headerCheck(template: StoredTemplateShape, header: TemplateComponent | undefined, given: SendComponent | undefined, fillMedia: boolean): string | SendComponent | null {
+function headerCheck(template: StoredTemplateShape, header: TemplateComponent | undefined, given: SendComponent | undefined): string | SendComponent | null {
   const format = header ? String(header.format ?? 'TEXT').toUpperCase() : null;
   const wants = format === null ? 0 : format === 'TEXT' ? variableCount(header?.text) : 1;
   if (format === null || wants === 0) return given ? `template "${template.name}" has no header variable, but the send gives a header component` : null;
   const kind = format.toLowerCase();
   const isMedia = format !== 'TEXT' && format !== 'LOCATION';
   if (!given) {
-    if (isMedia && fillMedia && template.header_media_url) return { type: 'header', parameters: [{ type: kind, [kind]: { link: template.header_media_url } }] };
-    const why = format === 'TEXT' ? ' ({{1}})' : isMedia && fillMedia ? ', and no header media URL is stored for it' : '';
+    if (isMedia && template.header_media_url) return mediaHeaderComponent(kind, template.header_media_url);
+    const why = format === 'TEXT' ? ' ({{1}})' : isMedia ? ', and no header media URL is stored for it' : '';
     return `the ${format} header of template "${template.name}" needs a ${kind} parameter${why}`;
   }
   const params = parametersOf(given);
@@ -198,10 +201,10 @@ function buttonsProblem(template: StoredTemplateShape, buttons: Record<string, u
 /**
  * Checks a send's components against the stored template: the body takes exactly as many text
  * parameters as it has variables, a header with a variable or media takes one (the stored header
- * media URL fills a missing media one, unless `fillHeaderMedia` is false), URL buttons with a variable and copy-code buttons take
+ * media URL fills a missing media one), URL buttons with a variable and copy-code buttons take
  * theirs; nothing else may be given.
  */
-export function checkTemplateParameters(template: StoredTemplateShape, sent: SendComponent[], fillHeaderMedia = true): ParameterCheck {
+export function checkTemplateParameters(template: StoredTemplateShape, sent: SendComponent[]): ParameterCheck {
   const byType = (t: string) => template.components.find((c) => typeOf(c) === t);
   const kindOf = (c: SendComponent) => String(c.type ?? '').toLowerCase();
   const unknown = sent.find((c) => !['header', 'body', 'button'].includes(kindOf(c)));
@@ -218,7 +221,7 @@ export function checkTemplateParameters(template: StoredTemplateShape, sent: Sen
   }
   const empty = given.findIndex((p) => String(p.type ?? 'text').toLowerCase() === 'text' && !(typeof p.text === 'string' && p.text.trim()));
   if (empty >= 0) return { ok: false, problem: `body parameter ${empty + 1} is empty; WhatsApp refuses empty parameters` };
-  const header = headerCheck(template, byType('HEADER'), sent.find((c) => kindOf(c) === 'header'), fillHeaderMedia);
+  const header = headerCheck(template, byType('HEADER'), sent.find((c) => kindOf(c) === 'header'));
   if (typeof header === 'string') return { ok: false, problem: header };
   const buttons = (byType('BUTTONS')?.buttons ?? []) as Record<string, unknown>[];
   const buttonProblem = buttonsProblem(template, buttons, sent.filter((c) => kindOf(c) === 'button'));

@@ -15,6 +15,7 @@ import { IntegrationAccountModel } from '../../src/models/integration-account.js
 import { WaTemplateModel, waTemplates } from '../../src/models/wa-template.js';
 import { findWebhookEventState } from '../../src/models/webhook-event.js';
 import { EVENTS } from '../../src/events/types.js';
+import { runCampaign } from '../../src/services/campaign-run.js';
 import { readEventsAfter } from '../../src/models/event.js';
 import { baseUrl, fakeGraph } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
@@ -537,6 +538,34 @@ describe('Sending a template message checks the stored template', () => {
     expect(res.body.message).to.match(/TEXT header .* needs a text parameter/);
     res = await campaign(plain.name, ['{{contact.name}}', '{{csv.order}}']);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  });
+
+  it('sends a campaign of a template with a media header with the stored header media, and refuses (422) one while none is stored', async () => {
+    const banner = await createTemplate(s, { ...orderUpdate(), components: [{ type: 'HEADER', format: 'IMAGE', example: { header_handle: ['4::aW1hZ2UvanBlZw==:ARa2'] } }, orderUpdate().components[1]] });
+    await waTemplates.update(s.tenantId, banner.id, { status: 'APPROVED' });
+    const create = () =>
+      s.call('POST', '/api/campaigns', { body: { name: 'Banner', channel: 'whatsapp', message: { type: 'template', template: { name: banner.name, language: 'en_US', body_parameters: ['{{csv.name}}', '#7'] } } } });
+    const refused = await create();
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(422);
+    expect(refused.body.message).to.include('no header media URL is stored');
+    const url = 'https://cdn.toko.example/july.png';
+    expect((await s.call('PATCH', `/api/wa-templates/${banner.id}/header-media`, { body: { header_media_url: url } })).status).to.equal(200);
+    const campaign = await create();
+    expect(campaign.status, JSON.stringify(campaign.body)).to.equal(201);
+    const phone = `0812${digits(8)}`;
+    expect((await s.call('POST', `/api/campaigns/${campaign.body.id}/recipients`, { body: { csv: `phone,name\n${phone},Sari\n` } })).status).to.equal(200);
+    const before = fakeGraph().requests.length;
+    const started = await s.call('POST', `/api/campaigns/${campaign.body.id}/send`, { body: {} });
+    expect(started.status, JSON.stringify(started.body)).to.equal(200);
+    // This process sends no campaigns (CAMPAIGN_SENDER=false): run the campaign job's service here.
+    await runCampaign({ tenantId: s.tenantId, campaignId: campaign.body.id });
+    expect((await s.call('GET', `/api/campaigns/${campaign.body.id}`)).body).to.deep.include({ status: 'completed' });
+    const sent = fakeGraph().requests.slice(before).filter((r) => r.path.endsWith('/messages'));
+    expect(sent).to.have.length(1);
+    expect((sent[0]?.json as any).template.components).to.deep.equal([
+      { type: 'header', parameters: [{ type: 'image', image: { link: url } }] },
+      { type: 'body', parameters: [{ type: 'text', text: 'Sari' }, { type: 'text', text: '#7' }] },
+    ]);
   });
 
   it('refuses (422) to schedule a template message whose parameters do not fit, and schedules one that fits', async () => {
