@@ -159,6 +159,6 @@ export async function saveAnalyticsConversation(doc: Omit<AnalyticsConversation,
 
 /** Opened time, first response and resolution of a tenant's conversations opened in a range (projected). */
 export const conversationTimes = (tenantId: string, from: Date, to: Date, filter: RollupFilter) =>
-  AnalyticsConversationModel.find({ tenant_id: tenantId, opened_at: { $gte: from, $lt: to }, ...filter }, { opened_at: 1, first_response_at: 1, resolved_at: 1, agent_id: 1, channel: 1 })
-    .lean<Pick<AnalyticsConversation, '_id' | 'opened_at' | 'first_response_at' | 'resolved_at' | 'agent_id' | 'channel'>[]>()
+  AnalyticsConversationModel.find({ tenant_id: tenantId, opened_at: { $gte: from, $lt: to }, ...filter }, { opened_at: 1, first_response_at: 1, resolved_at: 1, agent_id: 1, channel: 1, division_id: 1 })
+    .lean<Pick<AnalyticsConversation, '_id' | 'opened_at' | 'first_response_at' | 'resolved_at' | 'agent_id' | 'channel' | 'division_id'>[]>()
     .exec();

@@ -29,9 +29,12 @@ const Delivery = {
   pending: z.number().int(),
 };
 
+const WorkingHours = z.boolean().describe('Whether response and resolution times counted only working hours');
+
 /** GET /api/analytics/overview */
 export const OverviewBody = z.object({
   ...RangeFields,
+  working_hours: WorkingHours,
   conversations: Conversations.describe('Opened at creation; resolved/closed/expired when they changed into it'),
   messages: Messages,
   first_response: Spread.describe('Conversations opened in the range: opening to the first agent or AI reply'),
@@ -46,6 +49,7 @@ export const TrendsBody = z.object({ ...RangeFields, series: z.array(z.object({ 
 /** GET /api/analytics/agents */
 export const AgentsBody = z.object({
   ...RangeFields,
+  working_hours: WorkingHours,
   agents: z.array(
     z.object({
       agent_id: z.uuid(),

@@ -14,6 +14,8 @@ import { groupOutbound, type OutboundGroup } from '../models/message.js';
 import { slaOutcomes } from '../models/sla-record.js';
 import { findTenant } from '../models/tenant.js';
 import type { Acting } from './agents.js';
+import { countedMinutesBetween, type BusinessSchedule } from './business-time.js';
+import { scheduleFor } from './sla-clock.js';
 import { csatAnalytics } from './csat-analytics.js';
 
 /** A report's bucket. */
@@ -38,6 +40,8 @@ export interface AnalyticsQuery extends Acting {
   agentId?: string | undefined;
   /** Only this channel account (integration account). */
   accountId?: string | undefined;
+  /** Response and resolution times count only working hours (overview, agents). */
+  workingHours?: boolean | undefined;
 }
 
 /** The range a report used. */
@@ -102,6 +106,21 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] as number;
 }
 
+type Times = Awaited<ReturnType<typeof conversationTimes>>;
+type Timed = Times[number];
+
+/**
+ * A function measuring opening to a later instant: calendar time, or with `workingHours` only the
+ * open minutes of the conversation's division's schedule (services/business-time.ts, as SLA
+ * clocks count them; one schedule read per division).
+ */
+async function durationOf(q: AnalyticsQuery, times: Times): Promise<(t: Timed, at: Date) => number> {
+  if (!q.workingHours) return (t, at) => at.getTime() - t.opened_at.getTime();
+  const schedules = new Map<string | null, BusinessSchedule>();
+  for (const division of new Set(times.map((t) => t.division_id))) schedules.set(division, await scheduleFor(q.tenantId, division));
+  return (t, at) => countedMinutesBetween(t.opened_at, at, schedules.get(t.division_id) ?? null) * 60_000;
+}
+
 /** Median and p90 in seconds. */
 const spread = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
@@ -122,10 +141,12 @@ export async function analyticsOverview(q: AnalyticsQuery) {
     csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId }),
   ]);
   const total = rows.reduce((acc, row) => add(acc, row.counts), zero());
-  const firstResponse = times.flatMap((t) => (t.first_response_at ? [t.first_response_at.getTime() - t.opened_at.getTime()] : []));
-  const resolution = times.flatMap((t) => (t.resolved_at ? [t.resolved_at.getTime() - t.opened_at.getTime()] : []));
+  const measure = await durationOf(q, times);
+  const firstResponse = times.flatMap((t) => (t.first_response_at ? [measure(t, t.first_response_at)] : []));
+  const resolution = times.flatMap((t) => (t.resolved_at ? [measure(t, t.resolved_at)] : []));
   return {
     ...r.range,
+    working_hours: q.workingHours ?? false,
     conversations: conversationCounts(total),
     messages: messageCounts(total),
     first_response: spread(firstResponse),
@@ -159,8 +180,10 @@ async function byDimension(q: AnalyticsQuery, r: Resolved, by: keyof RollupDimen
 export async function analyticsAgents(q: AnalyticsQuery) {
   const r = await resolve(q);
   const [rows, times] = await Promise.all([byDimension(q, r, 'agent_id'), conversationTimes(q.tenantId, r.start, r.end, r.filter)]);
+  const measure = await durationOf(q, times);
   return {
     ...r.range,
+    working_hours: q.workingHours ?? false,
     agents: rows
       .filter((row) => row.key !== null)
       .map((row) => {
@@ -171,7 +194,7 @@ export async function analyticsAgents(q: AnalyticsQuery) {
           handled: row.counts.handled,
           average_handling_seconds: row.counts.handled ? Math.round(row.counts.handle_ms / row.counts.handled / 1000) : null,
           messages_out: row.counts.messages_out,
-          first_response: spread(own.map((t) => (t.first_response_at as Date).getTime() - t.opened_at.getTime())),
+          first_response: spread(own.map((t) => measure(t, t.first_response_at as Date))),
         };
       }),
   };

@@ -240,6 +240,20 @@ describe('Analytics', function () {
       expect(res.body.series.map((b: any) => b.conversations.opened)).to.deep.equal(want.map((w) => w.opened * 2));
     });
 
+    it('puts a day boundary of a +05:30 zone (Asia/Kolkata) on its half hour', async () => {
+      const kolkata = await createSession({ timezone: 'Asia/Kolkata' });
+      // 18:20Z is 23:50 on the 10th in Kolkata; 18:40Z is 00:10 on the 11th (an hour bucket would merge them).
+      const two: Fixture[] = ['2026-03-10T18:20:00Z', '2026-03-10T18:40:00Z'].map((created) => ({ id: randomUUID(), channel: 'webchat', created, agent: null, replyAfter: null, end: null, inbound: 1 }));
+      await feed(eventsOf(kolkata.tenantId, two));
+      const res = await kolkata.call('GET', '/api/analytics/trends?from=2026-03-10&to=2026-03-11');
+      expect(res.status).to.equal(200);
+      const kolkataDay = (ms: number) => new Date(ms + 330 * MIN).toISOString().slice(0, 10);
+      expect(res.body.series.map((b: any) => [b.start, b.conversations.opened])).to.deep.equal(
+        ['2026-03-10', '2026-03-11'].map((d) => [`${d}T00:00:00+05:30`, two.filter((f) => kolkataDay(Date.parse(f.created)) === d).length]),
+      );
+      expect(res.body.series.map((b: any) => b.conversations.opened)).to.deep.equal([1, 1]);
+    });
+
     it('counts a replayed event once', async () => {
       const before = await s.call('GET', `/api/analytics/trends?${RANGE}`);
       // At-least-once delivery: after a crash the runner hands the events since its last cursor write again.
@@ -302,6 +316,33 @@ describe('Analytics', function () {
       const rated = SURVEYS.filter((v) => v.rating !== null && DAYS.includes(jakartaDay(Date.parse(v.at))));
       expect(res.body.csat.responses).to.equal(rated.length);
       expect(res.body.csat.average_rating).to.be.closeTo(sum(rated, (v) => v.rating as number) / rated.length, 0.01);
+    });
+
+    it('counts only working hours when asked (Monday to Friday 09:00-17:00 in Jakarta)', async () => {
+      const days = [0, 1, 2, 3, 4, 5, 6].map((d) => ({ day_of_week: d, start_time: '09:00', end_time: '17:00', is_active: d >= 1 && d <= 5 }));
+      const put = await s.call('PUT', '/api/working-hours', { body: { days } });
+      expect(put.status, JSON.stringify(put.body)).to.equal(200);
+      const res = await s.call('GET', `/api/analytics/overview?${RANGE}&working_hours=true`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.working_hours).to.equal(true);
+      // Minute by minute: open when the Jakarta wall clock (+07:00) is a weekday from 09:00 to 17:00.
+      const open = (from: number, minutes: number) => {
+        let n = 0;
+        for (let i = 0; i < minutes; i++) {
+          const local = new Date(from + i * MIN + 7 * 60 * MIN);
+          if (local.getUTCDay() >= 1 && local.getUTCDay() <= 5 && local.getUTCHours() >= 9 && local.getUTCHours() < 17) n++;
+        }
+        return n * MIN;
+      };
+      const inRange = FIXTURES.filter((f) => DAYS.includes(jakartaDay(Date.parse(f.created))));
+      const frt = inRange.filter((f) => f.replyAfter !== null).map((f) => open(Date.parse(f.created), f.replyAfter as number));
+      const res2 = inRange.filter((f) => f.end).map((f) => open(Date.parse(f.created), (f.end as { after: number }).after));
+      expect(res.body.first_response).to.deep.equal({ count: frt.length, median_seconds: rank(frt, 0.5), p90_seconds: rank(frt, 0.9) });
+      expect(res.body.resolution).to.deep.equal({ count: res2.length, median_seconds: rank(res2, 0.5), p90_seconds: rank(res2, 0.9) });
+      // And the calendar figures differ: the fixtures open around midnight.
+      const calendar = await s.call('GET', `/api/analytics/overview?${RANGE}`);
+      expect(calendar.body.working_hours).to.equal(false);
+      expect(calendar.body.resolution.p90_seconds).to.not.equal(res.body.resolution.p90_seconds);
     });
 
     it('filters by channel', async () => {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { MAX_DAYS } from '../../services/analytics.js';
-import { Id } from '../schemas/common.js';
+import { BoolQuery, Id } from '../schemas/common.js';
 
 const Day = z.iso.date().describe('YYYY-MM-DD, a day in the tenant’s time zone');
 
@@ -27,7 +27,13 @@ const checkRange = (q: { from: string; to: string; bucket: keyof typeof MAX_DAYS
 };
 
 /** GET /api/analytics/{overview,trends,agents,channels} */
-export const AnalyticsQuery = z.strictObject({ ...Range, ...Filters }).superRefine(checkRange);
+export const AnalyticsQuery = z
+  .strictObject({
+    ...Range,
+    ...Filters,
+    working_hours: BoolQuery.optional().describe('true: response and resolution times count only working hours (the division’s override, else the global hours)'),
+  })
+  .superRefine(checkRange);
 
 /** GET /api/analytics/csat: CSAT is per agent and division. */
 export const AnalyticsCsatQuery = z.strictObject({ ...Range, agent_id: Filters.agent_id, division_id: Filters.division_id }).superRefine(checkRange);

@@ -32,7 +32,16 @@ const RANGE =
 
 const ROLLUPS = 'Counted from roll-ups kept as events happen (a few seconds behind at most). ';
 
-type Input = { from: string; to: string; bucket: Query['bucket']; channel?: string | undefined; division_id?: string | undefined; agent_id?: string | undefined; account_id?: string | undefined };
+type Input = {
+  from: string;
+  to: string;
+  bucket: Query['bucket'];
+  channel?: string | undefined;
+  division_id?: string | undefined;
+  agent_id?: string | undefined;
+  account_id?: string | undefined;
+  working_hours?: boolean | undefined;
+};
 
 const commandOf = (principal: Principal, q: Input): Query => ({
   ...acting(principal),
@@ -43,6 +52,7 @@ const commandOf = (principal: Principal, q: Input): Query => ({
   divisionId: q.division_id,
   agentId: q.agent_id,
   accountId: q.account_id,
+  workingHours: q.working_hours ?? false,
 });
 
 /** The Analytics group. */
@@ -55,7 +65,8 @@ export const analyticsRoutes: RouteGroup = {
       summary: 'Dashboard overview KPIs',
       description:
         `${RANGE}${ROLLUPS}Conversations opened, resolved, closed, expired; messages in and out; first-response and resolution time (median, p90) of ` +
-        'conversations opened in the range; SLA met and breached; CSAT average and response rate.',
+        'conversations opened in the range (calendar time, or with working_hours=true only working hours as SLA clocks count them); SLA met and breached; ' +
+        'CSAT average and response rate.',
       access: 'analytics.view',
       query: AnalyticsQuery,
       response: OverviewBody,
