@@ -286,6 +286,7 @@ describe('Analytics', function () {
       ['a malformed day', 'from=2026-3-1&to=2026-03-10'],
       ['a missing from', 'to=2026-03-10'],
       ['an unknown parameter', `${RANGE}&color=red`],
+      ['working_hours on a report that measures no times', `${RANGE}&working_hours=true`],
     ]) {
       it(`answers 400 for ${what}`, async () => {
         const res = await s.call('GET', `/api/analytics/trends?${query}`);

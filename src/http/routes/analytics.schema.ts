@@ -26,8 +26,11 @@ const checkRange = (q: { from: string; to: string; bucket: keyof typeof MAX_DAYS
   else if (days > MAX_DAYS[q.bucket]) ctx.addIssue({ code: 'custom', path: ['to'], message: `a range covers at most ${MAX_DAYS[q.bucket]} days with bucket=${q.bucket}` });
 };
 
-/** GET /api/analytics/{overview,trends,agents,channels} */
-export const AnalyticsQuery = z
+/** GET /api/analytics/trends and /api/analytics/channels */
+export const AnalyticsQuery = z.strictObject({ ...Range, ...Filters }).superRefine(checkRange);
+
+/** GET /api/analytics/overview and /api/analytics/agents: they also measure response and resolution times. */
+export const AnalyticsTimesQuery = z
   .strictObject({
     ...Range,
     ...Filters,

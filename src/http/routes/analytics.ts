@@ -24,7 +24,7 @@ import {
 import type { Principal } from '../../auth/principal.js';
 import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
-import { AnalyticsCsatQuery, AnalyticsQuery, AnalyticsWhatsappQuery } from './analytics.schema.js';
+import { AnalyticsCsatQuery, AnalyticsQuery, AnalyticsTimesQuery, AnalyticsWhatsappQuery } from './analytics.schema.js';
 
 const RANGE =
   'from 00:00 to the end of to, both days in the tenant’s time zone (PUT /api/settings/timezone), bucketed by hour, day, week (from Monday) or month ' +
@@ -68,7 +68,7 @@ export const analyticsRoutes: RouteGroup = {
         'conversations opened in the range (calendar time, or with working_hours=true only working hours as SLA clocks count them); SLA met and breached; ' +
         'CSAT average and response rate.',
       access: 'analytics.view',
-      query: AnalyticsQuery,
+      query: AnalyticsTimesQuery,
       response: OverviewBody,
       handler: async ({ query, principal }) => analyticsOverview(commandOf(principal, query)),
     }),
@@ -86,9 +86,10 @@ export const analyticsRoutes: RouteGroup = {
       method: 'get',
       path: '/api/analytics/agents',
       summary: 'Per-agent workload metrics',
-      description: `${RANGE}${ROLLUPS}Per assignee: assignments, conversations handled, average handling time, messages sent, first-response time.`,
+      description: `${RANGE}${ROLLUPS}Per assignee: assignments, conversations handled, average handling time (calendar), messages sent, ` +
+        'first-response time (working hours only with working_hours=true).',
       access: 'analytics.view',
-      query: AnalyticsQuery,
+      query: AnalyticsTimesQuery,
       response: AgentsBody,
       handler: async ({ query, principal }) => analyticsAgents(commandOf(principal, query)),
     }),
