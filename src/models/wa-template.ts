@@ -45,6 +45,12 @@ export interface WaTemplate extends TenantDoc {
   status_reason: string | null;
   /** When Meta's status was reported (webhook time or sync time): older reports do not overwrite newer ones. */
   status_changed_at: Date | null;
+  /**
+   * The status and reason the current report replaced, written with it: what its
+   * template.status_changed says it changed from, even when it is emitted again after a crash.
+   */
+  previous_status?: TemplateStatus | null;
+  previous_status_reason?: string | null;
   /** The default media of an IMAGE/VIDEO/DOCUMENT header when a send gives none. */
   header_media_url: string | null;
   /** `created` here and submitted, or `synced` (first seen in Meta's list). */
@@ -67,6 +73,8 @@ const schema = baseSchema<WaTemplate>(
     status: { type: String, required: true },
     status_reason: { type: String, default: null },
     status_changed_at: { type: Date, default: null },
+    previous_status: { type: String, default: null },
+    previous_status_reason: { type: String, default: null },
     header_media_url: { type: String, default: null },
     source: { type: String, required: true },
     synced_at: { type: Date, default: null },
@@ -88,16 +96,33 @@ export const waTemplates = tenantRepo(WaTemplateModel, 'WhatsApp template');
 /** The `_id` of the template `name` in `language` of a WABA, in a tenant. */
 export const waTemplateId = (tenantId: string, wabaId: string, name: string, language: string): string => naturalId('wa-template', tenantId, wabaId, name, language);
 
+/** A status report recorded: the template before and after it; `replayed` when this very report was recorded already. */
+export interface RecordedStatus {
+  before: Pick<WaTemplate, 'status' | 'status_reason'>;
+  after: WaTemplate;
+  replayed: boolean;
+}
+
 /**
  * Sets Meta's status on a template unless a newer report was already recorded (webhooks may
- * arrive out of order, and a sync may read an older state than a webhook just wrote). Answers
- * the template as it was before (its status is what changed from), or null when it took nothing.
+ * arrive out of order, and a sync may read an older state than a webhook just wrote): a
+ * compare-and-set on the status it read, keeping that as `previous_status`. The same report
+ * again (Meta retrying, a recovery pass after a crash) changes nothing and answers `replayed`,
+ * with the status it had replaced. Null when the template is gone or a newer report is recorded.
  */
-export async function recordTemplateStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date): Promise<WaTemplate | null> {
-  const before = await collectionOf(WaTemplateModel).findOneAndUpdate(
-    { _id: id, tenant_id: tenantId, $or: [{ status_changed_at: null }, { status_changed_at: { $lte: at } }] },
-    { $set: { status, status_reason: reason, status_changed_at: at, updated_at: new Date() } },
-    { returnDocument: 'before' },
-  );
-  return before as unknown as WaTemplate | null;
+export async function recordTemplateStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date): Promise<RecordedStatus | null> {
+  const collection = collectionOf(WaTemplateModel);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const doc = (await collection.findOne({ _id: id, tenant_id: tenantId })) as unknown as WaTemplate | null;
+    if (!doc || (doc.status_changed_at && doc.status_changed_at > at)) return null;
+    if (doc.status_changed_at?.getTime() === at.getTime() && doc.status === status && doc.status_reason === reason) {
+      const before = doc.previous_status ? { status: doc.previous_status, status_reason: doc.previous_status_reason ?? null } : doc;
+      return { before: { status: before.status, status_reason: before.status_reason }, after: doc, replayed: true };
+    }
+    const set = { status, status_reason: reason, status_changed_at: at, previous_status: doc.status, previous_status_reason: doc.status_reason, updated_at: new Date() };
+    const res = await collection.updateOne({ _id: id, tenant_id: tenantId, status: doc.status, status_reason: doc.status_reason, status_changed_at: doc.status_changed_at }, { $set: set });
+    if (res.matchedCount === 1) return { before: { status: doc.status, status_reason: doc.status_reason }, after: { ...doc, ...set }, replayed: false };
+  }
+  // Reports of one template do not race five times over; failing lets the webhook's processing retry.
+  throw new Error(`the status of template ${id} kept changing while recording a report`);
 }

@@ -14,7 +14,7 @@ import { listTemplates, submitTemplate, type RemoteTemplate } from '../../channe
 import { appContext } from '../context.js';
 import { SecretDecryptError } from '../crypto/secrets.js';
 import { AppError, assertNoFieldIssues, BodyFieldError, ConflictError, isDuplicateKey, StateError } from '../errors.js';
-import { draftEvent, emitEvent } from '../events/publish.js';
+import { draftEvent, emitEvent, emitMissingEvents } from '../events/publish.js';
 import { EVENTS } from '../events/types.js';
 import { logger } from '../logger.js';
 import { findIntegration, type Integration } from '../models/integration.js';
@@ -303,16 +303,20 @@ export async function setTemplateHeaderMedia(cmd: Acting & { id: string; url: st
 /**
  * Records a status report and, when it changed the template's status or reason, emits
  * template.status_changed to the tenant's template managers (admins and supervisors). The
- * event's id derives from the template, the status and the report's time, so a report
- * recorded again (Meta retrying the webhook) is one event. Answers whether it changed them.
+ * event's id derives from the template, the status and the report's time, so the same report
+ * again (Meta retrying, the recovery pass after a crash between the write and the emit) emits
+ * it only if the log does not have it yet. Answers whether this call changed the template.
  */
 async function recordStatus(tenantId: string, id: string, status: TemplateStatus, reason: string | null, at: Date, source: 'submission' | 'sync' | 'webhook'): Promise<boolean> {
-  const before = await recordTemplateStatus(tenantId, id, status, reason, at);
-  if (!before || (before.status === status && before.status_reason === reason)) return false;
-  const after: WaTemplate = { ...before, status, status_reason: reason, status_changed_at: at, updated_at: new Date() };
+  const recorded = await recordTemplateStatus(tenantId, id, status, reason, at);
+  if (!recorded) return false;
+  const { before, after, replayed } = recorded;
+  if (before.status === status && before.status_reason === reason) return false;
   const key = `wa-template:${id}:status:${status}:${reason ?? ''}:${at.toISOString()}`;
-  await emitEvent(tenantId, draftEvent(tenantId, key, EVENTS.templateStatusChanged, presentTemplateStatusChange(after, before, source), { scope: 'tenant', permission: 'templates.manage' }));
-  return true;
+  const draft = draftEvent(tenantId, key, EVENTS.templateStatusChanged, presentTemplateStatusChange(after, before, source), { scope: 'tenant', permission: 'templates.manage' });
+  if (replayed) await emitMissingEvents(tenantId, [draft]);
+  else await emitEvent(tenantId, draft);
+  return !replayed;
 }
 
 /**

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { Model } from 'mongoose';
 import { IntegrationModel } from '../../src/models/integration.js';
 import { IntegrationAccountModel } from '../../src/models/integration-account.js';
-import { WaTemplateModel, waTemplates } from '../../src/models/wa-template.js';
+import { recordTemplateStatus, WaTemplateModel, waTemplates } from '../../src/models/wa-template.js';
 import { findWebhookEventState } from '../../src/models/webhook-event.js';
 import { EVENTS } from '../../src/events/types.js';
 import { runCampaign } from '../../src/services/campaign-run.js';
@@ -435,8 +435,9 @@ describe('WhatsApp message_template_status_update webhook', () => {
       const fresh = await createTemplate(s);
       const meta = { id: fresh.meta_template_id, name: fresh.name, language: 'en_US' };
       const report = templateStatusWebhook(waba.meta.wabaId, meta, 'APPROVED', 'NONE', Math.floor(Date.now() / 1000) + 5);
-      for (let i = 0; i < 2; i++) {
-        const res = await postSigned(report, waba.wa.appSecret);
+      // Meta's retry (the same bytes, stored once), and the same report in other bytes (processed again).
+      for (const [i, raw] of [report, report, `${report}\n`].entries()) {
+        const res = await postSigned(raw, waba.wa.appSecret);
         expect(res.status, JSON.stringify(res.body)).to.equal(200);
         await until(async () => (await findWebhookEventState(res.body.id))?.status === 'processed', `report ${i + 1} processed`);
       }
@@ -453,6 +454,25 @@ describe('WhatsApp message_template_status_update webhook', () => {
       for (const socket of sockets) socket.close();
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
+  });
+
+  it('emits the event of a report recorded before a crash that came before its event, when the report is processed again', async () => {
+    const fresh = await createTemplate(s);
+    const at = Math.floor(Date.now() / 1000) + 7;
+    // The write of the report took place; the process died before its event was appended.
+    expect(await recordTemplateStatus(s.tenantId, fresh.id, 'REJECTED', 'INVALID_FORMAT', new Date(at * 1000))).to.include({ replayed: false });
+    const changes = async () => (await readEventsAfter(s.tenantId, 0, 1000)).filter((e) => e.event === EVENTS.templateStatusChanged && (e.data as any).template.id === fresh.id);
+    expect(await changes()).to.have.length(0);
+    const meta = { id: fresh.meta_template_id, name: fresh.name, language: 'en_US' };
+    const report = templateStatusWebhook(waba.meta.wabaId, meta, 'REJECTED', 'INVALID_FORMAT', at);
+    for (const [i, raw] of [report, `${report}\n`].entries()) {
+      const res = await postSigned(raw, waba.wa.appSecret);
+      await until(async () => (await findWebhookEventState(res.body.id))?.status === 'processed', `report ${i + 1} processed`);
+    }
+    const [change, ...more] = await changes();
+    expect(more).to.have.length(0);
+    expect(change?.data).to.deep.include({ previous_status: 'PENDING', previous_status_reason: null });
+    expect((change?.data as any).template).to.include({ status: 'REJECTED', status_reason: 'INVALID_FORMAT' });
   });
 
   it('is refused (401) when signed with another organization’s secret, and never touches its templates', async () => {
