@@ -8,6 +8,8 @@
  *    from opening to it;
  *  - assigned: a change of assignee to an agent;
  *  - messages_in / messages_out: every message, at its sent_at (system messages are outbound).
+ * Each count carries the conversation's channel, division, assignee and account at the time it
+ * happened: a transfer moves the counts after it, not the ones before.
  * Replays: the conversation's view keeps the seq of the last event of that conversation applied,
  * and is written after the roll-up increment. An event at or before it was applied whole and is
  * skipped; one after it meets the view as it was before the event, so it computes the same

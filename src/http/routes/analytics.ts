@@ -66,7 +66,7 @@ export const analyticsRoutes: RouteGroup = {
       description:
         `${RANGE}${ROLLUPS}Conversations opened, resolved, closed, expired; messages in and out; first-response and resolution time (median, p90) of ` +
         'conversations opened in the range (calendar time, or with working_hours=true only working hours as SLA clocks count them); SLA met and breached; ' +
-        'CSAT average and response rate.',
+        'CSAT average and response rate. SLA honours only the division filter, CSAT the division and agent filters (their records keep no channel or account).',
       access: 'analytics.view',
       query: AnalyticsTimesQuery,
       response: OverviewBody,
