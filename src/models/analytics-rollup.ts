@@ -65,7 +65,7 @@ const BUCKET_MS = 15 * 60_000;
  * >= `seq`. The filter names `last_seq`, so for a replay nothing matches and the upsert's insert
  * collides on `_id` (11000): that is the "applied already" answer, not an error.
  */
-async function upsertAfter(m: Pick<Model<never>, 'collection'>, _id: string, seq: number, update: Record<string, unknown>): Promise<void> {
+export async function upsertAfter(m: Pick<Model<never>, 'collection'>, _id: string, seq: number, update: Record<string, unknown>): Promise<void> {
   try {
     await collectionOf(m).updateOne({ _id, last_seq: { $lt: seq } }, update, { upsert: true });
   } catch (err) {

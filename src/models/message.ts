@@ -72,8 +72,6 @@ const schema = baseSchema<Message>(
 schema.index({ tenant_id: 1, conversation_id: 1, sent_at: 1, _id: 1 });
 // Serves search across conversations.
 schema.index({ tenant_id: 1, sent_at: -1 });
-// Serves WhatsApp analytics: a tenant's messages of one channel and direction in a time range.
-schema.index({ tenant_id: 1, channel: 1, direction: 1, sent_at: 1 });
 // Serves the sweeper of sends left pending by a crash (few: a message is pending for a moment).
 schema.index({ status: 1, created_at: 1 });
 
@@ -144,38 +142,3 @@ export async function claimMessageRef(ref: MessageRef): Promise<void> {
 /** Our message behind a provider message id, or null. */
 export const findMessageRef = (tenantId: string, channel: ChannelName, externalId: string) =>
   findDocById<MessageRef>(MessageRefModel as never, messageRefId(tenantId, channel, externalId));
-
-/** One group of outbound messages: a tenant-zone bucket (or null), a status, a key (template name, failure code). */
-export interface OutboundGroup {
-  start: Date | null;
-  status: DeliveryStatus;
-  key: string | null;
-  count: number;
-}
-
-/**
- * A tenant's outbound messages of `channel` sent in [from, to), counted by status and by
- * `by` (the template's name, or the first delivery error's code), per tenant-zone `unit`
- * bucket when given: one aggregation over an indexed, bounded range (analytics).
- */
-export async function groupOutbound(
-  tenantId: string,
-  channel: ChannelName,
-  from: Date,
-  to: Date,
-  group: { unit: 'hour' | 'day' | 'week' | 'month' | null; zone: string; by: 'template' | 'error' | null; templatesOnly: boolean },
-): Promise<OutboundGroup[]> {
-  // The first error's code through $let: secantusd-rs answers null for `$delivery_errors.code` (an array path) where MongoDB gives the codes.
-  const firstCode = { $let: { vars: { first: { $arrayElemAt: ['$delivery_errors', 0] } }, in: '$$first.code' } };
-  const key = group.by === 'template' ? '$content.template.name' : group.by === 'error' ? { $toString: { $ifNull: [firstCode, 'unknown'] } } : null;
-  const rows = await MessageModel.aggregate<{ _id: Omit<OutboundGroup, 'count'>; count: number }>([
-    { $match: { tenant_id: tenantId, channel, direction: 'outbound', sent_at: { $gte: from, $lt: to }, ...(group.templatesOnly ? { type: 'template' } : {}) } },
-    {
-      $group: {
-        _id: { start: group.unit ? { $dateTrunc: { date: '$sent_at', unit: group.unit, timezone: group.zone, startOfWeek: 'monday' } } : null, status: '$status', key },
-        count: { $sum: 1 },
-      },
-    },
-  ]).exec();
-  return rows.map((r) => ({ start: r._id.start ?? null, status: r._id.status, key: r._id.key ?? null, count: r.count }));
-}

@@ -5,12 +5,12 @@
  *
  * Counts come from the roll-ups the analytics listener keeps (models/analytics-rollup.ts: 15-minute
  * UTC buckets, summed into tenant-zone buckets by one indexed aggregation); response and
- * resolution times from its per-conversation view; SLA from SLA records and WhatsApp delivery
- * from messages, each by one indexed, bounded aggregation. CSAT is services/csat-analytics.ts.
+ * resolution times from its per-conversation view; WhatsApp delivery from its delivery roll-ups
+ * (models/analytics-delivery.ts); SLA from SLA records by one indexed, bounded aggregation. CSAT is services/csat-analytics.ts.
  */
 import { DateTime } from 'luxon';
 import { conversationTimes, ROLLUP_COUNTERS, sumRollups, type RollupCounter, type RollupDimensions, type RollupFilter } from '../models/analytics-rollup.js';
-import { groupOutbound, type OutboundGroup } from '../models/message.js';
+import { DELIVERY_COUNTED, sumDeliveries, type DeliveryGroup } from '../models/analytics-delivery.js';
 import { slaOutcomes } from '../models/sla-record.js';
 import { findTenant } from '../models/tenant.js';
 import type { Acting } from './agents.js';
@@ -224,7 +224,7 @@ export async function analyticsCsat(q: AnalyticsQuery) {
 }
 
 // A message that reached `read` was delivered and sent too: statuses count cumulatively.
-const REACHED: Record<string, ('sent' | 'delivered' | 'read')[]> = { sent: ['sent'], delivered: ['sent', 'delivered'], read: ['sent', 'delivered', 'read'] };
+const REACHED = { sent: ['sent', 'delivered', 'read'], delivered: ['delivered', 'read'], read: ['read'] } as const;
 
 interface Delivery {
   total: number;
@@ -235,49 +235,42 @@ interface Delivery {
   pending: number;
 }
 
-function deliveryOf(groups: OutboundGroup[]): Delivery {
-  const d: Delivery = { total: 0, sent: 0, delivered: 0, read: 0, failed: 0, pending: 0 };
-  for (const g of groups) {
-    d.total += g.count;
-    if (g.status === 'failed') d.failed += g.count;
-    else if (g.status === 'pending') d.pending += g.count;
-    for (const s of REACHED[g.status] ?? []) d[s] += g.count;
-  }
-  return d;
+function deliveryOf(groups: DeliveryGroup[]): Delivery {
+  const now = { pending: 0, sent: 0, delivered: 0, read: 0, failed: 0 };
+  for (const g of groups) for (const k of DELIVERY_COUNTED) now[k] += g.counts[k];
+  const reached = (s: keyof typeof REACHED) => REACHED[s].reduce((n, k) => n + now[k], 0);
+  return { total: DELIVERY_COUNTED.reduce((n, k) => n + now[k], 0), sent: reached('sent'), delivered: reached('delivered'), read: reached('read'), failed: now.failed, pending: now.pending };
 }
 
 const rate = (n: number, of: number) => (of ? Math.round((n / of) * 10_000) / 10_000 : null);
 const ratesOf = (d: Delivery) => ({ delivery_rate: rate(d.delivered, d.total), read_rate: rate(d.read, d.total), failure_rate: rate(d.failed, d.total) });
 
-/** GET /api/analytics/whatsapp/messages: outbound WhatsApp delivery per bucket, with failure reasons. */
+/** GET /api/analytics/whatsapp/messages: outbound WhatsApp delivery per bucket, with failure reasons (from the delivery roll-ups). */
 export async function analyticsWhatsappMessages(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const [series, errors] = await Promise.all([
-    groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: q.bucket, zone: r.zone, by: null, templatesOnly: false }),
-    groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: null, zone: r.zone, by: 'error', templatesOnly: false }),
-  ]);
-  const total = deliveryOf(series);
+  const groups = await sumDeliveries(q.tenantId, r.start, r.end, { unit: q.bucket, zone: r.zone, templatesOnly: false });
+  const total = deliveryOf(groups);
   const failures = new Map<string, number>();
-  for (const g of errors) if (g.status === 'failed') failures.set(g.key ?? 'unknown', (failures.get(g.key ?? 'unknown') ?? 0) + g.count);
+  for (const g of groups) if (g.failure_code !== null && g.counts.failed) failures.set(g.failure_code, (failures.get(g.failure_code) ?? 0) + g.counts.failed);
   return {
     ...r.range,
     ...total,
     ...ratesOf(total),
     failure_reasons: [...failures].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
-    series: bucketStarts(r, q.bucket).map((start) => ({ start: localIso(start, r.zone), ...deliveryOf(series.filter((g) => g.start?.getTime() === start.getTime())) })),
+    series: bucketStarts(r, q.bucket).map((start) => ({ start: localIso(start, r.zone), ...deliveryOf(groups.filter((g) => g.start?.getTime() === start.getTime())) })),
   };
 }
 
-/** GET /api/analytics/whatsapp/templates: per template name, sends and delivery/read rates. */
+/** GET /api/analytics/whatsapp/templates: per template name, sends and delivery/read rates (from the delivery roll-ups). */
 export async function analyticsWhatsappTemplates(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const groups = await groupOutbound(q.tenantId, 'whatsapp', r.start, r.end, { unit: null, zone: r.zone, by: 'template', templatesOnly: true });
-  const names = [...new Set(groups.map((g) => g.key ?? 'unknown'))];
+  const groups = await sumDeliveries(q.tenantId, r.start, r.end, { unit: null, zone: r.zone, templatesOnly: true });
+  const names = [...new Set(groups.map((g) => g.template as string))];
   return {
     ...r.range,
     templates: names
       .map((name) => {
-        const d = deliveryOf(groups.filter((g) => (g.key ?? 'unknown') === name));
+        const d = deliveryOf(groups.filter((g) => g.template === name));
         return { name, sends: d.total, ...d, ...ratesOf(d) };
       })
       .sort((a, b) => b.sends - a.sends || a.name.localeCompare(b.name)),

@@ -1,8 +1,7 @@
 /**
  * Analytics over real HTTP and a real database. Conversation and message events are fed to the
  * real analytics listener (as the runner would hand them, replays included) with chosen times, so
- * bucketing in Asia/Jakarta can be checked to the minute; WhatsApp delivery is read from stored
- * messages. Every expected number is computed here from the fixtures (fixed +07:00 arithmetic,
+ * bucketing in Asia/Jakarta can be checked to the minute, WhatsApp deliveries included. Every expected number is computed here from the fixtures (fixed +07:00 arithmetic,
  * nearest-rank percentiles written out), not by the code under test. One test drives a real
  * WhatsApp webhook to show the listener runs on published events.
  */
@@ -12,7 +11,7 @@ import { analyticsListener } from '../../src/events/listeners/analytics.js';
 import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types.js';
 import { AnalyticsConversationModel, AnalyticsRollupModel } from '../../src/models/analytics-rollup.js';
 import { CsatSurveyModel } from '../../src/models/csat.js';
-import { MessageModel, messages } from '../../src/models/message.js';
+import { DeliveryRollupModel } from '../../src/models/analytics-delivery.js';
 import { insertSlaRecord, SlaRecordModel, type SlaClock } from '../../src/models/sla-record.js';
 import { indexesUsed } from '../support/query-plans.js';
 import { itChecksAccess } from '../support/access.js';
@@ -434,43 +433,59 @@ describe('Analytics', function () {
       { status: 'read', template: 'promo', at: '2026-03-12T17:00:00Z' },
     ];
 
-    const store = (tenantId: string, m: (typeof SENT)[number]) =>
-      messages.insert({
-        _id: randomUUID(),
-        tenant_id: tenantId,
-        conversation_id: randomUUID(),
-        contact_id: randomUUID(),
-        channel: 'whatsapp',
-        direction: 'outbound',
-        sender_type: 'agent',
-        sender_id: null,
-        external_id: `wamid.${randomUUID()}`,
-        idempotency_key: null,
-        type: m.template ? 'template' : 'text',
-        text: m.template ? null : 'Halo',
-        content: m.template ? { template: { name: m.template, language: 'id', components: [] } } : {},
-        status: m.status,
-        delivery_errors: m.code ? [{ code: m.code, title: 'error' }] : [],
-        reply_to_external_id: null,
-        sent_at: new Date(m.at),
-        send_attempted_at: null,
-      });
+    /** The message events of the SENT fixtures: each message created pending, then moved step by step to its status. */
+    function deliveryEvents(tenantId: string): DomainEvent[] {
+      const out: DomainEvent[] = [];
+      for (const m of SENT) {
+        const id = randomUUID();
+        const steps = m.status === 'pending' ? ['pending'] : m.status === 'failed' ? ['pending', 'sent', 'failed'] : ['pending', ...['sent', 'delivered', 'read'].slice(0, ['sent', 'delivered', 'read'].indexOf(m.status) + 1)];
+        steps.forEach((status, i) =>
+          out.push({
+            id: randomUUID(),
+            event: i === 0 ? EVENTS.messageCreated : EVENTS.messageUpdated,
+            seq: out.length + 1,
+            tenant_id: tenantId,
+            created_at: m.at,
+            audience: { scope: 'tenant', permission: null },
+            data: {
+              id,
+              conversation_id: randomUUID(),
+              channel: 'whatsapp',
+              direction: 'outbound',
+              sender_type: 'agent',
+              type: m.template ? 'template' : 'text',
+              content: m.template ? { template: { name: m.template, language: 'id', components: [] } } : {},
+              status,
+              errors: status === 'failed' && m.code ? [{ code: m.code, title: 'error' }] : [],
+              sent_at: m.at,
+            },
+          }),
+        );
+      }
+      return out;
+    }
 
     const inRange = SENT.filter((m) => DAYS.includes(jakartaDay(Date.parse(m.at))));
     const reached = (m: (typeof SENT)[number], s: 'sent' | 'delivered' | 'read') =>
       ({ sent: ['sent', 'delivered', 'read'], delivered: ['delivered', 'read'], read: ['read'] })[s].includes(m.status);
 
+    // Tenants of their own: these message events would add to the message counts the other reports check.
+    let wa: TestSession;
+    let waEvents: DomainEvent[];
     before(async () => {
-      for (const m of SENT) await store(s.tenantId, m);
-      for (const m of SENT) await store(other.tenantId, m);
+      wa = await createSession({ timezone: 'Asia/Jakarta' });
+      const waOther = await createSession({ timezone: 'Asia/Jakarta' });
+      waEvents = deliveryEvents(wa.tenantId);
+      await feed(waEvents);
+      await feed(deliveryEvents(waOther.tenantId));
     });
 
-    itChecksAccess('GET', () => `/api/analytics/whatsapp/messages?${RANGE}`, 'analytics.view', () => s);
-    itChecksAccess('GET', () => `/api/analytics/whatsapp/templates?${RANGE}`, 'analytics.view', () => s);
-    itChecksAccess('GET', () => `/api/analytics/whatsapp/conversations?${RANGE}`, 'analytics.view', () => s);
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/messages?${RANGE}`, 'analytics.view', () => wa);
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/templates?${RANGE}`, 'analytics.view', () => wa);
+    itChecksAccess('GET', () => `/api/analytics/whatsapp/conversations?${RANGE}`, 'analytics.view', () => wa);
 
     it('answers delivery counts, rates and failure reasons, per Jakarta day', async () => {
-      const res = await s.call('GET', `/api/analytics/whatsapp/messages?${RANGE}`);
+      const res = await wa.call('GET', `/api/analytics/whatsapp/messages?${RANGE}`);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       const count = (xs: typeof SENT, f: (m: (typeof SENT)[number]) => boolean) => xs.filter(f).length;
       expect(res.body).to.include({
@@ -490,8 +505,17 @@ describe('Analytics', function () {
       expect(res.body.series.map((b: any) => b.total)).to.deep.equal(DAYS.map((d) => count(inRange, (m) => jakartaDay(Date.parse(m.at)) === d)));
     });
 
+    it('counts each message once, in its current status, when events are replayed', async () => {
+      const before = await wa.call('GET', `/api/analytics/whatsapp/messages?${RANGE}`);
+      await feed(waEvents.slice(-4));
+      await feed(waEvents);
+      const again = await wa.call('GET', `/api/analytics/whatsapp/messages?${RANGE}`);
+      expect(again.body).to.deep.equal(before.body);
+      expect(again.body.total).to.equal(inRange.length);
+    });
+
     it('answers sends and read rates per template', async () => {
-      const res = await s.call('GET', `/api/analytics/whatsapp/templates?${RANGE}`);
+      const res = await wa.call('GET', `/api/analytics/whatsapp/templates?${RANGE}`);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       const names = [...new Set(inRange.flatMap((m) => (m.template ? [m.template] : [])))];
       expect(res.body.templates.map((t: any) => t.name).sort()).to.deep.equal(names.sort());
@@ -516,7 +540,7 @@ describe('Analytics', function () {
     });
 
     it('answers 400 for a bad bucket', async () => {
-      expect((await s.call('GET', `/api/analytics/whatsapp/messages?${RANGE}&bucket=year`)).status).to.equal(400);
+      expect((await wa.call('GET', `/api/analytics/whatsapp/messages?${RANGE}&bucket=year`)).status).to.equal(400);
     });
   });
 
@@ -526,9 +550,7 @@ describe('Analytics', function () {
       expect(await indexesUsed(AnalyticsRollupModel as never, { tenant_id: s.tenantId, bucket: range })).to.deep.equal(['tenant_id_1_bucket_1']);
       expect(await indexesUsed(AnalyticsConversationModel as never, { tenant_id: s.tenantId, opened_at: range })).to.deep.equal(['tenant_id_1_opened_at_1']);
       expect(await indexesUsed(SlaRecordModel as never, { tenant_id: s.tenantId, started_at: range })).to.deep.equal(['tenant_id_1_started_at_1']);
-      expect(await indexesUsed(MessageModel as never, { tenant_id: s.tenantId, channel: 'whatsapp', direction: 'outbound', sent_at: range })).to.deep.equal([
-        'tenant_id_1_channel_1_direction_1_sent_at_1',
-      ]);
+      expect(await indexesUsed(DeliveryRollupModel as never, { tenant_id: s.tenantId, bucket: range })).to.deep.equal(['tenant_id_1_bucket_1']);
     });
   });
 
