@@ -53,7 +53,7 @@ export const conversationActor: ActorBehaviour<Conversation | null | typeof UNLO
   init: async () => UNLOADED,
   async receive(loaded, msg, ctx) {
     // The first message of a conversation whose slot its sender just claimed finds nothing to read.
-    const fresh = msg.type === 'inbound' && (msg.payload as InboundMessagePayload).fresh;
+    const fresh = (msg.type === 'inbound' || msg.type === 'outbound.open') && (msg.payload as InboundMessagePayload | OutboundOpenPayload).fresh === true;
     const state = loaded === UNLOADED ? (fresh ? null : await loadConversation(ctx.id)) : loaded;
     // Only an inbound or a business-initiated message creates a conversation, here; anything else needs one to exist.
     if (!state && msg.type === 'inbound') return receiveInbound(null, msg.payload as InboundMessagePayload, ctx.id);

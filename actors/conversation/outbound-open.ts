@@ -11,7 +11,7 @@ import type { Conversation } from '../../src/models/conversation.js';
 import { contacts } from '../../src/models/contact.js';
 import { messages } from '../../src/models/message.js';
 import { presentConversation } from '../../src/presenters/conversation.js';
-import { assertChannelSupports, assertInsideMessagingWindow } from '../../src/services/outbound-rules.js';
+import { assertChannelSupports, assertInsideMessagingWindow, messagingWindowApplies } from '../../src/services/outbound-rules.js';
 import { messageCreatedEvent, messageCreatedId } from './message-events.js';
 import { emptyConversation } from './inbound.js';
 import { outboundHandlers, pendingOutbound, type OutboundCreatePayload, type OutboundCreateReply } from './outbound.js';
@@ -21,6 +21,8 @@ import { changeEvent, commitNewConversation, insertOnce } from './state.js';
 export interface OutboundOpenPayload extends OutboundCreatePayload {
   /** Where the conversation starts if this message is its first. */
   start: Pick<Conversation, 'contact_id' | 'channel' | 'account_id' | 'division_id'>;
+  /** True when the sender just claimed the contact's slot for this conversation id: nothing is stored under it yet. */
+  fresh?: boolean;
 }
 
 /**
@@ -31,7 +33,8 @@ export async function openOutbound(c: Conversation | null, p: OutboundOpenPayloa
   if (c) return outboundHandlers['outbound.create'](c, p);
   const { message } = p;
   assertChannelSupports(p.start.channel, p.kind, message.text);
-  const contact = await contacts.findOwnedOrNull(message.tenant_id, p.start.contact_id);
+  // A template needs no window, so the contact (its last inbound time) is read only for the others.
+  const contact = messagingWindowApplies(p.start.channel, p.kind) ? await contacts.findOwnedOrNull(message.tenant_id, p.start.contact_id) : null;
   assertInsideMessagingWindow(p.start.channel, p.kind, contact?.last_inbound_at ?? null, new Date());
   const { stored } = await insertOnce(messages, pendingOutbound(message, { _id: conversationId, ...p.start }), messageCreatedId(message.tenant_id, message._id));
   const first = emptyConversation(conversationId, message.tenant_id, p.start);

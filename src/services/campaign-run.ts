@@ -89,11 +89,10 @@ async function accountProblem(c: Campaign): Promise<string | null> {
 }
 
 /** The recipient's contact: theirs by id, or the WhatsApp contact of a CSV phone (created on first use). */
-async function contactOf(c: Campaign, r: CampaignRecipient): Promise<Contact> {
-  if (r.contact_id) return contacts.findOwned(c.tenant_id, r.contact_id);
+async function contactOf(c: Campaign, r: CampaignRecipient): Promise<{ contact: Contact; created: boolean }> {
+  if (r.contact_id) return { contact: await contacts.findOwned(c.tenant_id, r.contact_id), created: false };
   const digits = r.address.replace(/^\+/, '');
-  const { contact } = await resolveContact(c.tenant_id, 'whatsapp', { externalId: digits, phone: digits }, null);
-  return contact;
+  return resolveContact(c.tenant_id, 'whatsapp', { externalId: digits, phone: digits }, null);
 }
 
 /** A template header every message of a run carries (the stored header media), read once per run; null when none. */
@@ -146,15 +145,16 @@ async function sendTo(c: Campaign, r: CampaignRecipient, retaken: boolean, heade
     const messageId = outboundMessageId(c.tenant_id, messageKeyOf(r));
     const earlier = retaken ? await messages.findOwnedOrNull(c.tenant_id, messageId) : null;
     if (!earlier) {
-      const contact = await contactOf(c, r);
+      const { contact, created } = await contactOf(c, r);
       const draft = draftFor(c, r, contact, header);
       if (!('_id' in draft)) {
         await advanceRecipient(r, 'failed', { error: draft, at: new Date() });
         return;
       }
-      const { id: conversationId } = await liveConversationId(c.tenant_id, contact._id);
+      // A contact created just now has no conversation: its slot is claimed without a read, and the actor reads nothing.
+      const { id: conversationId, claimed } = await liveConversationId(c.tenant_id, contact._id, created);
       const start = { contact_id: contact._id, channel: c.channel, account_id: c.account_id, division_id: null };
-      await askConversation(conversationId, 'outbound.open', { kind: c.message.type, message: draft, start });
+      await askConversation(conversationId, 'outbound.open', { kind: c.message.type, message: draft, start, fresh: claimed });
     }
     await waitForSendSlot(c);
     await record(r, await deliverMessage(c.tenant_id, messageId));

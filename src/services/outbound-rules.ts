@@ -56,6 +56,9 @@ export function assertConversationAcceptsReplies(c: Conversation): void {
   }
 }
 
+/** Whether a message of `type` on `channel` must fall inside the customer-service window (e-mail and WhatsApp templates need not). */
+export const messagingWindowApplies = (channel: ChannelName, type: OutgoingType): boolean => channel !== 'email' && !(channel === 'whatsapp' && type === 'template');
+
 /**
  * 422 outside the provider's messaging window. WhatsApp allows free-form messages only within
  * 24 hours of the customer's last message and templates at any time; Messenger and Instagram
@@ -64,8 +67,7 @@ export function assertConversationAcceptsReplies(c: Conversation): void {
  * https://developers.facebook.com/docs/messenger-platform/policy/policy-overview#24hours_window
  */
 export function assertInsideMessagingWindow(channel: ChannelName, type: OutgoingType, lastInboundAt: Date | null, now: Date): void {
-  if (channel === 'email') return;
-  if (channel === 'whatsapp' && type === 'template') return;
+  if (!messagingWindowApplies(channel, type)) return;
   if (isInsideCustomerServiceWindow(lastInboundAt, now)) return;
   const since = lastInboundAt ? `the customer last wrote at ${lastInboundAt.toISOString()}` : 'the customer has never written';
   const hours = CUSTOMER_SERVICE_WINDOW_MS / 3_600_000;
