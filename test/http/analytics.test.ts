@@ -16,7 +16,7 @@ import { insertSlaRecord, SlaRecordModel, type SlaClock } from '../../src/models
 import { indexesUsed } from '../support/query-plans.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, type TestSession } from '../support/session.js';
-import { connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
+import { acceptSends, connectWhatsapp, postSigned, startConversation, statusWebhook, until } from '../support/whatsapp.js';
 
 const MIN = 60_000;
 
@@ -555,16 +555,28 @@ describe('Analytics', function () {
   });
 
   describe('the analytics listener on published events', () => {
-    it('counts a conversation opened by a real WhatsApp webhook', async () => {
+    it('counts a real WhatsApp conversation, the agent’s reply and its delivery statuses', async () => {
       const live = await createSession({ timezone: 'Asia/Jakarta' });
       const wa = await connectWhatsapp(live);
-      await startConversation(live, wa);
+      const conv = await startConversation(live, wa);
       const today = new Date(Date.now() + 7 * 60 * MIN).toISOString().slice(0, 10);
-      const body = await until(async () => {
-        const res = await live.call('GET', `/api/analytics/overview?from=${today}&to=${today}`);
+      const range = `from=${today}&to=${today}`;
+      await until(async () => {
+        const res = await live.call('GET', `/api/analytics/overview?${range}`);
         return res.body.conversations?.opened === 1 && res.body.messages.in === 1 ? res.body : null;
       }, 'the overview counts the conversation');
-      expect(body.messages).to.deep.equal({ in: 1, out: 0 });
+      const issued = acceptSends(wa);
+      const sent = await live.call('POST', `/api/conversations/${conv.conversationId}/messages`, { body: { type: 'text', text: 'Halo, kami bantu', idempotency_key: randomUUID() } });
+      expect(sent.status, JSON.stringify(sent.body)).to.equal(201);
+      for (const status of ['delivered', 'read']) expect((await postSigned(statusWebhook(wa.phoneNumberId, issued[0] as string, status, conv.from), wa.appSecret)).status).to.equal(200);
+      const delivery = await until(async () => {
+        const res = await live.call('GET', `/api/analytics/whatsapp/messages?${range}`);
+        return res.body.read === 1 ? res.body : null;
+      }, 'the delivery report counts the read reply');
+      expect(delivery).to.include({ total: 1, sent: 1, delivered: 1, read: 1, failed: 0, pending: 0 });
+      const overview = (await live.call('GET', `/api/analytics/overview?${range}`)).body;
+      expect(overview.messages).to.deep.equal({ in: 1, out: 1 });
+      expect(overview.first_response.count).to.equal(1);
     });
   });
 });
