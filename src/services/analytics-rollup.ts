@@ -69,6 +69,9 @@ export async function rollUpConversation(tenantId: string, c: ConversationFacts,
   if (c.assignee_id && c.assignee_id !== (seen ? seen.agent_id : null)) inc.assigned = 1;
   // Opened counts at creation time; everything else at the change.
   if (Object.keys(inc).length) await applyRollup(tenantId, inc.opened ? new Date(c.created_at) : at, dims, inc, seq);
+  // Most changes (a new message's count and preview) move nothing the view holds: no write. Its
+  // seq stays older, and a replay of this event again finds nothing to count or to write.
+  if (seen && Object.keys(inc).length === 0 && seen.status === c.status && sameDimensions(seen, dims) && seen.resolved_at === resolvedAt) return;
   const view: Omit<AnalyticsConversation, 'created_at' | 'updated_at'> = {
     _id: c.id,
     tenant_id: tenantId,
@@ -91,8 +94,14 @@ export async function rollUpMessage(tenantId: string, m: MessageFacts, seq: numb
     : { channel: m.channel, division_id: null, agent_id: null, account_id: null };
   const at = new Date(m.sent_at);
   await applyRollup(tenantId, at, dims, m.direction === 'inbound' ? { messages_in: 1 } : { messages_out: 1 }, seq);
-  if (!seen) return;
+  // The view changes only with the first reply. For other messages it is not written: a replay
+  // meets the same view (any later change of its dimensions carries a later seq, and the view
+  // skips this event then), lands on the same roll-up document, and that document refuses the seq.
+  const reply = seen !== null && !seen.first_response_at && m.direction === 'outbound' && REPLY_SENDERS.has(m.sender_type);
+  if (!seen || !reply) return;
   const { created_at: _c, updated_at: _u, ...rest } = seen;
-  const reply = !seen.first_response_at && m.direction === 'outbound' && REPLY_SENDERS.has(m.sender_type);
-  await saveAnalyticsConversation({ ...rest, first_response_at: reply ? at : seen.first_response_at, last_seq: seq });
+  await saveAnalyticsConversation({ ...rest, first_response_at: at, last_seq: seq });
 }
+
+const sameDimensions = (a: RollupDimensions, b: RollupDimensions) =>
+  a.channel === b.channel && a.division_id === b.division_id && a.agent_id === b.agent_id && a.account_id === b.account_id;
