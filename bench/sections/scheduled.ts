@@ -22,12 +22,19 @@ const CONVERSATIONS = 100;
 export async function measureScheduled(ctx: BenchContext, graph: FakeGraph): Promise<void> {
   const { db, tenant } = ctx;
   const url = ctx.server.url;
-  // Conversations: one customer message each, through the signed webhook.
-  for (let i = 0; i < CONVERSATIONS; i++) await customerMessage(ctx, url, newCustomer()).send();
+  // Conversations of their own: one customer message each, through the signed webhook (the
+  // tenant's other open conversations include the list measure's, seeded without customers).
+  const keys: string[] = [];
+  for (let i = 0; i < CONVERSATIONS; i++) {
+    const m = customerMessage(ctx, url, newCustomer());
+    keys.push(m.key);
+    await m.send();
+  }
   const deadline = Date.now() + 60_000;
   let convIds: string[] = [];
   while (Date.now() < deadline) {
-    convIds = (await db.collection('conversations').find({ tenant_id: tenant.tenantId, status: 'open' }, { projection: { _id: 1 } }).toArray()).map((c) => String(c._id));
+    const stored = await db.collection('messages').find({ tenant_id: tenant.tenantId, external_id: { $in: keys } }, { projection: { conversation_id: 1 } }).toArray();
+    convIds = [...new Set(stored.map((m) => String(m.conversation_id)))];
     if (convIds.length >= CONVERSATIONS) break;
     await sleep(200);
   }
@@ -114,14 +121,18 @@ export async function measureScheduled(ctx: BenchContext, graph: FakeGraph): Pro
     console.log(`  ${DUE} due in one minute, 2 server processes: ${done.filter((d) => d.status === 'sent').length} sent, ${failed} failed, ${DUE - sent} unsettled; ${within60}/${DUE} within 60 s of due`);
     console.log(`  lateness p50 ${ms(pct(lateness, 0.5))}, p99 ${ms(pct(lateness, 0.99))}, max ${ms(Math.max(...lateness))}; duplicates at the provider ${duplicates}; sends at the provider ${[...counts.values()].length}`);
     console.log(`  baseline: raw driver updates of the same ${ids.length} documents by _id (16 at a time): ${ms(rawMs)} in all, ${ms(rawMs / ids.length)} each`);
+    const reasons = new Map<string, number>();
+    for (const d of done) if (d.status === 'failed') reasons.set(String(d.failure_reason), (reasons.get(String(d.failure_reason)) ?? 0) + 1);
+    for (const [reason, n] of reasons) console.log(`  failed ${n}: ${reason}`);
+    const sentCount = done.filter((d) => d.status === 'sent').length;
     ctx.rows.push({
       rank: 11,
       measure: `Scheduled messages: ${DUE} due in a minute among ${FUTURE} later, 2 processes`,
-      ours: `lateness p50 ${ms(pct(lateness, 0.5))}, p99 ${ms(pct(lateness, 0.99))}; ${duplicates} duplicates`,
+      ours: `${sentCount} sent, ${failed} failed; lateness p50 ${ms(pct(lateness, 0.5))}, p99 ${ms(pct(lateness, 0.99))}; ${duplicates} duplicates`,
       baseline: `raw updates of the ${ids.length}: ${ms(rawMs)}`,
       ratio: '—',
-      goal: 'all within 60 s, none twice',
-      met: within60 === DUE && duplicates === 0,
+      goal: 'all sent within 60 s, none twice',
+      met: sentCount === DUE && within60 === DUE && duplicates === 0,
     });
   } finally {
     await second.stop();
