@@ -8,7 +8,7 @@
  * system clock.
  */
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../test/support/browser.js';
+import { launchChromium, signInToConsole } from '../../test/support/browser.js';
 import { call } from '../support/api.js';
 import type { BenchContext } from '../support/context.js';
 import { ms, pct, sleep } from '../support/stats.js';
@@ -35,14 +35,6 @@ const watchThread = (prefix: string) => `(() => {
   };
   new MutationObserver(note).observe(document.body, { childList: true, subtree: true, characterData: true });
 })()`;
-
-async function signIn(page: Page, url: string, email: string, password: string): Promise<void> {
-  await page.goto(`${url}/app/`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
-  await page.locator('[data-testid=link-state][data-state=live]').waitFor();
-}
 
 /** When the console noted the message (polled: the console's CSP forbids waitForFunction's eval). */
 async function seenAt(agent: Page, key: string): Promise<number> {
@@ -71,7 +63,7 @@ export async function measureWebchat(ctx: BenchContext): Promise<void> {
     browser = await launchChromium();
     const agent = await (await browser.newContext({ viewport: { width: 1280, height: 760 } })).newPage();
     const visitor = await (await browser.newContext()).newPage();
-    await signIn(agent, url, ctx.tenant.email, ctx.tenant.password);
+    await signInToConsole(agent, url, ctx.tenant.email, ctx.tenant.password);
     await visitor.goto(`${url}/demo?tenant=${ctx.tenant.slug}`);
     await visitor.locator('button.bubble').click();
     // The first message starts the conversation; the agent opens it (untimed).

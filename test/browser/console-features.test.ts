@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { baseUrl, fakeGraph } from '../setup.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, signInToConsole } from '../support/browser.js';
 import { createAgent, createSession, type SignIn, type TestSession } from '../support/session.js';
 import { playMetaTemplates } from '../support/meta-templates.js';
 import { acceptSends, connectWhatsapp, digits, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
@@ -51,11 +51,7 @@ describe('the agent console tools in Chromium', function () {
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
     });
-    await page.goto(`${baseUrl()}/app/`);
-    await page.locator('input[name=email]').fill(email);
-    await page.locator('input[name=password]').fill(password);
-    await page.locator('button[type=submit]').click();
-    await page.locator('[data-testid=link-state][data-state=live]').waitFor();
+    await signInToConsole(page, baseUrl(), email, password);
     return page;
   };
 

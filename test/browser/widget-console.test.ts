@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { baseUrl } from '../setup.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, signInToConsole } from '../support/browser.js';
 import { createSession, type TestSession } from '../support/session.js';
 
 describe('the widget and the console in Chromium, together', function () {
@@ -40,11 +40,7 @@ describe('the widget and the console in Chromium, together', function () {
   });
 
   it('carries a visitor’s message to the console live, and the agent’s answer back to the widget', async () => {
-    await agent.goto(`${baseUrl()}/app/`);
-    await agent.locator('input[name=email]').fill(s.email);
-    await agent.locator('input[name=password]').fill(s.password);
-    await agent.locator('button[type=submit]').click();
-    await agent.locator('[data-testid=link-state][data-state=live]').waitFor();
+    await signInToConsole(agent, baseUrl(), s.email, s.password);
 
     await visitor.goto(`${baseUrl()}/demo?tenant=${s.tenantSlug}`);
     await visitor.locator('button.bubble').click();

@@ -4,7 +4,7 @@
  * npm test and .ci/run) installs it, so nothing is skipped in silence.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The Chromium executable: CHROMIUM_PATH, else Debian's. */
 export const chromiumPath = () => process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,4 +17,13 @@ export async function launchChromium(): Promise<Browser> {
   }
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
   return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** Signs in to the agent console at `baseUrl`/app with e-mail and password, and waits until its socket is live. */
+export async function signInToConsole(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/app/`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+  await page.locator('[data-testid=link-state][data-state=live]').waitFor();
 }
