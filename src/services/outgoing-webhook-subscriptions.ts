@@ -22,6 +22,11 @@ function activeOf(tenantId: string): Promise<Subscription[]> {
   );
 }
 
+/** The ids of the tenant's active webhooks. */
+export async function activeWebhookIds(tenantId: string): Promise<string[]> {
+  return (await activeOf(tenantId)).map((w) => w._id);
+}
+
 /** The ids of the tenant's active webhooks that receive `event`. */
 export async function subscribersOf(tenantId: string, event: string): Promise<string[]> {
   return (await activeOf(tenantId)).filter((w) => w.events.includes(ALL_EVENTS) || w.events.includes(event)).map((w) => w._id);

@@ -15,6 +15,8 @@ import { NotFoundError } from '../errors.js';
 import { createOrganization, type RequestOrigin } from './auth.js';
 import { containsText } from './text-match.js';
 import { setTenantStatus } from './tenants.js';
+import { activeWebhookIds } from './outgoing-webhook-subscriptions.js';
+import { wakeWebhooks } from './outgoing-webhook-sender.js';
 
 /** Filters of the tenant list. */
 export interface ListTenants {
@@ -81,7 +83,11 @@ export async function updatePlatformTenant(cmd: UpdateTenant): Promise<Tenant> {
   if (cmd.name !== undefined) set.name = cmd.name;
   if (cmd.limits !== undefined) set.limits = tenantLimits(tenant, cmd.limits);
   if (Object.keys(set).length > 0) tenant = (await updateTenant(cmd.id, set)) ?? tenant;
-  if (cmd.status !== undefined && cmd.status !== tenant.status) tenant = await setTenantStatus({ tenantId: cmd.id, status: cmd.status });
+  if (cmd.status !== undefined && cmd.status !== tenant.status) {
+    tenant = await setTenantStatus({ tenantId: cmd.id, status: cmd.status });
+    // Deliveries held while it was suspended go now, not at whenever a sweep next looks.
+    if (tenant.status === 'active') wakeWebhooks(await activeWebhookIds(cmd.id));
+  }
   return tenant;
 }
 
