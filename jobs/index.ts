@@ -3,6 +3,7 @@
  * job declared in this folder. Add a job by writing `<name>.job.ts` and listing it here.
  */
 import type mongoose from 'mongoose';
+import { appContext } from '../src/context.js';
 import * as campaignRun from './campaign-run.job.js';
 import * as campaignSweep from './campaign-sweep.job.js';
 import * as chatExpiration from './chat-expiration.job.js';
@@ -39,6 +40,7 @@ export interface RunningJobs {
 /** Defines every job, starts processing, and schedules the recurring ones (idempotent across processes). */
 export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
   const agenda = createScheduler(db);
+  const { sweepLockMs } = appContext().config;
   for (const job of JOBS) {
     if (job.enabled && !job.enabled()) continue;
     agenda.define(
@@ -51,7 +53,8 @@ export async function startJobs(db: mongoose.mongo.Db): Promise<RunningJobs> {
           throw err;
         }
       },
-      job.options,
+      // A recurring job's lock bounds how long a process killed holding it blocks it everywhere.
+      job.interval && sweepLockMs !== null ? { ...job.options, lockLifetime: sweepLockMs } : job.options,
     );
   }
   await agenda.start();

@@ -58,6 +58,7 @@ const EnvSchema = z.object({
   ACTOR_IDLE_MS: z.coerce.number().int().min(50).max(3600000).default(30000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WEBHOOK_RETRY_AFTER_MS: z.coerce.number().int().min(100).max(3600000).default(30000),
+  SWEEP_LOCK_MS: z.coerce.number().int().min(1000).max(3600000).optional(),
   SCHEDULED_MESSAGES_SWEEP_MS: z.coerce.number().int().min(200).max(3600000).default(5000),
   SCHEDULED_MESSAGES_CLAIM_LEASE_MS: z.coerce.number().int().min(1000).max(3600000).default(60000),
   CHAT_EXPIRATION_SWEEP_MS: z.coerce.number().int().min(200).max(86400000).default(60000),
@@ -170,6 +171,8 @@ export type Config = {
    * The scheduled-message sweeper: how often it looks for due messages, and how long a claim
    * (status sending) holds before another pass takes it over from a claimer that died.
    */
+  /** Overrides every recurring job's Agenda lock lifetime (how long a killed holder blocks it); unset, each job's own. */
+  sweepLockMs: number | null;
   scheduledMessages: { sweepMs: number; claimLeaseMs: number };
   /** How often the chat-expiration sweeper applies the tenants' rules. */
   chatExpiration: { sweepMs: number };
@@ -300,6 +303,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     actorLeaseMs: e.ACTOR_LEASE_MS,
     actorIdleMs: e.ACTOR_IDLE_MS,
     webhooks: { concurrency: e.WEBHOOK_CONCURRENCY, retryAfterMs: e.WEBHOOK_RETRY_AFTER_MS },
+    sweepLockMs: e.SWEEP_LOCK_MS ?? null,
     scheduledMessages: { sweepMs: e.SCHEDULED_MESSAGES_SWEEP_MS, claimLeaseMs: e.SCHEDULED_MESSAGES_CLAIM_LEASE_MS },
     chatExpiration: { sweepMs: e.CHAT_EXPIRATION_SWEEP_MS },
     sla: { sweepMs: e.SLA_SWEEP_MS },

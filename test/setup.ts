@@ -59,6 +59,8 @@ export const mochaHooks = {
       WEBHOOK_BODY_LIMIT_KB: '2048',
       // Sweepers look often, so tests wait on outcomes for moments, never minutes.
       SCHEDULED_MESSAGES_SWEEP_MS: '300',
+      // Tests kill server processes; a sweep lock one of them held blocks that sweep 3 s, not 30-60.
+      SWEEP_LOCK_MS: '3000',
       CHAT_EXPIRATION_SWEEP_MS: '300',
       // Campaigns: short real rates and stale limits; this process does not send them (the
       // campaign tests start sender processes they can kill), it only sweeps.
