@@ -3,15 +3,20 @@ import { model } from 'mongoose';
 import { baseSchema, type BaseDoc } from './base.js';
 import { caseless, moveUnique, releaseUnique, type UniqueKind } from './unique-claim.js';
 
-/** What a tenant's plan allows; null is unlimited. Set by the platform operator. */
-export interface TenantLimits {
-  agents: number | null;
-  channel_accounts: number | null;
-  monthly_messages: number | null;
-}
+/**
+ * The limits a plan sets (billing_plans.limits) and a tenant has (plan + add-ons, or set by the
+ * platform operator); null is unlimited. Monthly ones count calendar months in the tenant's zone.
+ */
+export const LIMIT_KEYS = ['agents', 'channel_accounts', 'monthly_conversations', 'monthly_messages', 'monthly_ai_replies', 'storage_bytes'] as const;
+
+/** One limit's name. */
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+/** What a tenant's plan allows; null is unlimited. */
+export type TenantLimits = Record<LimitKey, number | null>;
 
 /** No limits: what a tenant whose limits were never set has. */
-const UNLIMITED: TenantLimits = { agents: null, channel_accounts: null, monthly_messages: null };
+const UNLIMITED: TenantLimits = Object.fromEntries(LIMIT_KEYS.map((k) => [k, null])) as TenantLimits;
 
 /** The limits a tenant has, `patch` applied (absent keys stay, null lifts one). */
 export const tenantLimits = (tenant: Pick<Tenant, 'limits'>, patch: Partial<TenantLimits> = {}): TenantLimits => ({ ...UNLIMITED, ...tenant.limits, ...patch });
@@ -23,8 +28,8 @@ export interface Tenant extends BaseDoc {
   timezone: string;
   timezone_updated_at: Date;
   status: 'active' | 'suspended';
-  /** Absent on tenants stored before plans existed: unlimited. */
-  limits?: TenantLimits;
+  /** Absent on tenants stored before plans existed: unlimited (keys added since are absent too). */
+  limits?: Partial<TenantLimits>;
 }
 
 const schema = baseSchema<Tenant>(
@@ -34,7 +39,7 @@ const schema = baseSchema<Tenant>(
     timezone: { type: String, required: true },
     timezone_updated_at: { type: Date, required: true },
     status: { type: String, required: true, enum: ['active', 'suspended'] },
-    limits: { type: { agents: Number, channel_accounts: Number, monthly_messages: Number, _id: false }, default: undefined },
+    limits: { type: { ...Object.fromEntries(LIMIT_KEYS.map((k) => [k, Number])), _id: false }, default: undefined },
   },
   'tenants',
 );
