@@ -87,6 +87,8 @@ schema.index({ tenant_id: 1, conversation_id: 1, event_seq: 1 });
 schema.index({ tenant_id: 1, fingerprint: 1, created_at: -1 });
 // Events a rule was evaluated on.
 schema.index({ tenant_id: 1, evaluated_rule_ids: 1, created_at: -1 });
+// Worker metrics: a tenant's items finished in the last minutes (throughput, failure rate, per process).
+schema.index({ tenant_id: 1, processed_at: -1 });
 // Recovery of items left processing by a crashed process (every tenant).
 schema.index({ state: 1, updated_at: 1 });
 
