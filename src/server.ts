@@ -21,6 +21,7 @@ import { attachWebchat } from './realtime/webchat.js';
 import { recoverDueWebhooks } from './services/inbound.js';
 import { countSocketsOf } from './services/metrics-collectors.js';
 import { startHeartbeat } from './services/process-heartbeat.js';
+import { stopAutomationWorker } from './services/automation-worker.js';
 import { stopOutgoingWebhookSender } from './services/outgoing-webhook-sender.js';
 import { startSearchBackfill } from './services/search-backfill.js';
 import { watchSharedCaches } from './services/shared-cache.js';
@@ -93,6 +94,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await bus.close();
       await listeners.close();
       await stopOutgoingWebhookSender();
+      await stopAutomationWorker();
       await actors.stop();
       redis.disconnect();
       await mongoose.disconnect();

@@ -5,9 +5,10 @@
  */
 import type { DurableListener } from '../listener.js';
 import { analyticsListener } from './analytics.js';
+import { automationListener } from './automation.js';
 import { campaignStatusesListener } from './campaign-statuses.js';
 import { csatListener } from './csat.js';
 import { outgoingWebhooksListener } from './outgoing-webhooks.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener, automationListener];

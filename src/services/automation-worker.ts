@@ -1,0 +1,261 @@
+/**
+ * The automation worker: takes a tenant's pending queue items and evaluates its rules on each.
+ * Items of one conversation go one at a time in seq order (an item waits while an earlier one of
+ * its conversation is unfinished, here or in another process); different conversations go in
+ * parallel, at most CONCURRENCY at once. Each item is claimed by a conditional update on its
+ * own `_id` (pending -> processing), so two processes never evaluate it both; a failed
+ * evaluation (the database, an actor) goes back to pending with a backoff, and after
+ * MAX_ATTEMPTS stays failed. An item left processing by a process that died is put back by the
+ * sweep (recoverStaleAutomationEvents).
+ *
+ * Loop protection: the item's causation comes from the ledger (models/automation-cause.ts); a
+ * rule is not evaluated on events its own actions caused, and an item at the tenant's
+ * max_chain_depth is skipped with that reason.
+ */
+import { appContext } from '../context.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { logger } from '../logger.js';
+import { causesOfEvent } from '../models/automation-cause.js';
+import { findAutomationControl, type AutomationControl } from '../models/automation-control.js';
+import {
+  automationEvents,
+  claimAutomationEvent,
+  earlierUnfinishedOfConversation,
+  moveAutomationEvent,
+  pendingAutomationEvents,
+  settleAutomationEvent,
+  staleAutomationEvents,
+  tenantsWithPendingAutomation,
+  type AutomationEvent,
+  type Causation,
+} from '../models/automation-event.js';
+import { rulesTriggeredBy, type AutomationRule } from '../models/automation-rule.js';
+import type { AutomationRun } from '../models/automation-run.js';
+import { findTenant } from '../models/tenant.js';
+import { buildItemContext } from './automation-context.js';
+import { runRuleOnItem } from './automation-evaluate.js';
+import { inRollout, inScheduleWindow } from './automation-schedule.js';
+
+/** Conversations evaluated at once per tenant and process. */
+const CONCURRENCY = 4;
+/** Items read per pass. */
+const BATCH = 100;
+/** Evaluations of an item before it stays failed. */
+export const MAX_ATTEMPTS = 5;
+/** Backoff before the n-th retry (ms). */
+const backoffMs = (attempt: number) => Math.min(60_000, 500 * 2 ** (attempt - 1));
+/** An item processing for longer than this was left by a process that stopped. */
+export const STALE_PROCESSING_MS = 60_000;
+
+/** The chain an item's event belongs to, from the ledger (deepest window wins, rule ids merged). */
+async function causationOf(item: AutomationEvent): Promise<Causation> {
+  if (!item.conversation_id) return item.causation;
+  const causes = await causesOfEvent(item.tenant_id, item.conversation_id, item.event_seq);
+  if (causes.length === 0) return item.causation;
+  return { depth: Math.max(...causes.map((c) => c.depth)), rule_ids: [...new Set(causes.flatMap((c) => c.rule_ids))] };
+}
+
+/** True when the rule may run on this item now (active, not snoozed, in a window, in the rollout). */
+function eligible(rule: AutomationRule, item: AutomationEvent, zone: string, now: Date): boolean {
+  if (!rule.active || (rule.snoozed_until && rule.snoozed_until > now)) return false;
+  if (item.causation.rule_ids.includes(rule._id)) return false;
+  return inScheduleWindow(rule.schedule, zone, now) && inRollout(rule, item.conversation_id);
+}
+
+/** The outcome of evaluating an item: its runs, and what the item becomes. */
+interface ItemOutcome {
+  runs: AutomationRun[];
+  set: Partial<AutomationEvent>;
+}
+
+/** Evaluates the current rules on a claimed item (its causation refreshed from the ledger). */
+async function evaluateItem(claimed: AutomationEvent, control: AutomationControl): Promise<ItemOutcome> {
+  const item = { ...claimed, causation: await causationOf(claimed) };
+  const now = new Date();
+  const done = (runs: AutomationRun[], skipReason: string | null): ItemOutcome => ({
+    runs,
+    set: {
+      state: skipReason ? 'skipped' : 'done',
+      skip_reason: skipReason,
+      causation: item.causation,
+      last_error: null,
+      next_attempt_at: null,
+      processed_at: new Date(),
+      evaluated_rule_ids: [...new Set([...item.evaluated_rule_ids, ...runs.map((r) => r.rule_id)])],
+    },
+  });
+  if (item.causation.depth >= control.max_chain_depth) {
+    return done([], `chain depth limit: caused by rules ${item.causation.rule_ids.join(', ')} at depth ${item.causation.depth} (max_chain_depth ${control.max_chain_depth})`);
+  }
+  const zone = (await findTenant(item.tenant_id))?.timezone ?? 'UTC';
+  const rules = (await rulesTriggeredBy(item.tenant_id, item.event_type)).filter((r) => eligible(r, item, zone, now));
+  if (rules.length === 0) return done([], 'no active rule applies now');
+  const { ctx, conversation } = await buildItemContext(item, now);
+  const runs: AutomationRun[] = [];
+  // Every rule sees the same context (the moment the item was taken); rules go oldest first.
+  for (const rule of rules) runs.push(await runRuleOnItem({ rule, item, ctx, control, conversation }));
+  return done(runs, null);
+}
+
+/** One process's worker. */
+export class AutomationWorker {
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(readonly processName: string) {}
+
+  /** Processes the tenant's pending items now (or right after the pass under way). */
+  wake(tenantId: string): void {
+    if (this.stopped) return;
+    if (this.draining.has(tenantId)) {
+      this.again.add(tenantId);
+      return;
+    }
+    const pass = this.drain(tenantId)
+      .catch((err: unknown) => logger.error({ err, tenant: tenantId }, 'automation worker pass failed'))
+      .finally(() => {
+        this.draining.delete(tenantId);
+        if (this.again.delete(tenantId)) this.wake(tenantId);
+      });
+    this.draining.set(tenantId, pass);
+  }
+
+  /** Runs passes until nothing claimable is left; resolves when the tenant's queue is idle here. */
+  async drain(tenantId: string): Promise<void> {
+    for (;;) {
+      const control = await findAutomationControl(tenantId);
+      if (control.paused || this.stopped) return;
+      const now = Date.now();
+      const pending = await pendingAutomationEvents(tenantId, BATCH);
+      const due = pending.filter((i) => !i.next_attempt_at || i.next_attempt_at.getTime() <= now);
+      const later = pending.filter((i) => i.next_attempt_at && i.next_attempt_at.getTime() > now);
+      if (later.length) this.wakeAt(tenantId, Math.min(...later.map((i) => (i.next_attempt_at as Date).getTime())));
+      if (due.length === 0) return;
+      const groups = new Map<string, AutomationEvent[]>();
+      for (const i of due) {
+        const key = i.conversation_id ?? `item:${i._id}`;
+        groups.set(key, [...(groups.get(key) ?? []), i]);
+      }
+      const queue = [...groups.values()].map((g) => g.sort((a, b) => a.event_seq - b.event_seq));
+      let progressed = 0;
+      const lane = async () => {
+        for (let g = queue.shift(); g; g = queue.shift()) {
+          for (const item of g) {
+            if (!(await this.processItem(item, control))) break;
+            progressed++;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, lane));
+      if (progressed === 0) {
+        // Everything left is held elsewhere or waits on an earlier item: look again shortly.
+        this.wakeAt(tenantId, Date.now() + 250);
+        return;
+      }
+    }
+  }
+
+  /** Claims and evaluates one item; false when it is not this process's to take now. */
+  private async processItem(item: AutomationEvent, control: AutomationControl): Promise<boolean> {
+    if (item.conversation_id && (await earlierUnfinishedOfConversation(item.tenant_id, item.conversation_id, item.event_seq))) return false;
+    const claimed = await claimAutomationEvent(item.tenant_id, item._id, this.processName);
+    if (!claimed) return false;
+    let outcome: ItemOutcome;
+    try {
+      outcome = await evaluateItem(claimed, control);
+    } catch (err) {
+      const message = (err as Error).message || String(err);
+      const final = claimed.attempts >= MAX_ATTEMPTS;
+      logger.warn({ err, item: claimed._id, attempts: claimed.attempts }, 'automation item evaluation failed');
+      await settleAutomationEvent(claimed.tenant_id, claimed._id, this.processName, {
+        state: final ? 'failed' : 'pending',
+        last_error: message,
+        next_attempt_at: final ? null : new Date(Date.now() + backoffMs(claimed.attempts)),
+        processed_at: final ? new Date() : null,
+      });
+      return true;
+    }
+    await settleAutomationEvent(claimed.tenant_id, claimed._id, this.processName, outcome.set);
+    return true;
+  }
+
+  /** Claims an item in any settled state again and evaluates the current rules on it (a new pass of runs). */
+  async reprocess(tenantId: string, eventId: string): Promise<AutomationRun[]> {
+    await automationEvents.findOwned(tenantId, eventId);
+    const claimed = await moveAutomationEvent(tenantId, eventId, ['done', 'failed', 'skipped', 'pending'], { state: 'processing', claimed_by: this.processName }, { reprocess_count: 1, attempts: 1 });
+    if (!claimed) throw ConflictError('The automation event is being processed right now; try again when it has settled');
+    const control = await findAutomationControl(tenantId);
+    try {
+      const outcome = await evaluateItem({ ...claimed, causation: claimed.causation }, control);
+      await settleAutomationEvent(tenantId, eventId, this.processName, outcome.set);
+      return outcome.runs;
+    } catch (err) {
+      await settleAutomationEvent(tenantId, eventId, this.processName, { state: 'failed', last_error: (err as Error).message, processed_at: new Date() });
+      throw err;
+    }
+  }
+
+  private wakeAt(tenantId: string, at: number): void {
+    if (this.stopped || this.timers.has(tenantId)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(tenantId);
+      this.wake(tenantId);
+    }, Math.max(0, at - Date.now()));
+    timer.unref();
+    this.timers.set(tenantId, timer);
+  }
+
+  /** Stops taking items and waits for the passes under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.draining.values()]);
+  }
+}
+
+let worker: AutomationWorker | null = null;
+
+function currentWorker(): AutomationWorker {
+  worker ??= new AutomationWorker(appContext().actors.processId);
+  return worker;
+}
+
+/** Processes the tenant's pending automation items now, in this process. */
+export function wakeAutomationWorker(tenantId: string): void {
+  currentWorker().wake(tenantId);
+}
+
+/** Evaluates the item again with the current rules (a new pass: new runs, its actions taken again); answers the runs. */
+export function reprocessAutomationEvent(tenantId: string, eventId: string): Promise<AutomationRun[]> {
+  if (!eventId) throw NotFoundError('Automation event');
+  return currentWorker().reprocess(tenantId, eventId);
+}
+
+/** Puts items left processing (since before `before`) back to pending; answers how many. */
+export async function recoverStaleAutomationEvents(before = new Date(Date.now() - STALE_PROCESSING_MS)): Promise<number> {
+  let recovered = 0;
+  for (const item of await staleAutomationEvents(before, BATCH)) {
+    // Conditional on the claim it still has: a process that is merely slow and settles first wins.
+    const moved = await settleAutomationEvent(item.tenant_id, item._id, item.claimed_by ?? '', { state: 'pending', last_error: `recovered: left processing by ${item.claimed_by ?? 'a process'}` });
+    if (moved) recovered++;
+  }
+  return recovered;
+}
+
+/** The sweep's pass: recovers stale items and wakes every tenant with pending ones here. */
+export async function sweepAutomation(): Promise<{ recovered: number; woken: number }> {
+  const recovered = await recoverStaleAutomationEvents();
+  const tenants = await tenantsWithPendingAutomation(BATCH);
+  for (const t of tenants) wakeAutomationWorker(t);
+  return { recovered, woken: tenants.length };
+}
+
+/** Stops this process's worker (server shutdown). */
+export async function stopAutomationWorker(): Promise<void> {
+  const w = worker;
+  worker = null;
+  await w?.stop();
+}
