@@ -24,6 +24,7 @@ import { AppError, ValidationError } from '../errors.js';
 import { divisions, type Division } from '../models/division.js';
 import { quickReplies, quickReplyClaimValue, quickReplySearchText, type QuickReply, type QuickReplyScope } from '../models/quick-reply.js';
 import type { Acting } from './agents.js';
+import { CSV_OPTIONS, guardCell } from './csv-export.js';
 import { createQuickReply, quickReplyFilter, QUICK_REPLY_ORDER, type QuickReplyFilters } from './quick-replies.js';
 import { Content, Scope, Shortcut, Title } from './quick-reply-rules.js';
 
@@ -38,9 +39,6 @@ export const IMPORT_MAX_ROWS = 5000;
 const APPLY_CONCURRENCY = 16;
 
 const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** A cell as written: a `'` before what a spreadsheet would run as a formula (and before `'`s leading one). */
-const guardCell = (v: string): string => (/^'*[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 /** A cell as read: the one `'` guardCell added taken off. */
 const unguardCell = (v: string): string => (v.startsWith("'") && FORMULA_START.test(v.replace(/^'+/, '')) ? v.slice(1) : v);
@@ -74,9 +72,7 @@ export async function exportQuickReplies(cmd: ExportQuickReplies): Promise<strin
       bom: cmd.bom,
       header: true,
       columns: [...CSV_COLUMNS],
-      record_delimiter: 'windows',
-      // RFC 4180: a field holding a line break is quoted (csv-stringify quotes only the record delimiter itself).
-      quoted_match: /[\r\n]/,
+      ...CSV_OPTIONS,
     },
   );
 }
