@@ -9,7 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
-import { AutomationEventModel, type AutomationEvent, type AutomationEventState } from '../../src/models/automation-event.js';
+import { automationEventId, AutomationEventModel, type AutomationEvent, type AutomationEventState } from '../../src/models/automation-event.js';
+import { conversations } from '../../src/models/conversation.js';
+import { readEventsAfter } from '../../src/models/event.js';
+import { EVENTS } from '../../src/events/types.js';
+import { payloadFingerprint } from '../../src/events/listeners/automation.js';
 import { AutomationRuleModel, type AutomationRule } from '../../src/models/automation-rule.js';
 import { AutomationRunModel, type AutomationRun, type RunActionStatus } from '../../src/models/automation-run.js';
 import { insertDocs } from '../../src/models/driver.js';
@@ -19,7 +23,7 @@ import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { indexesUsed } from '../support/query-plans.js';
 import { createSession, type TestSession } from '../support/session.js';
-import { connectWhatsapp, startConversation } from '../support/whatsapp.js';
+import { connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
 
 const HOUR = 3_600_000;
 const WIB = 7 * HOUR;
@@ -805,5 +809,73 @@ describe('Automation queue operations', function () {
       expect((await s.call('POST', `/api/automation/events/${foreign._id}/reprocess`)).status).to.equal(404);
       expect((await s.call('POST', '/api/automation/events/x/reprocess')).status).to.equal(400);
     });
+  });
+});
+
+describe('Automation retry and reprocess through the worker', function () {
+  this.timeout(60_000);
+
+  it('a failed item goes to done after retry (its rule runs and tags the conversation), and reprocess runs the current rules again', async () => {
+    const s = await createSession();
+    const wa = await connectWhatsapp(s);
+    // The conversation starts before any rule exists, so nothing is queued for it by the listener.
+    const { conversationId } = await startConversation(s, wa, { text: 'Halo, pesanan saya belum sampai' });
+    const [message] = (await readEventsAfter(s.tenantId, 0, 1000)).filter((e) => e.event === EVENTS.messageCreated);
+    expect(message, 'message.created event').to.not.equal(undefined);
+    const domain = message!;
+    const rule = buildRule(s.tenantId, {
+      name: 'Tag WhatsApp VIP',
+      trigger: { events: [EVENTS.messageCreated] },
+      conditions: { all: [{ field: 'conversation.channel', op: 'equals', value: 'whatsapp' }], any: [] },
+      actions: [{ type: 'add_tags', params: { tags: ['vip'] } }],
+    });
+    await insertDocs(AutomationRuleModel, [rule]);
+    // The item as the worker leaves one whose evaluation failed MAX_ATTEMPTS times (no run recorded).
+    const payload = domain.data as Record<string, unknown>;
+    const failed = buildEvent(s.tenantId, {
+      _id: automationEventId(s.tenantId, domain.seq),
+      conversation_id: conversationId,
+      event_seq: domain.seq,
+      domain_event_id: domain.id,
+      event_type: domain.event,
+      payload,
+      fingerprint: payloadFingerprint(domain.event, payload),
+      state: 'failed',
+      attempts: 5,
+      last_error: 'connection reset by the database',
+      claimed_by: 'proc-crashed',
+    });
+    await insertDocs(AutomationEventModel, [failed]);
+
+    const retried = await s.call('POST', `/api/automation/events/${failed._id}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).to.equal(200);
+    const done = await until(async () => {
+      const res = await s.call('GET', `/api/automation/events/${failed._id}`);
+      return res.body.state === 'done' ? res.body : null;
+    }, 'the retried item done');
+    expect(done).to.include({ attempts: 1, last_error: null });
+    expect(done.evaluated_rule_ids).to.deep.equal([rule._id]);
+    const runs = await s.call('GET', `/api/automation/events/${failed._id}/runs`);
+    expect(runs.body.data).to.have.length(1);
+    expect(runs.body.data[0]).to.deep.include({ rule_id: rule._id, matched: true, failed: false });
+    expect(runs.body.data[0].actions.map((a: { type: string; status: string }) => `${a.type}:${a.status}`)).to.deep.equal(['add_tags:ok']);
+    await until(async () => ((await conversations.findOwned(s.tenantId, conversationId)).tags.includes('vip') ? true : null), 'the conversation tagged vip');
+    const metrics = await s.call('GET', '/api/automation/worker/metrics');
+    expect(metrics.body).to.include({ queue_depth: 0, processed: 1, failed: 0 });
+
+    // The rule changes; reprocess evaluates the item with the rule as it is now, as a new pass.
+    await AutomationRuleModel.updateOne({ _id: rule._id }, { $set: { version: 4, actions: [{ type: 'add_tags', params: { tags: ['vip', 'follow_up'] } }] } });
+    const again = await s.call('POST', `/api/automation/events/${failed._id}/reprocess`);
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body.event).to.include({ state: 'done', reprocess_count: 1 });
+    expect(again.body.runs).to.have.length(1);
+    expect(again.body.runs[0]).to.include({ rule_version: 4, matched: true });
+    expect((await conversations.findOwned(s.tenantId, conversationId)).tags).to.include.members(['vip', 'follow_up']);
+    const all = await s.call('GET', `/api/automation/events/${failed._id}/runs`);
+    expect(all.body.data.map((r: { rule_version: number }) => r.rule_version)).to.deep.equal([3, 4]);
+    // The first run's replay now says the rule changed since.
+    const replay = await s.call('GET', `/api/automation/runs/${all.body.data[0].id}/replay`);
+    expect(replay.body.rule).to.include({ version: 3, current_version: 4, changed_since: true });
+    expect(replay.body.event.payload).to.deep.equal(payload);
   });
 });
