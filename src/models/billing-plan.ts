@@ -57,3 +57,14 @@ export const planCodeKey = (code: string): string => code.toLowerCase();
 
 /** Data access for billing plans. */
 export const billingPlans = catalogueRepo<BillingPlan>(BillingPlanModel, 'Billing plan', planCodeKey);
+
+/**
+ * True when any subscription (billing_subscriptions, whatever its status) is on the plan. Read
+ * from the collection by `plan_id` (that collection's model indexes it), so the catalogue does not
+ * depend on the subscription module's code.
+ */
+export async function planHasSubscriptions(planId: string): Promise<boolean> {
+  const db = BillingPlanModel.db;
+  const found = await db.collection('billing_subscriptions').findOne({ plan_id: planId }, { projection: { _id: 1 } });
+  return found !== null;
+}

@@ -5,6 +5,7 @@ import { analyticsRoutes } from './analytics.js';
 import { activityLogsRoutes } from './activity-logs.js';
 import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
+import { billingCatalogueAdminRoutes, billingCatalogueRoutes } from './billing-catalogue.js';
 import { automationOpsRoutes } from './automation-ops.js';
 import { autoAssignmentRoutes } from './auto-assignment.js';
 import { campaignRoutes } from './campaigns.js';
@@ -32,4 +33,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationOpsRoutes, superAdminRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes];

@@ -1,0 +1,251 @@
+/**
+ * The billing catalogue: the platform operator's plans, coupons and add-ons (Billing Admin,
+ * super-admin realm: no tenant token or API key reaches these), and what tenants read of them
+ * (Billing: active plans and add-ons, coupon validation).
+ */
+import {
+  BillingAddonBody,
+  BillingCouponBody,
+  BillingPlanBody,
+  CouponValidationBody,
+  presentBillingAddon,
+  presentBillingCoupon,
+  presentBillingPlan,
+} from '../../presenters/billing-catalogue.js';
+import { presentPage } from '../../presenters/page.js';
+import {
+  createAddon,
+  createCoupon,
+  createPlan,
+  deleteAddon,
+  deleteCoupon,
+  deletePlan,
+  getPlan,
+  listActiveAddons,
+  listActivePlans,
+  listAddons,
+  listCoupons,
+  listPlans,
+  quoteCoupon,
+  updateAddon,
+  updateCoupon,
+  updatePlan,
+} from '../../services/billing-catalogue.js';
+import type { RouteGroup } from '../mount.js';
+import { route, SUPER_ADMIN } from '../route.js';
+import { IdParams, MessageBody, PageQuery } from '../schemas/common.js';
+import {
+  BillingAddonPage,
+  BillingCouponPage,
+  BillingPlanPage,
+  CatalogueListQuery,
+  CreateAddonBody,
+  CreateCouponBody,
+  CreatePlanBody,
+  UpdateAddonBody,
+  UpdateCouponBody,
+  UpdatePlanBody,
+  ValidateCouponBody,
+} from './billing-catalogue.schema.js';
+
+// The catalogue is the platform's, in no tenant's activity log; the operator's own calls are logged by the service layer's logger.
+const NOT_A_TENANT_ACTION = 'none' as const;
+
+/** The operator's catalogue routes (Billing Admin). */
+export const billingCatalogueAdminRoutes: RouteGroup = {
+  group: 'Billing Admin',
+  routes: [
+    route({
+      method: 'get',
+      path: '/api/billing-admin/plans',
+      summary: 'List all billing plans',
+      description: 'Oldest first, archived ones included unless `status` filters.',
+      access: SUPER_ADMIN,
+      query: CatalogueListQuery,
+      response: BillingPlanPage,
+      handler: async ({ query }) => presentPage(await listPlans(query), presentBillingPlan),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing-admin/plans',
+      summary: 'Create a billing plan',
+      description: 'Prices in integer minor units of `currency` (IDR: rupiah); absent limits are unlimited (null).',
+      access: SUPER_ADMIN,
+      body: CreatePlanBody,
+      response: BillingPlanBody,
+      status: 201,
+      errors: { 409: 'A plan with the code exists' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ body }) => presentBillingPlan(await createPlan(body)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/billing-admin/plans/{id}',
+      summary: 'Get a billing plan by ID',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      response: BillingPlanBody,
+      handler: async ({ params }) => presentBillingPlan(await getPlan(params.id)),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/billing-admin/plans/{id}',
+      summary: 'Delete a billing plan',
+      description: 'Only a plan no subscription is on; one in use answers 409: archive it (PATCH `status: archived`).',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      response: MessageBody,
+      errors: { 409: 'The plan is in use by a subscription: archive it instead' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params }) => ({ message: `Plan ${(await deletePlan(params.id)).code} deleted` }),
+    }),
+    route({
+      method: 'patch',
+      path: '/api/billing-admin/plans/{id}',
+      summary: 'Update a billing plan',
+      description: 'Only the fields given change; `prices` and `limits` merge key by key (null lifts a limit). Existing subscriptions take new limits when their subscription next changes.',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      body: UpdatePlanBody,
+      response: BillingPlanBody,
+      errors: { 409: 'The new code is taken' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params, body }) => presentBillingPlan(await updatePlan(params.id, body)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/billing-admin/coupons',
+      summary: 'List all coupons',
+      access: SUPER_ADMIN,
+      query: CatalogueListQuery,
+      response: BillingCouponPage,
+      handler: async ({ query }) => presentPage(await listCoupons(query), presentBillingCoupon),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing-admin/coupons',
+      summary: 'Create a coupon',
+      description:
+        'percent: `percent_off` 1..100; fixed: `amount_off` in integer minor units of `currency`. `duration` once / repeating (`duration_months`) / forever. `max_redemptions` overall and `max_per_tenant` are enforced exactly under concurrent use.',
+      access: SUPER_ADMIN,
+      body: CreateCouponBody,
+      response: BillingCouponBody,
+      status: 201,
+      errors: { 409: 'A coupon with the code exists' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ body }) => presentBillingCoupon(await createCoupon(body)),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/billing-admin/coupons/{id}',
+      summary: 'Delete a coupon',
+      description: 'Only a coupon never redeemed; a redeemed one answers 409: archive it.',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      response: MessageBody,
+      errors: { 409: 'The coupon was redeemed: archive it instead' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params }) => ({ message: `Coupon ${(await deleteCoupon(params.id)).code} deleted` }),
+    }),
+    route({
+      method: 'patch',
+      path: '/api/billing-admin/coupons/{id}',
+      summary: 'Update a coupon',
+      description: 'Only the fields given change; the coupon as a whole must stay coherent (a fixed coupon keeps amount_off and currency...).',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      body: UpdateCouponBody,
+      response: BillingCouponBody,
+      errors: { 409: 'The new code is taken' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params, body }) => presentBillingCoupon(await updateCoupon(params.id, body)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/billing-admin/addons',
+      summary: 'List all add-ons',
+      access: SUPER_ADMIN,
+      query: CatalogueListQuery,
+      response: BillingAddonPage,
+      handler: async ({ query }) => presentPage(await listAddons(query), presentBillingAddon),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing-admin/addons',
+      summary: 'Create an add-on',
+      description: 'One unit adds `units` to the limit its kind raises (extra_agents: agents, extra_channel_accounts: channel_accounts, extra_ai_replies: monthly_ai_replies), for `unit_price` minor units per interval.',
+      access: SUPER_ADMIN,
+      body: CreateAddonBody,
+      response: BillingAddonBody,
+      status: 201,
+      errors: { 409: 'An add-on with the code exists' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ body }) => presentBillingAddon(await createAddon(body)),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/billing-admin/addons/{id}',
+      summary: 'Delete an add-on',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      response: MessageBody,
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params }) => ({ message: `Add-on ${(await deleteAddon(params.id)).code} deleted` }),
+    }),
+    route({
+      method: 'patch',
+      path: '/api/billing-admin/addons/{id}',
+      summary: 'Update an add-on',
+      access: SUPER_ADMIN,
+      params: IdParams,
+      body: UpdateAddonBody,
+      response: BillingAddonBody,
+      errors: { 409: 'The new code is taken' },
+      audit: NOT_A_TENANT_ACTION,
+      handler: async ({ params, body }) => presentBillingAddon(await updateAddon(params.id, body)),
+    }),
+  ],
+};
+
+/** What tenants read of the catalogue (Billing). */
+export const billingCatalogueRoutes: RouteGroup = {
+  group: 'Billing',
+  routes: [
+    route({
+      method: 'get',
+      path: '/api/billing/plans',
+      summary: 'List available billing plans',
+      description: 'The active plans, oldest first.',
+      access: 'billing.view',
+      query: PageQuery,
+      response: BillingPlanPage,
+      handler: async ({ query }) => presentPage(await listActivePlans(query), presentBillingPlan),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing/coupons/validate',
+      summary: 'Validate a coupon code',
+      description:
+        'Checks the coupon for this organization and plan without redeeming it, and quotes the discount on the plan’s price at `interval`. A coupon that does not apply answers 422 whose `code` names why: coupon_expired, coupon_not_yet_valid, coupon_not_for_plan, coupon_max_redemptions, coupon_already_used, coupon_archived, coupon_currency_mismatch; an unknown code 404 (coupon_unknown).',
+      access: 'billing.view',
+      body: ValidateCouponBody,
+      response: CouponValidationBody,
+      errors: { 404: 'No coupon has the code (coupon_unknown), or no plan the id', 422: 'The coupon does not apply (the code says why), or the plan has no price at the interval' },
+      audit: 'none', // a read: nothing changes
+      handler: async ({ body, principal }) => {
+        const q = await quoteCoupon(principal.tenantId, body.code, body.plan_id, body.interval);
+        return { valid: true as const, coupon: presentBillingCoupon(q.coupon), plan_id: q.plan._id, interval: q.interval, currency: q.plan.currency, price: q.price, discount: q.discount, total: q.total };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/billing/addons',
+      summary: 'List available add-ons',
+      description: 'The active add-ons, oldest first.',
+      access: 'billing.view',
+      query: PageQuery,
+      response: BillingAddonPage,
+      handler: async ({ query }) => presentPage(await listActiveAddons(query), presentBillingAddon),
+    }),
+  ],
+};
