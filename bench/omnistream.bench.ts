@@ -10,6 +10,7 @@ import os from 'node:os';
 import mongoose from 'mongoose';
 import { startFakeGraph, type RecordedRequest } from '../test/support/fake-graph.js';
 import { measureAgenda } from './sections/agenda.js';
+import { measureAutomation } from './sections/automation.js';
 import { measureCampaigns } from './sections/campaigns.js';
 import { measureConversationList } from './sections/conversation-list.js';
 import { createCustomers, measureExistingCustomers, measureNewCustomers, measureTwoProcesses, warmUp, type Customer, type LadderResult } from './sections/inbound.js';
@@ -96,6 +97,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
   if (runs(settings, 'outgoing-webhooks')) await attempt('outgoing-webhooks', () => measureOutgoingWebhooks(ctx), on);
   if (runs(settings, 'webchat')) await attempt('webchat', () => measureWebchat(ctx), on);
+  if (runs(settings, 'automation')) await attempt('automation', () => measureAutomation(ctx), on);
 }
 
 const rows: BenchContext['rows'] = [];
