@@ -88,8 +88,8 @@ export async function redeemCoupon(tenantId: string, code: string, planId: strin
 /**
  * The discount the coupon gives on `amountMinor` (integer minor units), never more than the
  * amount. Percent: amount x percent / 100 in integers, rounded half up (to the nearer minor
- * unit, a half going to the customer), e.g. 15% of 19,990 is 2,998.5 -> 2,999, where
- * `Math.round(19990 * 0.15)` gives 2,998. Fixed: `amount_off`, capped at the amount.
+ * unit, a half going to the customer), e.g. 47% of 2,150 is 1,010.5 -> 1,011, where
+ * `Math.round(2150 * 0.47)` gives 1,010. Fixed: `amount_off`, capped at the amount.
  */
 export function discountFor(coupon: Pick<BillingCoupon, 'kind' | 'percent_off' | 'amount_off'>, amountMinor: number): number {
   if (!Number.isSafeInteger(amountMinor) || amountMinor < 0) throw new RangeError(`amount must be a non-negative integer of minor units, got ${amountMinor}`);
