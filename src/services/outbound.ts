@@ -52,6 +52,8 @@ export interface SendOutbound {
   content: OutgoingContent;
   /** Our id of the customer's (or our) message this one answers, in the same conversation. */
   replyToMessageId?: string | null | undefined;
+  /** Text messages: kept in the message's content beside what the channel carries, and announced with it (an AI answer's sources); never sent. */
+  annotations?: Record<string, unknown> | undefined;
 }
 
 /** The stored message after the send, and whether it came from an earlier request with the same key. */
@@ -220,7 +222,7 @@ async function draftOf(cmd: SendOutbound, c: Conversation, id: string): Promise<
   const content = cmd.content;
   switch (content.type) {
     case 'text':
-      return { ...base, type: 'text', text: content.text, content: c.channel === 'email' ? { email: await emailThreadOf(c) } : {} };
+      return { ...base, type: 'text', text: content.text, content: { ...cmd.annotations, ...(c.channel === 'email' ? { email: await emailThreadOf(c) } : {}) } };
     case 'media': {
       const { type, url, mediaId, caption, filename } = content.media;
       const media = { ...(url ? { url } : {}), ...(mediaId ? { providerMediaId: mediaId } : {}), ...(caption ? { caption } : {}), ...(filename ? { filename } : {}) };

@@ -56,14 +56,15 @@ export interface ListTransfers extends OnConversation {
 
 const badTarget = (field: string, message: string, value: string) => BodyFieldError(field, message, { value });
 
-async function checkDivision(tenantId: string, divisionId: string): Promise<void> {
+/** 400 (field to_division_id) unless the division is the tenant's and active; AI handoff rules check their target with it too. */
+export async function checkDivision(tenantId: string, divisionId: string): Promise<void> {
   const division = await divisions.findOwnedOrNull(tenantId, divisionId);
   if (!division) throw badTarget('to_division_id', 'no such division in this organization', divisionId);
   if (!division.is_active) throw badTarget('to_division_id', `division "${division.name}" is inactive`, divisionId);
 }
 
-/** The same rule as assigning (a live, active agent whose role sees conversations), plus membership. */
-async function checkAgent(tenantId: string, agentId: string, divisionId: string | null): Promise<void> {
+/** The same rule as assigning (a live, active agent whose role sees conversations), plus membership (400, field to_agent_id). */
+export async function checkAgent(tenantId: string, agentId: string, divisionId: string | null): Promise<void> {
   const agent = await users.findOwnedOrNull(tenantId, agentId);
   if (!agent || agent.deleted_at) throw badTarget('to_agent_id', 'no such agent in this organization', agentId);
   if (!agent.is_active) throw badTarget('to_agent_id', `agent "${agent.name}" is deactivated`, agentId);

@@ -4,6 +4,7 @@
  * fan-out is the every-process listener the gateway registers itself.
  */
 import type { DurableListener } from '../listener.js';
+import { aiRepliesListener } from './ai-replies.js';
 import { analyticsListener } from './analytics.js';
 import { automationListener } from './automation.js';
 import { campaignStatusesListener } from './campaign-statuses.js';
@@ -11,4 +12,4 @@ import { csatListener } from './csat.js';
 import { outgoingWebhooksListener } from './outgoing-webhooks.js';
 import { slaListener } from './sla.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener, automationListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener, automationListener, aiRepliesListener];

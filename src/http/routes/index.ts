@@ -1,6 +1,7 @@
 /** Every API group, in contract order. Add a group here to mount it and document it. */
 import type { RouteGroup } from '../mount.js';
 import { agentRoutes } from './agents.js';
+import { aiAgentOperationsRoutes } from './ai-agent-operations.js';
 import { analyticsRoutes } from './analytics.js';
 import { activityLogsRoutes } from './activity-logs.js';
 import { apiKeysRoutes } from './api-keys.js';
@@ -8,6 +9,7 @@ import { authRoutes } from './auth.js';
 import { billingCatalogueAdminRoutes, billingCatalogueRoutes } from './billing-catalogue.js';
 import { automationOpsRoutes } from './automation-ops.js';
 import { autoAssignmentRoutes } from './auto-assignment.js';
+import { automationRuleRoutes } from './automation-rules.js';
 import { campaignRoutes } from './campaigns.js';
 import { chatExpirationRoutes } from './chat-expiration.js';
 import { contactRoutes } from './contacts.js';
@@ -33,4 +35,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, aiAgentOperationsRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationRuleRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes];
