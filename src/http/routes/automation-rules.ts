@@ -112,6 +112,7 @@ export const automationRuleRoutes: RouteGroup = {
       access: 'automation.manage',
       body: DryRunRequest,
       response: DryRunBody,
+      errors: { 404: 'rule_id names no rule of the organization' },
       audit: 'none',
       handler: async ({ body, principal }) => {
         const r = await dryRunRule({ ...acting(principal), ruleId: body.rule_id, rule: body.rule, eventType: body.event_type, payload: body.payload });
