@@ -6,7 +6,7 @@
  * agent socket) in both cases, and with the rules the automation items the worker settled per
  * second, their worker lag (item created -> processed) p50/p99, and failed items or actions.
  */
-import { randomUUID } from 'node:crypto';
+import { buildAutomationRule } from '../../test/support/automation.js';
 import { Arrivals, createdKey, describeStep, runStep, withServerCpu, type StepResult } from '../support/arrivals.js';
 import { customerMessage, newCustomer, type BenchContext } from '../support/context.js';
 import { openSockets } from '../support/sockets.js';
@@ -29,33 +29,17 @@ async function inboundStep(ctx: BenchContext): Promise<StepResult> {
 }
 
 /** The 20 rules: most look for a word the bench messages never carry; two match every WhatsApp message and tag it. */
-function benchRules(tenantId: string): Record<string, unknown>[] {
-  const now = new Date();
-  return Array.from({ length: RULES }, (_, i) => {
-    const matches = i < MATCHING;
-    return {
-      _id: randomUUID(),
-      tenant_id: tenantId,
+function benchRules(tenantId: string) {
+  return Array.from({ length: RULES }, (_, i) =>
+    buildAutomationRule(tenantId, {
       name: `bench rule ${i + 1}`,
-      description: null,
-      active: true,
-      version: 1,
-      trigger: { events: ['message.created'], schedule: null },
       conditions: {
-        all: [{ field: 'conversation.channel', op: 'equals', value: 'whatsapp' }, ...(matches ? [] : [{ field: 'message.text', op: 'contains', value: `kupon-${i}` }])],
+        all: [{ field: 'conversation.channel', op: 'equals', value: 'whatsapp' }, ...(i < MATCHING ? [] : [{ field: 'message.text', op: 'contains' as const, value: `kupon-${i}` }])],
         any: [],
       },
       actions: [{ type: 'add_tags', params: { tags: [`bench-${i + 1}`] } }],
-      snoozed_until: null,
-      schedule: null,
-      rollout_percent: 100,
-      alerts: { failure_rate_percent: null, no_runs_hours: null },
-      created_by: null,
-      deleted_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-  });
+    }),
+  );
 }
 
 /** Settled items of the tenant created since `since`, once none of them is pending or processing (or after `timeoutMs`). */
@@ -116,6 +100,6 @@ export async function measureAutomation(ctx: BenchContext): Promise<void> {
     });
   } finally {
     // Later sections measure a tenant without rules.
-    await ctx.db.collection('automation_rules').updateMany({ _id: { $in: rules.map((r) => r._id as string) } as never }, { $set: { deleted_at: new Date(), active: false } });
+    await ctx.db.collection('automation_rules').updateMany({ _id: { $in: rules.map((r) => r._id) } as never }, { $set: { deleted_at: new Date(), active: false } });
   }
 }

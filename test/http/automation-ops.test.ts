@@ -21,6 +21,7 @@ import { runFilter } from '../../src/services/automation-runs.js';
 import { eventFilter } from '../../src/services/automation-events.js';
 import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
+import { buildAutomationRule } from '../support/automation.js';
 import { indexesUsed } from '../support/query-plans.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
@@ -33,29 +34,8 @@ const wibHour = (t: Date) => new Date(t.getTime() + WIB).toISOString().slice(0, 
 
 const NIGHT_NAME = 'Balas "malam", shift\nmalam — Selamat datang di Toko Budi 🌙';
 
-function buildRule(tenantId: string, over: Partial<AutomationRule> = {}): AutomationRule {
-  const now = new Date();
-  return {
-    _id: randomUUID(),
-    tenant_id: tenantId,
-    name: `Rule ${randomUUID().slice(0, 6)}`,
-    description: null,
-    active: true,
-    version: 3,
-    trigger: { events: ['message.created'] },
-    conditions: { all: [{ field: 'conversation.channel', op: 'equals', value: 'whatsapp' }], any: [] },
-    actions: [{ type: 'add_tags', params: { tags: ['vip'] } }],
-    snoozed_until: null,
-    schedule: null,
-    rollout_percent: 100,
-    alerts: { failure_rate_percent: null, no_runs_hours: null },
-    created_by: null,
-    deleted_at: null,
-    created_at: now,
-    updated_at: now,
-    ...over,
-  };
-}
+/** A rule at version 3 (so a replay can tell an edit), as the tests below use it. */
+const buildRule = (tenantId: string, over: Partial<AutomationRule> = {}) => buildAutomationRule(tenantId, { version: 3, ...over });
 
 function buildEvent(tenantId: string, over: Partial<AutomationEvent> = {}): AutomationEvent {
   const at = over.created_at ?? new Date();
