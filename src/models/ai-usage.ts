@@ -67,10 +67,12 @@ export const usageDayId = (tenantId: string, aiAgentId: string, day: string) => 
  */
 export async function addUsage(tenantId: string, aiAgentId: string, day: string, seq: number, counts: Partial<UsageCounts>): Promise<boolean> {
   const now = new Date();
+  // Every counter, zeros too: the day's first write creates them all (a field cannot be in both $inc and $setOnInsert).
+  const inc = Object.fromEntries(USAGE_COUNTERS.map((k) => [k, counts[k] ?? 0]));
   try {
     const res = await collectionOf(AiUsageDayModel).updateOne(
       { _id: usageDayId(tenantId, aiAgentId, day), last_seq: { $lt: seq } },
-      { $inc: counts, $set: { last_seq: seq, updated_at: now }, $setOnInsert: { tenant_id: tenantId, ai_agent_id: aiAgentId, day, created_at: now } },
+      { $inc: inc, $set: { last_seq: seq, updated_at: now }, $setOnInsert: { tenant_id: tenantId, ai_agent_id: aiAgentId, day, created_at: now } },
       { upsert: true },
     );
     return res.modifiedCount + res.upsertedCount === 1;
