@@ -10,7 +10,7 @@
  *
  * Loop protection: the item's causation comes from the ledger (models/automation-cause.ts); a
  * rule is not evaluated on events its own actions caused, and an item at the tenant's
- * max_chain_depth is skipped with that reason.
+ * max_chain_depth is skipped with that reason (a chain A -> B -> A stops there).
  */
 import { appContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -47,18 +47,25 @@ const backoffMs = (attempt: number) => Math.min(60_000, 500 * 2 ** (attempt - 1)
 /** An item processing for longer than this was left by a process that stopped. */
 export const STALE_PROCESSING_MS = 60_000;
 
-/** The chain an item's event belongs to, from the ledger (deepest window wins, rule ids merged). */
-async function causationOf(item: AutomationEvent): Promise<Causation> {
-  if (!item.conversation_id) return item.causation;
+/** The chain an item's event belongs to (deepest window wins, rule ids merged), and the rules whose own actions caused it. */
+async function causationOf(item: AutomationEvent): Promise<{ causation: Causation; causedBy: string[] }> {
+  if (!item.conversation_id) return { causation: item.causation, causedBy: [] };
   const causes = await causesOfEvent(item.tenant_id, item.conversation_id, item.event_seq);
-  if (causes.length === 0) return item.causation;
-  return { depth: Math.max(...causes.map((c) => c.depth)), rule_ids: [...new Set(causes.flatMap((c) => c.rule_ids))] };
+  if (causes.length === 0) return { causation: item.causation, causedBy: [] };
+  return {
+    causation: { depth: Math.max(...causes.map((c) => c.depth)), rule_ids: [...new Set(causes.flatMap((c) => c.rule_ids))] },
+    causedBy: causes.map((c) => c.rule_ids[c.rule_ids.length - 1] ?? ''),
+  };
 }
 
-/** True when the rule may run on this item now (active, not snoozed, in a window, in the rollout). */
-function eligible(rule: AutomationRule, item: AutomationEvent, zone: string, now: Date): boolean {
+/**
+ * True when the rule may run on this item now: active, not snoozed, in a window, in the rollout,
+ * and not the rule whose own actions caused the event (a chain through other rules may come
+ * back to it, until max_chain_depth).
+ */
+function eligible(rule: AutomationRule, item: AutomationEvent, causedBy: string[], zone: string, now: Date): boolean {
   if (!rule.active || (rule.snoozed_until && rule.snoozed_until > now)) return false;
-  if (item.causation.rule_ids.includes(rule._id)) return false;
+  if (causedBy.includes(rule._id)) return false;
   return inScheduleWindow(rule.schedule, zone, now) && inRollout(rule, item.conversation_id);
 }
 
@@ -70,7 +77,8 @@ interface ItemOutcome {
 
 /** Evaluates the current rules on a claimed item (its causation refreshed from the ledger). */
 async function evaluateItem(claimed: AutomationEvent, control: AutomationControl): Promise<ItemOutcome> {
-  const item = { ...claimed, causation: await causationOf(claimed) };
+  const { causation, causedBy } = await causationOf(claimed);
+  const item = { ...claimed, causation };
   const now = new Date();
   const done = (runs: AutomationRun[], skipReason: string | null): ItemOutcome => ({
     runs,
@@ -88,7 +96,7 @@ async function evaluateItem(claimed: AutomationEvent, control: AutomationControl
     return done([], `chain depth limit: caused by rules ${item.causation.rule_ids.join(', ')} at depth ${item.causation.depth} (max_chain_depth ${control.max_chain_depth})`);
   }
   const zone = (await findTenant(item.tenant_id))?.timezone ?? 'UTC';
-  const rules = (await rulesTriggeredBy(item.tenant_id, item.event_type)).filter((r) => eligible(r, item, zone, now));
+  const rules = (await rulesTriggeredBy(item.tenant_id, item.event_type)).filter((r) => eligible(r, item, causedBy, zone, now));
   if (rules.length === 0) return done([], 'no active rule applies now');
   const { ctx, conversation } = await buildItemContext(item, now);
   const runs: AutomationRun[] = [];
