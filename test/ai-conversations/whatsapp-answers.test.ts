@@ -1,0 +1,171 @@
+/**
+ * AI agents answering WhatsApp customers end to end: signed webhooks in, the fake Graph API out.
+ * A customer of a tenant with an assigned AI agent gets the right Q&A answer on the channel, with
+ * its sources in message.created; a conversation a human took over gets no AI answer; asking for
+ * a human, or two answers in a row below the threshold, hands the conversation to a division's
+ * queue, live on a real Socket.IO agent client, with a private note giving the reason; an
+ * orchestration rule passes refund questions to another AI agent; usage counts what happened.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { EVENTS } from '../../src/events/types.js';
+import { naturalId } from '../../src/ids.js';
+import { readEventsAfter } from '../../src/models/event.js';
+import { findCursor } from '../../src/models/listener-cursor.js';
+import { messages } from '../../src/models/message.js';
+import { transfers } from '../../src/models/transfer.js';
+import { baseUrl, fakeGraph } from '../setup.js';
+import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
+import { openSocket, waitFor, type TestSocket } from '../support/sockets.js';
+import { acceptSends, connectWhatsapp, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+import { createAiAgent } from './support.js';
+
+const SHIPPING = 'Ongkos kirim ke Bandung Rp15.000 dengan JNE REG, sampai 2-3 hari kerja.';
+const HOURS = 'Toko kami buka setiap hari pukul 09.00 sampai 21.00 WIB.';
+const REFUND = 'Refund bisa diajukan maksimal 7 hari setelah barang diterima, kirim foto barang yang rusak ke kami.';
+const HANDOFF_MESSAGE = 'Baik kak, kami sambungkan ke tim CS kami ya.';
+
+describe('AI agents answering WhatsApp customers', () => {
+  let s: TestSession;
+  let wa: WhatsappAccount;
+  let shopAgent: string;
+  let returnsAgent: string;
+  let divisionId: string;
+  let csAgent: TestSession;
+  let csSocket: TestSocket;
+  const qnaIds: Record<string, string> = {};
+
+  /** Adds a text source and Q&A pairs to an AI agent through the API; answers the pairs' ids by answer. */
+  async function teach(agentId: string, pairs: { question: string; answer: string; alternatives?: string[] }[]): Promise<void> {
+    const source = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources`, { body: { kind: 'text', title: 'FAQ toko', text: 'Pertanyaan yang sering ditanyakan pelanggan.' } });
+    expect(source.status, JSON.stringify(source.body)).to.equal(201);
+    for (const pair of pairs) {
+      const res = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources/${source.body.id}/qna`, { body: pair });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      qnaIds[pair.answer] = res.body.id;
+    }
+  }
+
+  before(async () => {
+    s = await createSession();
+    wa = await connectWhatsapp(s);
+    acceptSends(wa);
+    shopAgent = await createAiAgent(s, 'Asisten Toko');
+    returnsAgent = await createAiAgent(s, 'Asisten Retur');
+    await teach(shopAgent, [
+      { question: 'Berapa ongkos kirim ke Bandung?', answer: SHIPPING, alternatives: ['ongkir ke bandung berapa', 'shipping cost to Bandung'] },
+      { question: 'Jam berapa toko buka?', answer: HOURS, alternatives: ['jam buka toko', 'what are your opening hours'] },
+    ]);
+    await teach(returnsAgent, [{ question: 'Bagaimana cara refund barang rusak?', answer: REFUND, alternatives: ['cara retur barang', 'how do I get a refund'] }]);
+
+    const division = await s.call('POST', '/api/divisions', { body: { name: 'Customer Service' } });
+    divisionId = division.body.id;
+    csAgent = await userWithPermissions(s, ['conversations.view']);
+    expect((await s.call('POST', `/api/divisions/${divisionId}/agents`, { body: { agent_ids: [csAgent.userId] } })).status).to.be.oneOf([200, 201]);
+    csSocket = await openSocket(baseUrl(), { token: csAgent.token });
+
+    const ok = (res: { status: number; body: unknown }) => expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    ok(await s.call('POST', `/api/ai-agents/${shopAgent}/assignments`, { body: { channels: ['whatsapp'], account_ids: [wa.accountId], priority: 10 } }));
+    // A lower-priority assignment of the other agent covers the same messages: the shop agent wins.
+    ok(await s.call('POST', `/api/ai-agents/${returnsAgent}/assignments`, { body: { channels: ['whatsapp'], priority: 1 } }));
+    ok(await s.call('POST', `/api/ai-agents/${shopAgent}/handoff-rules`, { body: { name: 'Minta manusia', trigger: 'human_request', to_division_id: divisionId, handoff_message: HANDOFF_MESSAGE } }));
+    ok(await s.call('POST', `/api/ai-agents/${shopAgent}/handoff-rules`, { body: { name: 'Tidak yakin', trigger: 'low_confidence', low_confidence_count: 2, to_division_id: divisionId } }));
+    ok(await s.call('POST', `/api/ai-agents/${shopAgent}/orchestration-rules`, { body: { name: 'Retur', intents: ['refund'], target_ai_agent_id: returnsAgent } }));
+  });
+  after(() => csSocket?.close());
+
+  /** The text messages we sent to this customer on WhatsApp, in order. */
+  const sentTo = (to: string) =>
+    fakeGraph()
+      .requests.filter((r) => r.path === `/v21.0/${wa.phoneNumberId}/messages` && (r.json as { to?: string; type?: string }).to === to && (r.json as { type?: string }).type === 'text')
+      .map((r) => (r.json as { text: { body: string } }).text.body);
+
+  /** The customer writes again in their conversation; answers our message id. */
+  async function write(c: StartedConversation, text: string): Promise<string> {
+    const wamid = `wamid.${randomBytes(12).toString('base64url')}`;
+    expect((await postSigned(textWebhook(wa.phoneNumberId, c.from, wamid, text), wa.appSecret)).status).to.equal(200);
+    const id = naturalId('message', s.tenantId, 'whatsapp', wamid);
+    await until(() => messages.findOwnedOrNull(s.tenantId, id), `message ${wamid}`);
+    return id;
+  }
+
+  /** Waits until the AI-replies listener has handled the message.created of message `id` (its cursor is past it). */
+  async function handled(id: string): Promise<void> {
+    const event = await until(async () => (await readEventsAfter(s.tenantId, 0, 5000)).find((e) => e.event === EVENTS.messageCreated && (e.data as { id: string }).id === id), `message.created of ${id}`);
+    await until(async () => ((await findCursor('ai-replies', s.tenantId))?.seq ?? 0) >= event.seq, 'the ai-replies listener past the message', 10_000);
+  }
+
+  it('answers a paraphrased question on the channel with the Q&A answer, as the AI agent, sources in message.created', async () => {
+    const c = await startConversation(s, wa, { text: 'kak, ongkir ke bandung brp ya?' });
+    await until(async () => sentTo(c.from).includes(SHIPPING), 'the AI answer on WhatsApp');
+    const events = await readEventsAfter(s.tenantId, 0, 5000);
+    const created = events.find((e) => e.event === EVENTS.messageCreated && (e.data as { conversation_id: string; sender_type: string }).conversation_id === c.conversationId && (e.data as { sender_type: string }).sender_type === 'ai');
+    expect(created, 'message.created of the AI reply').to.not.equal(undefined);
+    const data = created?.data as { sender_id: string; direction: string; text: string; content: { ai: { ai_agent_id: string; confidence: number; sources: { kind: string; id: string }[]; responder: string } } };
+    expect(data).to.include({ sender_id: shopAgent, direction: 'outbound', text: SHIPPING });
+    expect(data.content.ai).to.include({ ai_agent_id: shopAgent, responder: 'retrieval' });
+    expect(data.content.ai.confidence).to.be.a('number');
+    expect(data.content.ai.sources[0]).to.include({ kind: 'qna', id: qnaIds[SHIPPING] });
+    // Sent, like an agent's reply: the provider's status comes back on the same message.
+    await until(async () => (await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, sender_type: 'ai' })).find((m) => m.status === 'sent'), 'the reply sent');
+  });
+
+  it('stays silent in a conversation a human took over', async () => {
+    const c = await startConversation(s, wa, { text: 'jam buka toko jam berapa?' });
+    await until(async () => sentTo(c.from).includes(HOURS), 'the first AI answer');
+    const takeover = await s.call('POST', `/api/conversations/${c.conversationId}/takeover`, { body: { reason: 'VIP customer' } });
+    expect(takeover.status, JSON.stringify(takeover.body)).to.equal(200);
+    const again = await write(c, 'ongkir ke bandung berapa kak?');
+    await handled(again);
+    expect(sentTo(c.from)).to.deep.equal([HOURS]);
+  });
+
+  it('hands off when the customer asks for a human: transferred to the division’s queue live, a note with the reason, then silent', async () => {
+    const c = await startConversation(s, wa, { text: 'mau ngomong sama orang aja' });
+    await waitFor(() => csSocket.named(EVENTS.conversationTransferred).some((e) => e.data.id === c.conversationId), 'conversation.transferred on the CS agent’s socket', 10_000);
+    const live = csSocket.named(EVENTS.conversationTransferred).find((e) => e.data.id === c.conversationId);
+    expect(live?.data).to.include({ division_id: divisionId, assignee_id: null });
+    expect(live?.data.transfer).to.include({ to_division_id: divisionId, transferred_by: shopAgent });
+    await until(async () => sentTo(c.from).includes(HANDOFF_MESSAGE), 'the handoff message');
+    const notes = await until(async () => {
+      const res = await s.call('GET', `/api/conversations/${c.conversationId}/notes`);
+      return (res.body.data ?? res.body).length ? (res.body.data ?? res.body) : null;
+    }, 'the handoff note');
+    expect(notes[0].body).to.include('asked for a human').and.include('Minta manusia');
+    // The CS agent sees it in their queue over REST too.
+    const queue = await csAgent.call('GET', `/api/conversations/${c.conversationId}`);
+    expect(queue.status).to.equal(200);
+    const later = await write(c, 'ongkir ke bandung berapa?');
+    await handled(later);
+    expect(sentTo(c.from)).to.deep.equal([HANDOFF_MESSAGE]);
+  });
+
+  it('hands off after two answers in a row below the confidence threshold', async () => {
+    const c = await startConversation(s, wa, { text: 'apakah kalian jual mobil bekas?' });
+    await handled((await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, direction: 'inbound' }))[0]?._id as string);
+    expect(sentTo(c.from)).to.deep.equal([]);
+    expect(await transfers.count({ tenant_id: s.tenantId, conversation_id: c.conversationId })).to.equal(0);
+    await write(c, 'bisa servis AC rumah juga?');
+    await waitFor(() => csSocket.named(EVENTS.conversationTransferred).some((e) => e.data.id === c.conversationId), 'the low-confidence handoff live', 10_000);
+    const [transfer] = await transfers.find({ tenant_id: s.tenantId, conversation_id: c.conversationId });
+    expect(transfer?.reason).to.include('2 answers in a row');
+  });
+
+  it('routes a refund question to the returns AI agent by the orchestration rule', async () => {
+    const c = await startConversation(s, wa, { text: 'gimana cara refund barang yang rusak?' });
+    await until(async () => sentTo(c.from).includes(REFUND), 'the returns agent’s answer');
+    const [reply] = await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, sender_type: 'ai' });
+    expect(reply?.sender_id).to.equal(returnsAgent);
+  });
+
+  it('counts usage per agent and day: replies, handoffs and unanswered messages as they happened', async () => {
+    const usage = await s.call('GET', `/api/ai-agents/${shopAgent}/usage`);
+    expect(usage.status).to.equal(200);
+    expect(usage.body.totals).to.deep.include({ replies: 2, handoffs: 2, no_answers: 2, tokens_in: 0, tokens_out: 0 });
+    const today = usage.body.days[usage.body.days.length - 1];
+    expect(today).to.deep.include({ replies: 2, handoffs: 2, no_answers: 2 });
+    const summary = await s.call('GET', '/api/ai-agents/usage/summary');
+    expect(summary.body.totals).to.deep.include({ replies: 3, handoffs: 2, no_answers: 2 });
+    expect(summary.body.agents.find((a: { ai_agent_id: string }) => a.ai_agent_id === returnsAgent)).to.include({ replies: 1 });
+  });
+});
