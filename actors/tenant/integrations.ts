@@ -39,6 +39,7 @@ import {
   type SmtpSettings,
 } from '../../src/models/integration-account.js';
 import { viewAccount, viewIntegration, type IntegrationAccountJson, type IntegrationJson } from '../../src/services/integration-views.js';
+import { assertChannelAccountWithinPlan } from './plan-limits.js';
 
 /** Create or change a channel's integration. Absent keys keep their stored value; null clears. */
 export interface UpsertIntegrationMessage {
@@ -253,6 +254,7 @@ function requireOwnDomain(integration: Integration, address: string): void {
 async function createAccount(tenantId: string, msg: CreateAccountMessage): Promise<IntegrationAccountJson> {
   const integration = await requireIntegration(tenantId, msg.channel);
   if (msg.channel === 'email') requireOwnDomain(integration, msg.externalId);
+  await assertChannelAccountWithinPlan(tenantId);
   await claimRoute(tenantId, msg.channel, msg.externalId, msg.accountId);
   let account: IntegrationAccount;
   try {

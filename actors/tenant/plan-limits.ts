@@ -5,8 +5,10 @@
  */
 import { ConflictError, isDuplicateKey, StateError } from '../../src/errors.js';
 import type { NewDoc } from '../../src/models/repo.js';
+import { integrationAccounts } from '../../src/models/integration-account.js';
 import { findTenant, tenantLimits } from '../../src/models/tenant.js';
 import { users, type User } from '../../src/models/user.js';
+import { PlanLimitError } from '../../src/services/billing-usage.js';
 
 /** Insert a new agent, unless the plan's number of agents is reached. */
 export interface InsertAgentMessage {
@@ -27,6 +29,21 @@ async function insertAgentWithinPlan(tenantId: string, msg: InsertAgentMessage):
     throw err;
   }
   return null;
+}
+
+/**
+ * Throws PlanLimitError (422, naming channel_accounts) when the tenant already has as many
+ * channel accounts as its plan allows. Called by the tenant actor's account creation, so the
+ * count and the insert are one step per tenant.
+ */
+export async function assertChannelAccountWithinPlan(tenantId: string): Promise<void> {
+  const tenant = await findTenant(tenantId);
+  const max = tenant ? tenantLimits(tenant).channel_accounts : null;
+  if (max === null) return;
+  const used = await integrationAccounts.count({ tenant_id: tenantId });
+  if (used >= max) {
+    throw PlanLimitError('channel_accounts', max, `The organization’s plan allows ${max} channel account${max === 1 ? '' : 's'} and ${used} ${used === 1 ? 'is' : 'are'} connected; delete one or ask the platform operator for a larger plan`);
+  }
 }
 
 /** The plan-limit message types of the tenant actor. */

@@ -23,6 +23,7 @@ import { conversations, type Conversation } from '../models/conversation.js';
 import { findIntegration, type Integration } from '../models/integration.js';
 import { integrationAccounts, type IntegrationAccount } from '../models/integration-account.js';
 import { messages, reviveMessage, stuckSends, type Message } from '../models/message.js';
+import { assertMessageWithinPlan } from './billing-usage.js';
 import { credentialsFor } from './integration-accounts.js';
 import { countOutboundSend } from './metrics.js';
 import { assertDeliverable } from './outbound-rules.js';
@@ -77,6 +78,7 @@ export async function sendOutbound(cmd: SendOutbound): Promise<SendOutcome> {
   const id = outboundMessageId(cmd.tenantId, cmd.idempotencyKey);
   const earlier = await messages.findOwnedOrNull(cmd.tenantId, id);
   if (earlier) return replay(earlier, cmd.conversationId);
+  await assertMessageWithinPlan(cmd.tenantId);
 
   const conversation = await conversations.findOwned(cmd.tenantId, cmd.conversationId);
   const usable = await usableAccount(conversation);

@@ -11,5 +11,6 @@ import { campaignStatusesListener } from './campaign-statuses.js';
 import { csatListener } from './csat.js';
 import { outgoingWebhooksListener } from './outgoing-webhooks.js';
 import { slaListener } from './sla.js';
+import { usageCountersListener } from './usage-counters.js';
 
-export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener, automationListener, aiRepliesListener];
+export const DURABLE_LISTENERS: DurableListener[] = [slaListener, csatListener, campaignStatusesListener, outgoingWebhooksListener, analyticsListener, automationListener, aiRepliesListener, usageCountersListener];
