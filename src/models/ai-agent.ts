@@ -7,6 +7,7 @@
  */
 import { model, Schema } from 'mongoose';
 import { baseSchema, type TenantDoc } from './base.js';
+import { collectionOf } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** Languages an AI agent answers in; `auto` follows the customer's. */
@@ -79,3 +80,12 @@ export const AiAgentModel = model<AiAgent>('AiAgent', schema);
 
 /** Tenant-scoped access to AI agents. */
 export const aiAgents = tenantRepo(AiAgentModel, 'AI agent');
+
+/** Sets `active` to `to` while it is `from`; the agent as stored then, or null when it was not `from`. */
+export async function setAiAgentActive(tenantId: string, id: string, from: boolean, to: boolean): Promise<AiAgent | null> {
+  return (await collectionOf(AiAgentModel).findOneAndUpdate(
+    { _id: id, tenant_id: tenantId, active: from, deleted_at: null },
+    { $set: { active: to, updated_at: new Date() } },
+    { returnDocument: 'after' },
+  )) as unknown as AiAgent | null;
+}

@@ -7,6 +7,7 @@
 import { model, Schema } from 'mongoose';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
+import { collectionOf } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** One variant (size, colour...) with its own price and stock when they differ. */
@@ -59,9 +60,27 @@ const schema = baseSchema<AiProduct>(
 );
 // The list (by name) and the index rebuild.
 schema.index({ tenant_id: 1, ai_agent_id: 1, name: 1, _id: 1 });
+// A SKU's product (creates, updates and imports check it).
+schema.index({ tenant_id: 1, ai_agent_id: 1, sku: 1 });
 
 export const AiProductModel = model<AiProduct>('AiProduct', schema);
 export const aiProducts = tenantRepo(AiProductModel, 'Product');
 
 /** The `_id` of the product with `sku` in an agent's catalogue. */
-export const aiProductSkuId = (tenantId: string, aiAgentId: string, sku: string): string => naturalId('ai-product', tenantId, aiAgentId, sku.toLowerCase());
+export const aiProductSkuId = (tenantId: string, aiAgentId: string, sku: string): string => naturalId('ai-product', tenantId, aiAgentId, sku);
+
+/** A product's fields as an import writes them. */
+export type ProductWrite = Omit<AiProduct, 'tenant_id' | 'ai_agent_id' | 'created_at' | 'updated_at'>;
+
+/** Writes an import's products in one bulk write, each replacing its fields by `_id` (created when absent). */
+export async function upsertProducts(tenantId: string, aiAgentId: string, products: ProductWrite[]): Promise<void> {
+  const now = new Date();
+  const ops = products.map(({ _id, ...fields }) => ({
+    updateOne: {
+      filter: { _id, tenant_id: tenantId, ai_agent_id: aiAgentId },
+      update: { $set: { ...fields, updated_at: now }, $setOnInsert: { created_at: now } },
+      upsert: true,
+    },
+  }));
+  for (let i = 0; i < ops.length; i += 1000) await collectionOf(AiProductModel).bulkWrite(ops.slice(i, i + 1000) as never, { ordered: true });
+}

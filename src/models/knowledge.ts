@@ -37,6 +37,8 @@ export interface KnowledgeSource extends TenantDoc {
   char_count: number;
   /** Bumped by each (re)process request: a processing run of an older generation writes nothing. */
   generation: number;
+  /** The generation whose chunks answer; null while none does (never processed, or failed). */
+  ready_generation: number | null;
   processed_at: Date | null;
   created_by: string | null;
 }
@@ -55,6 +57,7 @@ const sourceSchema = baseSchema<KnowledgeSource>(
     chunk_count: { type: Number, default: 0 },
     char_count: { type: Number, default: 0 },
     generation: { type: Number, default: 1 },
+    ready_generation: { type: Number, default: null },
     processed_at: { type: Date, default: null },
     created_by: { type: String, default: null },
   },
@@ -153,4 +156,34 @@ export async function bumpKnowledgeVersion(tenantId: string, aiAgentId: string):
 export async function knowledgeVersionOf(tenantId: string, aiAgentId: string): Promise<number> {
   const doc = (await collectionOf(KnowledgeVersionModel).findOne({ _id: aiAgentId as never, tenant_id: tenantId })) as unknown as KnowledgeVersion | null;
   return doc?.version ?? 0;
+}
+
+/** Stores a source generation's chunks in one write. */
+export async function insertChunks(chunks: KnowledgeChunk[]): Promise<void> {
+  if (chunks.length > 0) await collectionOf(KnowledgeChunkModel).insertMany(chunks as never[], { ordered: false });
+}
+
+/** Deletes a source's chunks, all of them or all but one generation's. */
+export async function removeChunks(tenantId: string, sourceId: string, keepGeneration: number | null = null): Promise<void> {
+  const filter: Record<string, unknown> = { tenant_id: tenantId, source_id: sourceId };
+  if (keepGeneration !== null) filter.generation = { $ne: keepGeneration };
+  await KnowledgeChunkModel.deleteMany(filter).exec();
+}
+
+/**
+ * Sets fields of a source only while it is at `generation` (a reprocess since then, or a
+ * deletion, makes the older run's result void); false when it no longer is.
+ */
+export async function setSourceAtGeneration(tenantId: string, sourceId: string, generation: number, set: Partial<KnowledgeSource>): Promise<boolean> {
+  const res = await collectionOf(KnowledgeSourceModel).updateOne({ _id: sourceId, tenant_id: tenantId, generation }, { $set: { ...set, updated_at: new Date() } });
+  return res.matchedCount === 1;
+}
+
+/** Starts a new generation of a source (reprocess): pending again; answers the source as it is now, or null when gone. */
+export async function nextSourceGeneration(tenantId: string, sourceId: string): Promise<KnowledgeSource | null> {
+  return (await collectionOf(KnowledgeSourceModel).findOneAndUpdate(
+    { _id: sourceId, tenant_id: tenantId },
+    { $inc: { generation: 1 }, $set: { status: 'pending', status_reason: null, updated_at: new Date() } },
+    { returnDocument: 'after' },
+  )) as unknown as KnowledgeSource | null;
 }

@@ -17,7 +17,7 @@
  */
 import { create, insertMultiple, search, type Orama } from '@orama/orama';
 import { aiProducts, type AiProduct } from '../models/ai-product.js';
-import { knowledgeChunks, knowledgeQna, knowledgeVersionOf, type KnowledgeChunk, type KnowledgeQna } from '../models/knowledge.js';
+import { knowledgeChunks, knowledgeQna, knowledgeSources, knowledgeVersionOf, type KnowledgeChunk, type KnowledgeQna } from '../models/knowledge.js';
 import { contentWords, documentForms, editDistance, formsOf, queryTerms, typoAllowance, type QueryTerm } from './ai-terms.js';
 
 /** What a retrieved item is. */
@@ -178,12 +178,21 @@ export async function buildKnowledgeIndex(tenantId: string, aiAgentId: string): 
   // counter, so the next answer rebuilds rather than keep a mix.
   const version = await knowledgeVersionOf(tenantId, aiAgentId);
   const scope = { tenant_id: tenantId, ai_agent_id: aiAgentId };
-  const [qna, chunks, products] = await Promise.all([
+  const [sources, qna, chunks, products] = await Promise.all([
+    knowledgeSources.find(scope, { _id: 1 }),
     knowledgeQna.find(scope, { _id: 1 }),
     knowledgeChunks.find(scope, { _id: 1 }),
     aiProducts.find(scope, { _id: 1 }),
   ]);
-  return new KnowledgeIndex(version, { qna, chunks, products });
+  // Only the chunks of each source's ready generation answer: a run still writing, or one a
+  // reprocess or deletion overtook, leaves chunks that no source vouches for.
+  const served = new Map(sources.map((s) => [s._id, s.ready_generation]));
+  const live = new Set(sources.map((s) => s._id));
+  return new KnowledgeIndex(version, {
+    qna: qna.filter((q) => live.has(q.source_id)),
+    chunks: chunks.filter((c) => served.get(c.source_id) === c.generation),
+    products,
+  });
 }
 
 // Indexes this process holds, by tenant and agent; a build in progress is shared.

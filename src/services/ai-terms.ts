@@ -20,7 +20,7 @@ const MORE_SLANG: Record<string, string> = {
   sy: 'saya', aq: 'aku', gw: 'saya', gue: 'saya', sdh: 'sudah', udh: 'sudah', udah: 'sudah', blm: 'belum', blum: 'belum', krn: 'karena', jg: 'juga', lg: 'lagi',
   tf: 'transfer', trf: 'transfer', rek: 'rekening', no: 'nomor', jkt: 'jakarta', sby: 'surabaya', bdg: 'bandung', pesen: 'pesan', psn: 'pesan', brg: 'barang',
   bener: 'benar', emg: 'memang', bnyk: 'banyak', dikit: 'sedikit', bayarnya: 'bayar', kak: '', kakak: '', min: '', gan: '', sis: '', bro: '', bang: '', mas: '', mba: '', mbak: '',
-  pengen: 'ingin', ship: 'shipping', shipment: 'shipping', deliver: 'delivery', pls: 'please',
+  pengen: 'ingin', pake: 'pakai', sampe: 'sampai', dateng: 'datang', nyicil: 'cicil', balikin: 'kembalikan', ship: 'shipping', shipment: 'shipping', deliver: 'delivery', pls: 'please',
 };
 
 // Words that carry no meaning a passage could match on (question words included: every question has one).
@@ -48,6 +48,8 @@ export function indonesianStems(word: string): string[] {
   keep(w);
   const suffixless = [w];
   for (const s of ['kan', 'an', 'i']) if (w.endsWith(s) && w.length - s.length >= 3) suffixless.push(w.slice(0, -s.length));
+  // Chat Indonesian's -in for -kan ("batalin", "gantiin").
+  if (w.endsWith('in') && w.length >= 6) suffixless.push(w.slice(0, -2));
   for (const base of suffixless) {
     keep(base);
     for (const root of stripPrefixes(base)) keep(root);

@@ -1,6 +1,7 @@
 /** Every API group, in contract order. Add a group here to mount it and document it. */
 import type { RouteGroup } from '../mount.js';
 import { agentRoutes } from './agents.js';
+import { aiAgentRoutes } from './ai-agents.js';
 import { aiAgentOperationsRoutes } from './ai-agent-operations.js';
 import { analyticsRoutes } from './analytics.js';
 import { activityLogsRoutes } from './activity-logs.js';
@@ -35,4 +36,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, aiAgentOperationsRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationRuleRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, aiAgentOperationsRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationRuleRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes, aiAgentRoutes];
