@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { SuperAdmin } from '../models/super-admin.js';
 import { tenantLimits, type Tenant } from '../models/tenant.js';
+import { PlanLimitsBody } from './billing-catalogue.js';
 import type { TenantUsage } from '../services/platform-tenants.js';
 import { iso } from './page.js';
 import { presentTenant, TenantBody } from './tenant.js';
@@ -30,14 +31,8 @@ export function presentSuperAdmin(a: SuperAdmin): z.infer<typeof SuperAdminBody>
   };
 }
 
-const Limit = z.number().int().nullable();
-
-/** A plan's limits; null is unlimited. */
-export const LimitsBody = z.object({
-  agents: Limit.describe('Live agents at most'),
-  channel_accounts: Limit.describe('Connected channel accounts at most'),
-  monthly_messages: Limit.describe('Messages per calendar month (tenant time zone) at most'),
-});
+/** A tenant's limits (a plan's six); null is unlimited. */
+export const LimitsBody = PlanLimitsBody;
 
 /** A tenant as the platform operator sees it: the members' shape plus its plan limits. */
 export const PlatformTenantBody = TenantBody.extend({ limits: LimitsBody });

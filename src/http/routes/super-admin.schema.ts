@@ -36,7 +36,10 @@ const LimitsPatch = z
   .strictObject({
     agents: z.number().int().min(0).max(1_000_000).nullable(),
     channel_accounts: z.number().int().min(0).max(100_000).nullable(),
+    monthly_conversations: z.number().int().min(0).max(1_000_000_000).nullable(),
     monthly_messages: z.number().int().min(0).max(1_000_000_000).nullable(),
+    monthly_ai_replies: z.number().int().min(0).max(1_000_000_000).nullable(),
+    storage_bytes: z.number().int().min(0).max(1_000_000_000_000_000).nullable(),
   })
   .partial()
   .describe('Plan limits; null lifts one, an absent key keeps it');
