@@ -4,9 +4,10 @@
  * its sources in message.created; a conversation a human took over gets no AI answer; asking for
  * a human, or two answers in a row below the threshold, hands the conversation to a division's
  * queue, live on a real Socket.IO agent client, with a private note giving the reason; an
- * orchestration rule passes refund questions to another AI agent; usage counts what happened.
+ * orchestration rule passes refund questions to another AI agent; usage counts what happened;
+ * evaluations rate the replies, and a corrected answer becomes a Q&A pair.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { EVENTS } from '../../src/events/types.js';
 import { naturalId } from '../../src/ids.js';
@@ -15,6 +16,7 @@ import { findCursor } from '../../src/models/listener-cursor.js';
 import { messages } from '../../src/models/message.js';
 import { transfers } from '../../src/models/transfer.js';
 import { baseUrl, fakeGraph } from '../setup.js';
+import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { openSocket, waitFor, type TestSocket } from '../support/sockets.js';
 import { acceptSends, connectWhatsapp, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
@@ -34,11 +36,15 @@ describe('AI agents answering WhatsApp customers', () => {
   let csAgent: TestSession;
   let csSocket: TestSocket;
   const qnaIds: Record<string, string> = {};
+  const sourceIds: Record<string, string> = {};
+  /** The first test's AI reply and the customer's message it answered. */
+  let shippingReply: { id: string; conversationId: string; question: string } | null = null;
 
   /** Adds a text source and Q&A pairs to an AI agent through the API; answers the pairs' ids by answer. */
   async function teach(agentId: string, pairs: { question: string; answer: string; alternatives?: string[] }[]): Promise<void> {
     const source = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources`, { body: { kind: 'text', title: 'FAQ toko', text: 'Pertanyaan yang sering ditanyakan pelanggan.' } });
     expect(source.status, JSON.stringify(source.body)).to.equal(201);
+    sourceIds[agentId] = source.body.id;
     for (const pair of pairs) {
       const res = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources/${source.body.id}/qna`, { body: pair });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
@@ -96,7 +102,8 @@ describe('AI agents answering WhatsApp customers', () => {
   }
 
   it('answers a paraphrased question on the channel with the Q&A answer, as the AI agent, sources in message.created', async () => {
-    const c = await startConversation(s, wa, { text: 'kak, ongkir ke bandung brp ya?' });
+    const question = 'kak, ongkir ke bandung brp ya?';
+    const c = await startConversation(s, wa, { text: question });
     await until(async () => sentTo(c.from).includes(SHIPPING), 'the AI answer on WhatsApp');
     const events = await readEventsAfter(s.tenantId, 0, 5000);
     const created = events.find((e) => e.event === EVENTS.messageCreated && (e.data as { conversation_id: string; sender_type: string }).conversation_id === c.conversationId && (e.data as { sender_type: string }).sender_type === 'ai');
@@ -106,6 +113,7 @@ describe('AI agents answering WhatsApp customers', () => {
     expect(data.content.ai).to.include({ ai_agent_id: shopAgent, responder: 'retrieval' });
     expect(data.content.ai.confidence).to.be.a('number');
     expect(data.content.ai.sources[0]).to.include({ kind: 'qna', id: qnaIds[SHIPPING] });
+    shippingReply = { id: (created?.data as { id: string }).id, conversationId: c.conversationId, question };
     // Sent, like an agent's reply: the provider's status comes back on the same message.
     await until(async () => (await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, sender_type: 'ai' })).find((m) => m.status === 'sent'), 'the reply sent');
   });
@@ -167,5 +175,96 @@ describe('AI agents answering WhatsApp customers', () => {
     const summary = await s.call('GET', '/api/ai-agents/usage/summary');
     expect(summary.body.totals).to.deep.include({ replies: 3, handoffs: 2, no_answers: 2 });
     expect(summary.body.agents.find((a: { ai_agent_id: string }) => a.ai_agent_id === returnsAgent)).to.include({ replies: 1 });
+  });
+
+  describe('evaluations of AI replies', () => {
+    const path = (agentId = shopAgent) => `/api/ai-agents/${agentId}/evaluations`;
+    const reply = () => {
+      if (!shippingReply) throw new Error('the first test’s AI reply is missing');
+      return shippingReply;
+    };
+    const rate = async (body: Record<string, unknown>) => {
+      const res = await s.call('POST', path(), { body: { message_id: reply().id, ...body } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      return res.body;
+    };
+
+    describe('POST /api/ai-agents/{id}/evaluations', () => {
+      itChecksAccess('POST', () => path(), 'ai_agents.manage', () => s, { body: { message_id: randomUUID(), rating: 'good' } });
+      it('rates a reply, keeping the reply and the customer’s question; a corrected answer becomes a Q&A pair', async () => {
+        const corrected = 'Ongkir ke Bandung sekarang Rp12.000 (promo), sampai 2 hari kerja.';
+        const e = await rate({ rating: 'bad', corrected_answer: corrected, notes: 'harga promo', qna_source_id: sourceIds[shopAgent] });
+        expect(e).to.include({ ai_agent_id: shopAgent, message_id: reply().id, conversation_id: reply().conversationId, question: reply().question, answer: SHIPPING, rating: 'bad', corrected_answer: corrected, created_by: s.userId });
+        expect(e.qna_id).to.be.a('string');
+        const pairs = await s.call('GET', `/api/ai-agents/${shopAgent}/knowledge-sources/${sourceIds[shopAgent]}/qna`);
+        const pair = (pairs.body.data as { id: string; question: string; answer: string }[]).find((p) => p.id === e.qna_id);
+        expect(pair).to.include({ question: reply().question, answer: corrected });
+      });
+      it('answers 400 for a message that is not this agent’s reply, a bad rating, or a Q&A without a corrected answer or with another agent’s source', async () => {
+        const inbound = await messages.find({ tenant_id: s.tenantId, conversation_id: reply().conversationId, direction: 'inbound' });
+        const notReply = await s.call('POST', path(), { body: { message_id: inbound[0]?._id, rating: 'good' } });
+        expect(notReply.status).to.equal(400);
+        expect(notReply.body.details[0].field).to.equal('message_id');
+        expect((await s.call('POST', path(returnsAgent), { body: { message_id: reply().id, rating: 'good' } })).status).to.equal(400);
+        expect((await s.call('POST', path(), { body: { message_id: reply().id, rating: 'meh' } })).status).to.equal(400);
+        const noAnswer = await s.call('POST', path(), { body: { message_id: reply().id, rating: 'bad', qna_source_id: sourceIds[shopAgent] } });
+        expect(noAnswer.status).to.equal(400);
+        expect(noAnswer.body.details[0].field).to.equal('corrected_answer');
+        const foreignSource = await s.call('POST', path(), { body: { message_id: reply().id, rating: 'bad', corrected_answer: 'x', qna_source_id: sourceIds[returnsAgent] } });
+        expect(foreignSource.status).to.equal(400);
+        expect(foreignSource.body.details[0].field).to.equal('qna_source_id');
+      });
+      it('answers 404 for another tenant’s AI agent', async () => {
+        const other = await createSession();
+        expect((await other.call('POST', path(), { body: { message_id: reply().id, rating: 'good' } })).status).to.equal(404);
+      });
+    });
+
+    describe('GET /api/ai-agents/{id}/evaluations', () => {
+      itChecksAccess('GET', () => path(), 'ai_agents.view', () => s);
+      it('lists newest first, by rating when asked', async () => {
+        const good = await rate({ rating: 'good' });
+        const all = await s.call('GET', path());
+        expect(all.status).to.equal(200);
+        expect(all.body.data[0].id).to.equal(good.id);
+        const bad = await s.call('GET', `${path()}?rating=bad`);
+        expect(bad.body.data.map((e: { rating: string }) => e.rating)).to.not.include('good');
+        expect((await s.call('GET', path(returnsAgent))).body.pagination.total).to.equal(0);
+      });
+      it('answers 400 for a bad filter and 404 for an unknown agent', async () => {
+        expect((await s.call('GET', `${path()}?rating=excellent`)).status).to.equal(400);
+        expect((await s.call('GET', path(randomUUID()))).status).to.equal(404);
+      });
+    });
+
+    describe('PUT /api/ai-agents/{id}/evaluations/{evaluationId}', () => {
+      itChecksAccess('PUT', () => `${path()}/${randomUUID()}`, 'ai_agents.manage', () => s, { body: { rating: 'good' } });
+      it('changes the fields given; a Q&A pair is made once (409 after)', async () => {
+        const e = await rate({ rating: 'good' });
+        const res = await s.call('PUT', `${path()}/${e.id}`, { body: { rating: 'bad', notes: 'jawaban kurang lengkap' } });
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        expect(res.body).to.include({ id: e.id, rating: 'bad', notes: 'jawaban kurang lengkap', corrected_answer: null, qna_id: null });
+        const withQna = await s.call('PUT', `${path()}/${e.id}`, { body: { corrected_answer: 'Ongkir Bandung Rp15.000, JNE REG.', qna_source_id: sourceIds[shopAgent] } });
+        expect(withQna.status, JSON.stringify(withQna.body)).to.equal(200);
+        expect(withQna.body.qna_id).to.be.a('string');
+        expect((await s.call('PUT', `${path()}/${e.id}`, { body: { qna_source_id: sourceIds[shopAgent] } })).status).to.equal(409);
+      });
+      it('answers 400 for an empty body and 404 for another agent’s evaluation', async () => {
+        const e = await rate({ rating: 'good' });
+        expect((await s.call('PUT', `${path()}/${e.id}`, { body: {} })).status).to.equal(400);
+        expect((await s.call('PUT', `${path(returnsAgent)}/${e.id}`, { body: { rating: 'bad' } })).status).to.equal(404);
+      });
+    });
+
+    describe('DELETE /api/ai-agents/{id}/evaluations/{evaluationId}', () => {
+      itChecksAccess('DELETE', () => `${path()}/${randomUUID()}`, 'ai_agents.manage', () => s);
+      it('deletes it; again is 404; a bad id is 400', async () => {
+        const e = await rate({ rating: 'good' });
+        expect((await s.call('DELETE', `${path(returnsAgent)}/${e.id}`)).status).to.equal(404);
+        expect((await s.call('DELETE', `${path()}/${e.id}`)).status).to.equal(200);
+        expect((await s.call('DELETE', `${path()}/${e.id}`)).status).to.equal(404);
+        expect((await s.call('DELETE', `${path()}/nope`)).status).to.equal(400);
+      });
+    });
   });
 });

@@ -132,11 +132,17 @@ export const CreateEvaluationBody = z.strictObject({
   rating: z.enum(EVALUATION_RATINGS),
   corrected_answer: Text.nullable().optional().describe('What the answer should have been'),
   notes: Text.nullable().optional(),
+  qna_source_id: Id.nullable().optional().describe('Also add corrected_answer as a Q&A pair (the customer’s message as its question) of this knowledge source of the AI agent'),
 });
 
 /** PUT /api/ai-agents/{id}/evaluations/{evaluationId}: the fields given change. */
 export const UpdateEvaluationBody = z
-  .strictObject({ rating: z.enum(EVALUATION_RATINGS), corrected_answer: Text.nullable(), notes: Text.nullable() })
+  .strictObject({
+    rating: z.enum(EVALUATION_RATINGS),
+    corrected_answer: Text.nullable(),
+    notes: Text.nullable(),
+    qna_source_id: Id.describe('Also add the corrected answer as a Q&A pair of this knowledge source (409 when this evaluation made one already)'),
+  })
   .partial()
   .refine(atLeastOne, EMPTY);
 

@@ -238,7 +238,7 @@ export const aiAgentOperationsRoutes: RouteGroup = {
       method: 'post',
       path: '/api/ai-agents/{id}/evaluations',
       summary: 'Create an AI response evaluation',
-      description: `Rates one reply the AI agent sent (message_id: 400 unless it is one), keeping its text and the customer’s message it answered. ${NOT_FOUND}`,
+      description: `Rates one reply the AI agent sent (message_id: 400 unless it is one), keeping its text and the customer’s message it answered. With qna_source_id, the corrected answer also becomes a Q&A pair of that knowledge source (qna_id), answering from the next message on. ${NOT_FOUND}`,
       access: 'ai_agents.manage',
       params: IdParams,
       body: CreateEvaluationBody,
@@ -247,22 +247,31 @@ export const aiAgentOperationsRoutes: RouteGroup = {
       audit: { action: 'ai_evaluation.created', resource: 'ai_evaluation', target: ({ result }) => result.id },
       handler: async ({ params, body, principal }) =>
         presentAiEvaluation(
-          await createEvaluation({ ...acting(principal), aiAgentId: params.id, messageId: body.message_id, rating: body.rating, correctedAnswer: body.corrected_answer ?? null, notes: body.notes ?? null }),
+          await createEvaluation({
+            ...acting(principal),
+            aiAgentId: params.id,
+            messageId: body.message_id,
+            rating: body.rating,
+            correctedAnswer: body.corrected_answer ?? null,
+            notes: body.notes ?? null,
+            qnaSourceId: body.qna_source_id,
+          }),
         ),
     }),
     route({
       method: 'put',
       path: '/api/ai-agents/{id}/evaluations/{evaluationId}',
       summary: 'Update an AI evaluation',
-      description: `The fields given change. ${NOT_FOUND}`,
+      description: `The fields given change; qna_source_id turns the corrected answer into a Q&A pair (once). ${NOT_FOUND}`,
       access: 'ai_agents.manage',
       params: EvaluationParams,
+      errors: { 409: 'qna_source_id given, and this evaluation already became a Q&A pair' },
       body: UpdateEvaluationBody,
       response: AiEvaluationBody,
       audit: { action: 'ai_evaluation.updated', resource: 'ai_evaluation', target: ({ params }) => params.evaluationId ?? null },
       handler: async ({ params, body, principal }) =>
         presentAiEvaluation(
-          await updateEvaluation({ ...acting(principal), aiAgentId: params.id, id: params.evaluationId, rating: body.rating, correctedAnswer: body.corrected_answer, notes: body.notes }),
+          await updateEvaluation({ ...acting(principal), aiAgentId: params.id, id: params.evaluationId, ...camelFields(body) }),
         ),
     }),
     route({
