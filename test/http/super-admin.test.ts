@@ -147,7 +147,7 @@ describe('Super Admin', () => {
       const all = await ops.call('GET', '/api/super-admin/tenants?limit=100');
       expect(all.status).to.equal(200);
       expect(all.body.data[0].id).to.equal(mine.tenantId);
-      expect(all.body.data[0].limits).to.deep.equal({ agents: null, channel_accounts: null, monthly_messages: null });
+      expect(all.body.data[0].limits).to.deep.equal({ agents: null, channel_accounts: null, monthly_messages: null, monthly_conversations: null, monthly_ai_replies: null, storage_bytes: null });
       const found = await ops.call('GET', `/api/super-admin/tenants?q=${encodeURIComponent(name.slice(5).toUpperCase())}`);
       expect(found.body.data.map((t: { id: string }) => t.id)).to.deep.equal([mine.tenantId]);
       expect(found.body.pagination).to.include({ total: 1, page: 1 });
@@ -176,7 +176,7 @@ describe('Super Admin', () => {
       const res = await ops.call('POST', '/api/super-admin/tenants', { body: b });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body).to.include({ name: b.organization_name, timezone: 'Asia/Makassar', status: 'active' });
-      expect(res.body.limits).to.deep.equal({ agents: 5, channel_accounts: null, monthly_messages: null });
+      expect(res.body.limits).to.deep.equal({ agents: 5, channel_accounts: null, monthly_messages: null, monthly_conversations: null, monthly_ai_replies: null, storage_bytes: null });
       const login = await api('POST', '/api/auth/login', { body: { email: b.admin.email, password: b.admin.password } });
       expect(login.status).to.equal(200);
       expect(login.body.agent.id).to.equal(res.body.admin_id);
@@ -221,9 +221,9 @@ describe('Super Admin', () => {
       const res = await ops.call('PATCH', `/api/super-admin/tenants/${s.tenantId}`, { body: { name: 'Renamed Org', limits: { agents: 3, monthly_messages: 1000 } } });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body).to.include({ name: 'Renamed Org' });
-      expect(res.body.limits).to.deep.equal({ agents: 3, channel_accounts: null, monthly_messages: 1000 });
+      expect(res.body.limits).to.deep.equal({ agents: 3, channel_accounts: null, monthly_messages: 1000, monthly_conversations: null, monthly_ai_replies: null, storage_bytes: null });
       const lifted = await ops.call('PATCH', `/api/super-admin/tenants/${s.tenantId}`, { body: { limits: { agents: null } } });
-      expect(lifted.body.limits).to.deep.equal({ agents: null, channel_accounts: null, monthly_messages: 1000 });
+      expect(lifted.body.limits).to.deep.equal({ agents: null, channel_accounts: null, monthly_messages: 1000, monthly_conversations: null, monthly_ai_replies: null, storage_bytes: null });
       const log = await s.call('GET', '/api/activity-logs?action=tenant.updated');
       expect(log.body.data[0]).to.deep.include({ resource_id: s.tenantId });
       expect(log.body.data[0].actor.type).to.equal('super_admin');
