@@ -19,7 +19,10 @@ import { acceptSends, connectWhatsapp, startConversation, until } from '../suppo
 
 let seq = 5_000_000;
 
-/** Queues a conversation.updated item for the conversation, as the listener would. */
+/**
+ * Queues a conversation.updated item for the conversation, as the listener would, with a seq past
+ * the log's (the rules match only these items' `nonce`, not the real events their actions cause).
+ */
 async function queueFor(s: TestSession, conversationId: string, data: Record<string, unknown> = {}): Promise<string> {
   const e: DomainEvent = { id: randomUUID(), event: 'conversation.updated', seq: ++seq, tenant_id: s.tenantId, data: { id: conversationId, nonce: randomUUID(), ...data }, created_at: new Date().toISOString(), audience: { scope: 'tenant', permission: null } };
   await queueAutomationEvent(e);
@@ -31,7 +34,7 @@ async function setup(actions: unknown[]): Promise<{ s: TestSession; conversation
   const wa = await connectWhatsapp(s);
   acceptSends(wa);
   const { conversationId } = await startConversation(s, wa);
-  const rule = await s.call('POST', '/api/automation/rules', { body: { name: 'r', trigger: { events: ['conversation.updated'] }, actions } });
+  const rule = await s.call('POST', '/api/automation/rules', { body: { name: 'r', trigger: { events: ['conversation.updated'] }, conditions: { all: [{ field: 'payload.nonce', op: 'exists' }], any: [] }, actions } });
   expect(rule.status, JSON.stringify(rule.body)).to.equal(201);
   return { s, conversationId, ruleId: rule.body.id, worker: new AutomationWorker(`test-${randomUUID()}`) };
 }
