@@ -73,10 +73,15 @@ async function assertMonthlyWithin(tenant: Tenant, limit: 'monthly_messages' | '
   if (used >= max) throw PlanLimitError(limit, max, `The organization’s plan allows ${max} ${what} a month and ${used} were counted this month; ask the platform operator for a larger plan`);
 }
 
-/** Refuses an outbound send once the month's messages reached the plan's monthly_messages. */
-export async function assertMessageWithinPlan(tenantId: string, now = new Date()): Promise<void> {
+/**
+ * Refuses an outbound send once the month's messages reached the plan's monthly_messages, and
+ * an AI agent's send once its replies reached monthly_ai_replies.
+ */
+export async function assertMessageWithinPlan(tenantId: string, senderType: string, now = new Date()): Promise<void> {
   const tenant = await findTenant(tenantId);
-  if (tenant) await assertMonthlyWithin(tenant, 'monthly_messages', 'messages', now);
+  if (!tenant) return;
+  await assertMonthlyWithin(tenant, 'monthly_messages', 'messages', now);
+  if (senderType === 'ai') await assertMonthlyWithin(tenant, 'monthly_ai_replies', 'AI replies', now);
 }
 
 /** Counts one event's usage in the tenant's month (idempotent by seq). */

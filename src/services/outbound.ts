@@ -78,7 +78,7 @@ export async function sendOutbound(cmd: SendOutbound): Promise<SendOutcome> {
   const id = outboundMessageId(cmd.tenantId, cmd.idempotencyKey);
   const earlier = await messages.findOwnedOrNull(cmd.tenantId, id);
   if (earlier) return replay(earlier, cmd.conversationId);
-  await assertMessageWithinPlan(cmd.tenantId);
+  await assertMessageWithinPlan(cmd.tenantId, cmd.sender.type);
 
   const conversation = await conversations.findOwned(cmd.tenantId, cmd.conversationId);
   const usable = await usableAccount(conversation);

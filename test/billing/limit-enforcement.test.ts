@@ -9,6 +9,7 @@ import { usageCountersListener } from '../../src/events/listeners/usage-counters
 import { EVENTS, type DomainEvent } from '../../src/events/types.js';
 import { usageOfMonth } from '../../src/models/billing-usage.js';
 import { tenantUsage } from '../../src/services/billing-usage.js';
+import { sendOutbound } from '../../src/services/outbound.js';
 import { ownerToken } from '../support/meta-owner.js';
 import { createOperator, type Operator } from '../support/operator.js';
 import { createSession, type TestSession } from '../support/session.js';
@@ -83,6 +84,25 @@ describe('Plan limits where they bite', () => {
     await setLimits(s, { monthly_messages: 10 });
     const again = await s.call('POST', path, { body: { type: 'text', text: 'Now within the plan', idempotency_key: key() } });
     expect(again.status, JSON.stringify(again.body)).to.equal(201);
+  });
+
+  it('refuses an AI agent’s send past monthly_ai_replies, while an agent may still answer', async () => {
+    const s = await createSession();
+    const wa = await connectWhatsapp(s);
+    acceptSends(wa);
+    await setLimits(s, { monthly_ai_replies: 1 });
+    const conv = await startConversation(s, wa);
+    const ai = (text: string) => sendOutbound({ tenantId: s.tenantId, conversationId: conv.conversationId, idempotencyKey: key(), sender: { type: 'ai', id: null }, content: { type: 'text', text } });
+    await ai('Halo! Ada yang bisa kami bantu?');
+    await until(async () => (await tenantUsage(s.tenantId)).limits.monthly_ai_replies.used >= 1, 'the AI reply counted');
+    const refused = await ai('A second AI reply').then(
+      () => null,
+      (e: { status: number; code: string; message: string }) => e,
+    );
+    expect(refused).to.include({ status: 422, code: 'plan_limit_reached' });
+    expect(refused!.message).to.include('monthly_ai_replies');
+    const human = await s.call('POST', `/api/conversations/${conv.conversationId}/messages`, { body: { type: 'text', text: 'Saya bantu, ya', idempotency_key: key() } });
+    expect(human.status, JSON.stringify(human.body)).to.equal(201);
   });
 
   it('counts each event once by seq and in the tenant’s calendar month', async () => {
