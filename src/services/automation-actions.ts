@@ -14,6 +14,8 @@ import { naturalId } from '../ids.js';
 import type { Action, AutomationRule } from '../models/automation-rule.js';
 import type { Conversation, ConversationStatus } from '../models/conversation.js';
 import { conversations } from '../models/conversation.js';
+import { dueAutomationSnoozes, removeAutomationSnooze, saveAutomationSnooze } from '../models/automation-snooze.js';
+import { logger } from '../logger.js';
 import { divisions } from '../models/division.js';
 import { outgoingWebhooks } from '../models/outgoing-webhook.js';
 import { users } from '../models/user.js';
@@ -164,8 +166,11 @@ const RUNNERS: Record<Action['type'], Runner> = {
     return { changed: r.changed, auto_assign_requested: true };
   },
   async snooze_conversation(t, p) {
+    const c = needConversation(t);
     const r = await change(t, 'set_status', { status: 'pending' });
     const until = new Date(Date.now() + Number(p.minutes ?? 60) * 60_000);
+    // The automation sweep opens it again then (wakeSnoozedConversations).
+    await saveAutomationSnooze(c.tenant_id, c._id, t.rule._id, until);
     return { changed: r.changed, status: 'pending', until: until.toISOString() };
   },
 };
@@ -202,4 +207,27 @@ export async function checkActionTargets(tenantId: string, actions: Action[]): P
       throw FieldStateError(field, '(assign_division): no such division in this organization');
     }
   }
+}
+
+/**
+ * Opens again the conversations rules snoozed whose time has come (through their actors), if
+ * they are still pending: one an agent answered or closed meanwhile is left as it is.
+ */
+export async function wakeSnoozedConversations(now = new Date(), limit = 100): Promise<number> {
+  let woken = 0;
+  for (const s of await dueAutomationSnoozes(now, limit)) {
+    try {
+      const c = await conversations.findOwnedOrNull(s.tenant_id, s.conversation_id);
+      if (c?.status === 'pending') {
+        const reply = (await askConversation(c._id, 'set_status', { status: 'open' })) as ChangeReply;
+        await applyAssignmentDecisions(reply.decisions);
+        if (reply.changed) woken++;
+      }
+      await removeAutomationSnooze(s);
+    } catch (err) {
+      // Left in place: the next sweep tries again.
+      logger.warn({ err, conversation: s.conversation_id }, 'waking a snoozed conversation failed');
+    }
+  }
+  return woken;
 }

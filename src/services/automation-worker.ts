@@ -32,6 +32,7 @@ import {
 import { rulesTriggeredBy, type AutomationRule } from '../models/automation-rule.js';
 import type { AutomationRun } from '../models/automation-run.js';
 import { findTenant } from '../models/tenant.js';
+import { wakeSnoozedConversations } from './automation-actions.js';
 import { buildItemContext } from './automation-context.js';
 import { runRuleOnItem } from './automation-evaluate.js';
 import { inRollout, inScheduleWindow } from './automation-schedule.js';
@@ -253,12 +254,12 @@ export async function recoverStaleAutomationEvents(before = new Date(Date.now() 
   return recovered;
 }
 
-/** The sweep's pass: recovers stale items and wakes every tenant with pending ones here. */
-export async function sweepAutomation(): Promise<{ recovered: number; woken: number }> {
+/** The sweep's pass: recovers stale items, wakes every tenant with pending ones here, and opens snoozed conversations whose time has come. */
+export async function sweepAutomation(): Promise<{ recovered: number; woken: number; unsnoozed: number }> {
   const recovered = await recoverStaleAutomationEvents();
   const tenants = await tenantsWithPendingAutomation(BATCH);
   for (const t of tenants) wakeAutomationWorker(t);
-  return { recovered, woken: tenants.length };
+  return { recovered, woken: tenants.length, unsnoozed: await wakeSnoozedConversations() };
 }
 
 /** Stops this process's worker (server shutdown). */

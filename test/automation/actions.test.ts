@@ -14,7 +14,7 @@ import { automationRuns, type AutomationRun } from '../../src/models/automation-
 import { conversations } from '../../src/models/conversation.js';
 import { messages } from '../../src/models/message.js';
 import { notes } from '../../src/models/note.js';
-import { AI_HANDLING_TAG } from '../../src/services/automation-actions.js';
+import { AI_HANDLING_TAG, wakeSnoozedConversations } from '../../src/services/automation-actions.js';
 import { fakeGraph } from '../setup.js';
 import { createAgent, createSession, type TestSession } from '../support/session.js';
 import { acceptSends, connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
@@ -103,6 +103,10 @@ describe('Automation actions', () => {
       // The rule ran once: the events its own actions caused do not start it again.
       await until(async () => (await automationEvents.count({ tenant_id: s.tenantId, state: { $in: ['pending', 'processing'] } })) === 0, 'the queue to settle', 15_000);
       expect(await automationRuns.count({ tenant_id: s.tenantId, rule_id: ruleId, matched: true })).to.equal(1);
+      // Snoozed for 30 minutes: the sweep opens it again once they are over, not before.
+      expect(await wakeSnoozedConversations(new Date(Date.now() + 29 * 60_000))).to.equal(0);
+      expect(await wakeSnoozedConversations(new Date(Date.now() + 31 * 60_000))).to.be.greaterThan(0);
+      expect((await conversations.findOwned(s.tenantId, conversationId)).status).to.equal('open');
     } finally {
       receiver.close();
     }
