@@ -48,7 +48,7 @@ export const RuleStatsBody = z.object({
   name: z.string(),
   version: z.number().int(),
   ...Figures,
-  last_run_at: z.iso.datetime().nullable().describe('The rule’s latest run, in or before the range; null when it never ran'),
+  last_run_at: z.iso.datetime().nullable().describe('The rule’s latest run at any time (not only in the range); null when it never ran'),
 });
 
 /** Shapes one rule's stats. */
@@ -84,7 +84,7 @@ export const AlertsBody = z.object({
       last_run_at: z.iso.datetime().nullable(),
       hours_since_last_run: z.number().nullable(),
       failure_rate_breached: z.boolean().describe('The window’s failure rate is at or above failure_rate_percent'),
-      no_runs_breached: z.boolean().describe('An active rule has not run for no_runs_hours (counted from its creation when it never ran)'),
+      no_runs_breached: z.boolean().describe('An active, unsnoozed rule has not run for no_runs_hours (counted from its creation when it never ran)'),
       breached: z.boolean(),
     }),
   ),

@@ -20,6 +20,8 @@ export interface RunFilters {
   ruleId?: string | undefined;
   /** Only runs on this queue item. */
   eventId?: string | undefined;
+  /** Only runs on events of this type. */
+  eventType?: string | undefined;
   /** Only runs on events of this conversation. */
   conversationId?: string | undefined;
   /** Only runs whose conditions matched (true) or did not (false). */
@@ -48,6 +50,7 @@ export function runFilter(tenantId: string, f: RunFilters): Scoped {
   if (f.ruleId) filter.rule_id = f.ruleId;
   if (f.eventId) filter.event_id = f.eventId;
   if (f.conversationId) filter.conversation_id = f.conversationId;
+  if (f.eventType) filter.event_type = f.eventType;
   if (f.from || f.to) filter.started_at = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lt: f.to } : {}) };
   if (f.matched !== undefined) filter.matched = f.matched;
   if (f.dryRun !== undefined) filter.dry_run = f.dryRun;

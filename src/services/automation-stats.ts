@@ -174,7 +174,9 @@ export async function automationAlerts(q: Acting & { windowHours: number }, now 
     const silentSince = lastRunAt ?? rule.created_at;
     const hoursSilent = (now.getTime() - silentSince.getTime()) / 3_600_000;
     const failureBreached = threshold !== null && failureRatePercent !== null && failureRatePercent >= threshold;
-    const noRunsBreached = noRunsHours !== null && rule.active && hoursSilent >= noRunsHours;
+    // An inactive or snoozed rule is not expected to run: its silence is no alert.
+    const expectedToRun = rule.active && !(rule.snoozed_until && rule.snoozed_until > now);
+    const noRunsBreached = noRunsHours !== null && expectedToRun && hoursSilent >= noRunsHours;
     return {
       rule_id: rule._id,
       name: rule.name,

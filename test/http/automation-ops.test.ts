@@ -138,6 +138,7 @@ describe('Automation inspection and operations', function () {
   let r3Deleted: AutomationRule;
   let r4: AutomationRule;
   let r5Inactive: AutomationRule;
+  let r6Snoozed: AutomationRule;
   let night: AutomationRule;
   let history: AutomationRun[];
   let recent: AutomationRun[];
@@ -156,9 +157,10 @@ describe('Automation inspection and operations', function () {
     r3Deleted = buildRule(s.tenantId, { name: 'Gone', deleted_at: ago(HOUR), alerts: { failure_rate_percent: 1, no_runs_hours: 1 } });
     r4 = buildRule(s.tenantId, { name: 'Healthy', alerts: { failure_rate_percent: 10, no_runs_hours: null } });
     r5Inactive = buildRule(s.tenantId, { name: 'Off', active: false, alerts: { failure_rate_percent: null, no_runs_hours: 1 }, created_at: ago(30 * HOUR) });
+    r6Snoozed = buildRule(s.tenantId, { name: 'Snoozed', snoozed_until: new Date(now.getTime() + HOUR), alerts: { failure_rate_percent: null, no_runs_hours: 1 }, created_at: ago(30 * HOUR) });
     night = buildRule(s.tenantId, { name: NIGHT_NAME, version: 7 });
     otherRule = buildRule(other.tenantId, { name: 'Other tenant' });
-    await insertDocs(AutomationRuleModel, [r1, r2, r3Deleted, r4, r5Inactive, night, otherRule]);
+    await insertDocs(AutomationRuleModel, [r1, r2, r3Deleted, r4, r5Inactive, r6Snoozed, night, otherRule]);
 
     const at = (iso: string) => new Date(iso);
     events = [
@@ -174,7 +176,8 @@ describe('Automation inspection and operations', function () {
       // Pending but not due for an hour: the worker leaves them, the lag counts them.
       buildEvent(s.tenantId, { created_at: ago(10 * 60_000), state: 'pending', processed_at: null, claimed_by: null, next_attempt_at: new Date(now.getTime() + HOUR), event_seq: 100 }),
       buildEvent(s.tenantId, { created_at: ago(2 * 60_000), state: 'pending', processed_at: null, claimed_by: null, next_attempt_at: new Date(now.getTime() + HOUR), event_seq: 101 }),
-      buildEvent(s.tenantId, { created_at: ago(60_000), state: 'processing', processed_at: null, claimed_by: 'proc-a', event_seq: 102 }),
+      // Claimed a minute ago but touched now, so the sweep does not take it for a dead process's (STALE_PROCESSING_MS).
+      buildEvent(s.tenantId, { created_at: ago(60_000), updated_at: now, state: 'processing', processed_at: null, claimed_by: 'proc-a', event_seq: 102 }),
       buildEvent(s.tenantId, { created_at: ago(6 * 60_000), processed_at: ago(5 * 60_000), state: 'done', claimed_by: 'proc-a', event_seq: 103 }),
       buildEvent(s.tenantId, { created_at: ago(4 * 60_000), processed_at: ago(3 * 60_000), state: 'done', claimed_by: 'proc-a', event_seq: 104 }),
       buildEvent(s.tenantId, { created_at: ago(3 * 60_000), processed_at: ago(2 * 60_000), state: 'done', claimed_by: 'proc-b', event_seq: 105 }),
@@ -275,7 +278,7 @@ describe('Automation inspection and operations', function () {
       const res = await s.call('GET', '/api/automation/stats/alerts?window_hours=24');
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       const rows = new Map<string, any>(res.body.rules.map((r: { rule_id: string }) => [r.rule_id, r]));
-      expect([...rows.keys()].sort()).to.deep.equal([r1._id, r2._id, r4._id, r5Inactive._id].sort());
+      expect([...rows.keys()].sort()).to.deep.equal([r1._id, r2._id, r4._id, r5Inactive._id, r6Snoozed._id].sort());
       for (const rule of [r1, r2, r4]) {
         const window = recent.filter((r) => r.rule_id === rule._id && r.started_at.getTime() >= now.getTime() - 24 * HOUR);
         const f = figuresOf(window);
@@ -291,6 +294,7 @@ describe('Automation inspection and operations', function () {
       expect(rows.get(r4._id)).to.include({ breached: false });
       // Inactive: not expected to run, so its silence is no alert.
       expect(rows.get(r5Inactive._id)).to.include({ breached: false, last_run_at: null });
+      expect(rows.get(r6Snoozed._id)).to.include({ breached: false, last_run_at: null });
       expect(res.body.breached).to.equal(2);
     });
     it('a shorter window sees fewer runs', async () => {
@@ -349,6 +353,7 @@ describe('Automation inspection and operations', function () {
       const cases: [string, (r: AutomationRun) => boolean][] = [
         [`rule_id=${r1._id}`, (r) => r.rule_id === r1._id],
         ['matched=false', (r) => !r.matched],
+        ['event_type=sla.breached', (r) => r.event_type === 'sla.breached'],
         ['failed=true', (r) => r.error !== null || r.actions.some((a) => a.status === 'failed')],
         ['failed=false', (r) => r.error === null && !r.actions.some((a) => a.status === 'failed')],
         ['dry_run=true', (r) => r.dry_run],
@@ -645,6 +650,24 @@ describe('Automation queue operations', function () {
   before(async () => {
     s = await createSession();
     other = await createSession();
+  });
+
+  describe('GET /api/automation/runs/export (a large export)', () => {
+    it('streams every one of 3,000 runs, newest first', async () => {
+      const rule = buildRule(s.tenantId, { name: 'Bulk, "export"' });
+      const start = Date.parse('2026-05-01T00:00:00Z');
+      const bulk = Array.from({ length: 3000 }, (_, i) => buildRun(s.tenantId, { rule, at: new Date(start + i * 1000), actions: i % 7 ? ['ok'] : ['failed'] }));
+      await insertDocs(AutomationRuleModel, [rule]);
+      await insertDocs(AutomationRunModel, bulk);
+      const res = await getCsv(s, `/api/automation/runs/export?bom=false&rule_id=${rule._id}`);
+      expect(res.status).to.equal(200);
+      const rows = parse(res.text, { columns: true }) as Record<string, string>[];
+      expect(rows).to.have.length(bulk.length);
+      expect(rows[0]?.id).to.equal(bulk.at(-1)?._id);
+      expect(rows.at(-1)?.id).to.equal(bulk[0]?._id);
+      expect(rows.filter((r) => r.failed === 'true')).to.have.length(bulk.filter((r) => r.actions[0]?.status === 'failed').length);
+      expect(new Set(rows.map((r) => r.rule_name))).to.deep.equal(new Set(['Bulk, "export"']));
+    });
   });
 
   describe('GET /api/conversations/{id}/automation-events', () => {

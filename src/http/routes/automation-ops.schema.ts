@@ -35,6 +35,7 @@ const EventType = z
 export const EVENT_STATES = ['pending', 'processing', 'done', 'failed', 'skipped'] as const;
 
 const RunFilters = {
+  event_type: EventType.optional().describe('Only runs on events of this domain event type'),
   conversation_id: Id.optional().describe('Only runs on events of this conversation'),
   matched: BoolQuery.optional().describe('true: only runs whose conditions matched; false: only those that did not'),
   failed: BoolQuery.optional().describe('true: only runs with an error or a failed action; false: only runs without'),

@@ -64,8 +64,9 @@ const CSV_DESCRIPTION =
   'Starts with a byte-order mark unless `bom=false` (Excel reads a CSV without one in a legacy code page). A cell starting with = + - @, a tab or a CR gets a leading `\'` so spreadsheets do not run it as a formula.';
 
 /** Query filters of a run list as the service names them. */
-const runFilters = (q: { rule_id?: string | undefined; conversation_id?: string | undefined; matched?: boolean | undefined; failed?: boolean | undefined; dry_run?: boolean | undefined; from?: Date | undefined; to?: Date | undefined }): RunFilters => ({
+const runFilters = (q: { rule_id?: string | undefined; event_type?: string | undefined; conversation_id?: string | undefined; matched?: boolean | undefined; failed?: boolean | undefined; dry_run?: boolean | undefined; from?: Date | undefined; to?: Date | undefined }): RunFilters => ({
   ruleId: q.rule_id,
+  eventType: q.event_type,
   conversationId: q.conversation_id,
   matched: q.matched,
   failed: q.failed,
@@ -122,7 +123,7 @@ export const automationOpsRoutes: RouteGroup = {
       summary: 'Automation alert stats',
       description:
         'Every live rule with an alert threshold (PATCH /api/automation/rules/{id}/alerts): its failure rate over the last `window_hours` against failure_rate_percent, ' +
-        'and the hours since its last run against no_runs_hours (an active rule only; counted from its creation when it never ran).',
+        'and the hours since its last run against no_runs_hours (an active, unsnoozed rule only; counted from its creation when it never ran).',
       access: 'automation.view',
       query: AlertsQuery,
       response: AlertsBody,
