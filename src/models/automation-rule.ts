@@ -126,7 +126,7 @@ const schema = baseSchema<AutomationRule>(
 );
 // The rules list (newest first) and the worker's "live rules of this tenant triggered by this event type".
 schema.index({ tenant_id: 1, deleted_at: 1, created_at: -1, _id: -1 });
-schema.index({ tenant_id: 1, deleted_at: 1, 'trigger.events': 1 });
+schema.index({ tenant_id: 1, deleted_at: 1, 'trigger.events': 1, created_at: 1, _id: 1 });
 // The snoozed list: rules snoozed until after now, soonest first.
 schema.index({ tenant_id: 1, snoozed_until: 1, _id: 1 });
 

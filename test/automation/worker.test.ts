@@ -7,13 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import type { Model } from 'mongoose';
 import { queueAutomationEvent } from '../../src/events/listeners/automation.js';
 import type { DomainEvent } from '../../src/events/types.js';
-import { automationEventId, automationEvents, claimAutomationEvent } from '../../src/models/automation-event.js';
-import { automationRuns } from '../../src/models/automation-run.js';
+import { AutomationCauseModel } from '../../src/models/automation-cause.js';
+import { AutomationEventModel, automationEventId, automationEvents, claimAutomationEvent } from '../../src/models/automation-event.js';
+import { AutomationRuleModel } from '../../src/models/automation-rule.js';
+import { AutomationRunModel, automationRuns } from '../../src/models/automation-run.js';
 import { conversations } from '../../src/models/conversation.js';
 import { evaluateConditions } from '../../src/services/automation-conditions.js';
 import { AutomationWorker, recoverStaleAutomationEvents, reprocessAutomationEvent } from '../../src/services/automation-worker.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { createSession, type TestSession } from '../support/session.js';
 import { acceptSends, connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
 
@@ -135,5 +139,21 @@ describe('Automation worker controls', () => {
     expect(matched).to.equal(false);
     // A backtracking engine takes longer than the universe has on this; RE2 a few milliseconds.
     expect(ms).to.be.lessThan(1000);
+  });
+});
+
+describe('Automation queries', () => {
+  it('scan an index, never the collection', async () => {
+    const model = <T>(m: T) => m as unknown as Model<never>;
+    const t = randomUUID();
+    const now = new Date();
+    expect(await indexesUsed(model(AutomationEventModel), { tenant_id: t, state: 'pending' }, { created_at: 1, _id: 1 }, 100)).to.deep.equal(['tenant_id_1_state_1_created_at_1__id_1']);
+    expect(await indexesUsed(model(AutomationEventModel), { tenant_id: t, conversation_id: t, event_seq: { $lt: 9 }, state: { $in: ['pending', 'processing'] } }, { event_seq: 1 }, 1)).to.deep.equal(['tenant_id_1_conversation_id_1_event_seq_1']);
+    expect(await indexesUsed(model(AutomationEventModel), { tenant_id: t, fingerprint: 'f', created_at: { $gte: now }, _id: { $ne: 'x' } }, { created_at: 1 }, 1)).to.deep.equal(['tenant_id_1_fingerprint_1_created_at_-1']);
+    expect(await indexesUsed(model(AutomationEventModel), { state: 'processing', updated_at: { $lt: now } }, { updated_at: 1 }, 100)).to.deep.equal(['state_1_updated_at_1']);
+    expect(await indexesUsed(model(AutomationRuleModel), { tenant_id: t, deleted_at: null, 'trigger.events': 'conversation.created' }, { created_at: 1, _id: 1 }, 0)).to.deep.equal(['tenant_id_1_deleted_at_1_trigger.events_1_created_at_1__id_1']);
+    expect(await indexesUsed(model(AutomationRuleModel), { tenant_id: t, deleted_at: null }, { created_at: -1, _id: -1 })).to.deep.equal(['tenant_id_1_deleted_at_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(model(AutomationCauseModel), { tenant_id: t, conversation_id: t, to_seq: { $gte: 5 }, from_seq: { $lt: 5 } })).to.deep.equal(['tenant_id_1_conversation_id_1_to_seq_1']);
+    expect(await indexesUsed(model(AutomationRunModel), { tenant_id: t, rule_id: t }, { started_at: -1, _id: -1 })).to.deep.equal(['tenant_id_1_rule_id_1_started_at_-1__id_-1']);
   });
 });
