@@ -5,6 +5,7 @@
 import type mongoose from 'mongoose';
 import { appContext } from '../src/context.js';
 import * as automationSweep from './automation-sweep.job.js';
+import * as billingRenewal from './billing-renewal.job.js';
 import * as campaignRun from './campaign-run.job.js';
 import * as campaignSweep from './campaign-sweep.job.js';
 import * as chatExpiration from './chat-expiration.job.js';
@@ -30,7 +31,7 @@ interface JobDeclaration {
   enabled?: () => boolean;
 }
 
-const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck, campaignRun, campaignSweep, outgoingWebhooks, automationSweep];
+const JOBS: JobDeclaration[] = [webhookRecovery, stuckSends, listenerCatchUp, scheduledMessages, chatExpiration, slaCheck, campaignRun, campaignSweep, outgoingWebhooks, automationSweep, billingRenewal];
 
 /** The running scheduler. */
 export interface RunningJobs {

@@ -7,6 +7,8 @@ import { analyticsRoutes } from './analytics.js';
 import { activityLogsRoutes } from './activity-logs.js';
 import { apiKeysRoutes } from './api-keys.js';
 import { authRoutes } from './auth.js';
+import { billingAdminRoutes } from './billing-admin.js';
+import { billingRoutes } from './billing.js';
 import { billingCatalogueAdminRoutes, billingCatalogueRoutes } from './billing-catalogue.js';
 import { automationOpsRoutes } from './automation-ops.js';
 import { autoAssignmentRoutes } from './auto-assignment.js';
@@ -36,4 +38,4 @@ import { webhookRoutes } from './webhooks.js';
 import { workingHoursRoutes } from './working-hours.js';
 
 /** The mounted groups. */
-export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, aiAgentOperationsRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationRuleRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes, aiAgentRoutes];
+export const apiGroups: RouteGroup[] = [authRoutes, agentRoutes, conversationRoutes, messageRoutes, contactRoutes, notesRoutes, quickReplyRoutes, analyticsRoutes, mediaRoutes, divisionRoutes, transfersRoutes, scheduledMessageRoutes, csatRoutes, campaignRoutes, slaRoutes, activityLogsRoutes, rolesRoutes, apiKeysRoutes, healthRoutes, aiAgentOperationsRoutes, workingHoursRoutes, chatExpirationRoutes, integrationRoutes, metaIntegrationRoutes, waTemplateRoutes, outgoingWebhookRoutes, webchatRoutes, webhookRoutes, autoAssignmentRoutes, automationRuleRoutes, automationOpsRoutes, superAdminRoutes, billingCatalogueAdminRoutes, billingCatalogueRoutes, aiAgentRoutes, billingAdminRoutes, billingRoutes];
