@@ -11,6 +11,7 @@ import mongoose from 'mongoose';
 import { startFakeGraph, type RecordedRequest } from '../test/support/fake-graph.js';
 import { measureAgenda } from './sections/agenda.js';
 import { measureAutomation } from './sections/automation.js';
+import { measureAnalytics } from './sections/analytics.js';
 import { measureCampaigns } from './sections/campaigns.js';
 import { measureConversationList } from './sections/conversation-list.js';
 import { createCustomers, measureExistingCustomers, measureNewCustomers, measureTwoProcesses, warmUp, type Customer, type LadderResult } from './sections/inbound.js';
@@ -97,6 +98,7 @@ async function measureServers(ctx: BenchContext): Promise<void> {
   if (runs(settings, 'sla')) await attempt('sla', () => measureSla(ctx), on);
   if (runs(settings, 'outgoing-webhooks')) await attempt('outgoing-webhooks', () => measureOutgoingWebhooks(ctx), on);
   if (runs(settings, 'webchat')) await attempt('webchat', () => measureWebchat(ctx), on);
+  if (runs(settings, 'analytics')) await attempt('analytics', () => measureAnalytics(ctx), on);
   if (runs(settings, 'automation')) await attempt('automation', () => measureAutomation(ctx), on);
 }
 

@@ -16,7 +16,7 @@ import { model, Schema } from 'mongoose';
 import { naturalId } from '../ids.js';
 import { bucketOf, upsertAfter } from './analytics-rollup.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { findDocById } from './driver.js';
+import { collectionOf, findDocById } from './driver.js';
 
 /** The statuses a delivery roll-up counts. */
 export const DELIVERY_COUNTED = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
@@ -51,6 +51,8 @@ const rollupSchema = baseSchema<DeliveryRollup>(
 );
 // Serves the WhatsApp delivery and template reports: a tenant's buckets in a range.
 rollupSchema.index({ tenant_id: 1, bucket: 1 });
+// Serves the day roll-ups (services/analytics-daily.ts): what changed since they were built.
+rollupSchema.index({ tenant_id: 1, updated_at: 1 });
 
 /** The analytics_delivery_rollups collection. */
 export const DeliveryRollupModel = model<DeliveryRollup>('DeliveryRollup', rollupSchema);
@@ -68,6 +70,18 @@ export async function applyDeliveryRollup(tenantId: string, key: DeliveryKey, in
   });
 }
 
+/** The buckets before `before` of a tenant's delivery roll-ups changed at or after `since`. */
+export async function changedDeliveryBuckets(tenantId: string, since: Date, before: Date): Promise<Date[]> {
+  // Only the change stamp bounds the scan: few documents change between folds, while a bound on
+  // the bucket would let the planner walk the tenant's whole history by the bucket index.
+  const docs = await collectionOf(DeliveryRollupModel).find({ tenant_id: tenantId, updated_at: { $gte: since } }, { projection: { bucket: 1 } }).toArray();
+  return docs.map((d) => d.bucket as Date).filter((bucket) => bucket < before);
+}
+
+/** A tenant's delivery roll-ups with a bucket in [from, to), streamed. */
+export const streamDeliveryRollups = (tenantId: string, from: Date, to: Date): AsyncIterable<DeliveryRollup> =>
+  collectionOf(DeliveryRollupModel).find({ tenant_id: tenantId, bucket: { $gte: from, $lt: to } }) as unknown as AsyncIterable<DeliveryRollup>;
+
 /** One group of a delivery report. */
 export interface DeliveryGroup {
   start: Date | null;
@@ -80,7 +94,8 @@ export interface DeliveryGroup {
 export async function sumDeliveries(tenantId: string, from: Date, to: Date, group: { unit: 'hour' | 'day' | 'week' | 'month' | null; zone: string; templatesOnly: boolean }): Promise<DeliveryGroup[]> {
   const sums = Object.fromEntries(DELIVERY_COUNTED.map((c) => [c, { $sum: { $ifNull: [`$counts.${c}`, 0] } }]));
   const rows = await DeliveryRollupModel.aggregate<{ _id: Omit<DeliveryGroup, 'counts'> } & Record<CountedStatus, number>>([
-    { $match: { tenant_id: tenantId, bucket: { $gte: from, $lt: to }, ...(group.templatesOnly ? { template: { $ne: null } } : {}) } },
+    // Templates only is a filter on the groups, not in $match: see sumRollups in analytics-rollup.ts.
+    { $match: { tenant_id: tenantId, bucket: { $gte: from, $lt: to } } },
     {
       $group: {
         _id: {
@@ -91,8 +106,10 @@ export async function sumDeliveries(tenantId: string, from: Date, to: Date, grou
         ...sums,
       },
     },
-  ]).exec();
-  return rows.map((r) => ({
+  ])
+    .hint({ tenant_id: 1, bucket: 1 })
+    .exec();
+  return rows.filter((r) => !group.templatesOnly || r._id.template != null).map((r) => ({
     start: r._id.start ?? null,
     template: r._id.template ?? null,
     failure_code: r._id.failure_code ?? null,

@@ -54,6 +54,8 @@ const rollupSchema = baseSchema<AnalyticsRollup>(
 );
 // Serves every report: a tenant's buckets in a range (filters on dimensions are residual).
 rollupSchema.index({ tenant_id: 1, bucket: 1 });
+// Serves the day roll-ups (services/analytics-daily.ts): what changed since they were built.
+rollupSchema.index({ tenant_id: 1, updated_at: 1 });
 
 /** The analytics_rollups collection. */
 export const AnalyticsRollupModel = model<AnalyticsRollup>('AnalyticsRollup', rollupSchema);
@@ -85,10 +87,28 @@ export async function applyRollup(tenantId: string, at: Date, dims: RollupDimens
   await upsertAfter(AnalyticsRollupModel, _id, seq, { $inc, $set: { last_seq: seq, updated_at: now }, $setOnInsert: { tenant_id: tenantId, bucket, ...dims, created_at: now } });
 }
 
+/** The buckets before `before` of a tenant's roll-ups changed at or after `since`. */
+export async function changedRollupBuckets(tenantId: string, since: Date, before: Date): Promise<Date[]> {
+  // Only the change stamp bounds the scan: few documents change between folds, while a bound on
+  // the bucket would let the planner walk the tenant's whole history by the bucket index.
+  const docs = await collectionOf(AnalyticsRollupModel).find({ tenant_id: tenantId, updated_at: { $gte: since } }, { projection: { bucket: 1 } }).toArray();
+  return docs.map((d) => d.bucket as Date).filter((bucket) => bucket < before);
+}
+
+/** A tenant's roll-ups with a bucket in [from, to), streamed. */
+export const streamRollups = (tenantId: string, from: Date, to: Date): AsyncIterable<AnalyticsRollup> =>
+  collectionOf(AnalyticsRollupModel).find({ tenant_id: tenantId, bucket: { $gte: from, $lt: to } }) as unknown as AsyncIterable<AnalyticsRollup>;
+
 /** Roll-up filters a report may name (tenant and range always). */
 export type RollupFilter = Partial<RollupDimensions>;
 
-/** Counters summed per tenant-zone bucket (`unit`) and per `by` dimension, from one indexed, bounded aggregation. */
+/**
+ * Counters summed per tenant-zone bucket (`unit`) and per `by` dimension, from one indexed,
+ * bounded aggregation. The dimension filter is applied inside the `$group`, not in `$match`:
+ * the embedded engine drops the index bounds of a match that also names a field outside the
+ * index (a 100-bucket range of 50,000 took 330 ms with `channel` in the match, 11 ms with it in
+ * the group). On MongoDB both read the same range of the index.
+ */
 export async function sumRollups(
   tenantId: string,
   from: Date,
@@ -96,20 +116,28 @@ export async function sumRollups(
   filter: RollupFilter,
   group: { unit: 'hour' | 'day' | 'week' | 'month' | null; zone: string; by: keyof RollupDimensions | null },
 ): Promise<{ start: Date | null; key: string | null; counts: Record<RollupCounter, number> }[]> {
-  const sums = Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, { $sum: { $ifNull: [`$counts.${c}`, 0] } }]));
-  const rows = await AnalyticsRollupModel.aggregate<{ _id: { start: Date | null; key: string | null } } & Record<RollupCounter, number>>([
-    { $match: { tenant_id: tenantId, bucket: { $gte: from, $lt: to }, ...filter } },
+  const named = Object.entries(filter).filter(([, v]) => v !== undefined);
+  const matches = named.length ? { $and: named.map(([k, v]) => ({ $eq: [{ $ifNull: [`$${k}`, null] }, v] })) } : true;
+  const only = (value: unknown) => (named.length ? { $cond: [matches, value, 0] } : value);
+  const sums = Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, { $sum: only({ $ifNull: [`$counts.${c}`, 0] }) }]));
+  const rows = await AnalyticsRollupModel.aggregate<{ _id: { start: Date | null; key: string | null }; matched: number } & Record<RollupCounter, number>>([
+    { $match: { tenant_id: tenantId, bucket: { $gte: from, $lt: to } } },
     {
       $group: {
         _id: {
           start: group.unit ? { $dateTrunc: { date: '$bucket', unit: group.unit, timezone: group.zone, startOfWeek: 'monday' } } : null,
           key: group.by ? `$${group.by}` : null,
         },
+        matched: { $sum: only(1) },
         ...sums,
       },
     },
-  ]).exec();
-  return rows.map((r) => ({ start: r._id.start, key: r._id.key ?? null, counts: Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, r[c] ?? 0])) as Record<RollupCounter, number> }));
+  ])
+    .hint({ tenant_id: 1, bucket: 1 })
+    .exec();
+  return rows
+    .filter((r) => r.matched > 0)
+    .map((r) => ({ start: r._id.start, key: r._id.key ?? null, counts: Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, r[c] ?? 0])) as Record<RollupCounter, number> }));
 }
 
 /** What the listener last saw of one conversation: `_id` is the conversation's id. */

@@ -4,13 +4,17 @@
  * 17:00Z), optional filters, and answers with the range and zone it used.
  *
  * Counts come from the roll-ups the analytics listener keeps (models/analytics-rollup.ts: 15-minute
- * UTC buckets, summed into tenant-zone buckets by one indexed aggregation); response and
+ * UTC buckets, summed into tenant-zone buckets by one indexed aggregation). Whole days before
+ * yesterday come from their day roll-ups (models/analytics-daily.ts) when the report filters or
+ * groups by at most one dimension, so a year is a few hundred documents per series; response and
  * resolution times from its per-conversation view; WhatsApp delivery from its delivery roll-ups
  * (models/analytics-delivery.ts); SLA from SLA records by one indexed, bounded aggregation. CSAT is services/csat-analytics.ts.
  */
 import { DateTime } from 'luxon';
 import { conversationTimes, ROLLUP_COUNTERS, sumRollups, type RollupCounter, type RollupDimensions, type RollupFilter } from '../models/analytics-rollup.js';
 import { DELIVERY_COUNTED, sumDeliveries, type DeliveryGroup } from '../models/analytics-delivery.js';
+import { sumDayDeliveries, sumDays, type DailyKind } from '../models/analytics-daily.js';
+import { foldDays } from './analytics-daily.js';
 import { slaOutcomes } from '../models/sla-record.js';
 import { findTenant } from '../models/tenant.js';
 import type { Acting } from './agents.js';
@@ -82,6 +86,64 @@ async function resolve(q: AnalyticsQuery): Promise<Resolved> {
   };
 }
 
+type Row = Awaited<ReturnType<typeof sumRollups>>[number];
+
+/** The day series that answers a filter and grouping alone, or null (two dimensions at once). */
+function seriesFor(filter: RollupFilter, by: keyof RollupDimensions | null): { kind: DailyKind; key?: string | null } | null {
+  const named = Object.keys(filter) as (keyof RollupDimensions)[];
+  if (named.length === 0) return { kind: by ?? 'all' };
+  const [only] = named;
+  if (named.length === 1 && only && (by === null || by === only)) return { kind: only, key: filter[only] ?? null };
+  return null;
+}
+
+/** The instant splitting [start, end) into whole built days and the live rest, clamped into the range. */
+const splitAt = (r: Resolved, boundary: Date) => new Date(Math.min(Math.max(boundary.getTime(), r.start.getTime()), r.end.getTime()));
+
+/** Rows of the same bucket and key, from days and from 15-minute roll-ups, added up. */
+function mergeRows(rows: Row[]): Row[] {
+  const merged = new Map<string, Row>();
+  for (const row of rows) {
+    const id = `${row.start?.getTime() ?? ''}|${row.key ?? ''}`;
+    const seen = merged.get(id);
+    if (seen) add(seen.counts, row.counts);
+    else merged.set(id, { ...row, counts: { ...row.counts } });
+  }
+  return [...merged.values()];
+}
+
+/** Counters per tenant-zone bucket and `by` dimension for the range. */
+async function rollupRows(q: AnalyticsQuery, r: Resolved, group: { unit: Bucket | null; by: keyof RollupDimensions | null }): Promise<Row[]> {
+  const series = seriesFor(r.filter, group.by);
+  const live = (from: Date) => sumRollups(q.tenantId, from, r.end, r.filter, { ...group, zone: r.zone });
+  if (group.unit === 'hour' || !series) return live(r.start);
+  const split = splitAt(r, await foldDays(q.tenantId, r.zone));
+  const [days, rest] = await Promise.all([
+    split > r.start ? sumDays(q.tenantId, r.zone, r.start, split, series, { unit: group.unit, byKey: group.by !== null }) : [],
+    split < r.end ? live(split) : [],
+  ]);
+  return mergeRows([...days, ...rest]);
+}
+
+/** WhatsApp delivery groups for the range, per tenant-zone bucket, template and failure code. */
+async function deliveryGroups(q: AnalyticsQuery, r: Resolved, group: { unit: Bucket | null; templatesOnly: boolean }): Promise<DeliveryGroup[]> {
+  const live = (from: Date) => sumDeliveries(q.tenantId, from, r.end, { ...group, zone: r.zone });
+  if (group.unit === 'hour') return live(r.start);
+  const split = splitAt(r, await foldDays(q.tenantId, r.zone));
+  const [days, rest] = await Promise.all([
+    split > r.start ? sumDayDeliveries(q.tenantId, r.zone, r.start, split, { unit: group.unit, templatesOnly: group.templatesOnly }) : [],
+    split < r.end ? live(split) : [],
+  ]);
+  const merged = new Map<string, DeliveryGroup>();
+  for (const g of [...days, ...rest]) {
+    const id = `${g.start?.getTime() ?? ''}|${g.template ?? ''}|${g.failure_code ?? ''}`;
+    const seen = merged.get(id);
+    if (seen) for (const k of DELIVERY_COUNTED) seen.counts[k] += g.counts[k];
+    else merged.set(id, { ...g, counts: { ...g.counts } });
+  }
+  return [...merged.values()];
+}
+
 /** Every bucket start of the range, in order (the series is complete: empty buckets are zeros). */
 function bucketStarts(r: Resolved, unit: Bucket): Date[] {
   const out: Date[] = [];
@@ -135,7 +197,7 @@ const messageCounts = (c: Counts) => ({ in: c.messages_in, out: c.messages_out }
 export async function analyticsOverview(q: AnalyticsQuery) {
   const r = await resolve(q);
   const [rows, times, sla, csat] = await Promise.all([
-    sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: null, zone: r.zone, by: null }),
+    rollupRows(q, r, { unit: null, by: null }),
     conversationTimes(q.tenantId, r.start, r.end, r.filter),
     slaOutcomes(q.tenantId, r.start, r.end, q.divisionId ? { division_id: q.divisionId } : {}),
     csatAnalytics({ ...q, agentId: q.agentId, divisionId: q.divisionId }),
@@ -159,7 +221,7 @@ export async function analyticsOverview(q: AnalyticsQuery) {
 /** GET /api/analytics/trends: conversation and message counts per bucket. */
 export async function analyticsTrends(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: q.bucket, zone: r.zone, by: null });
+  const rows = await rollupRows(q, r, { unit: q.bucket, by: null });
   const byStart = new Map(rows.map((row) => [row.start?.getTime(), row.counts]));
   return {
     ...r.range,
@@ -172,7 +234,7 @@ export async function analyticsTrends(q: AnalyticsQuery) {
 
 /** Counts per value of one dimension, most active first. */
 async function byDimension(q: AnalyticsQuery, r: Resolved, by: keyof RollupDimensions) {
-  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: null, zone: r.zone, by });
+  const rows = await rollupRows(q, r, { unit: null, by });
   return rows.sort((a, b) => b.counts.messages_in + b.counts.messages_out - (a.counts.messages_in + a.counts.messages_out) || String(a.key).localeCompare(String(b.key)));
 }
 
@@ -248,7 +310,7 @@ const ratesOf = (d: Delivery) => ({ delivery_rate: rate(d.delivered, d.total), r
 /** GET /api/analytics/whatsapp/messages: outbound WhatsApp delivery per bucket, with failure reasons (from the delivery roll-ups). */
 export async function analyticsWhatsappMessages(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const groups = await sumDeliveries(q.tenantId, r.start, r.end, { unit: q.bucket, zone: r.zone, templatesOnly: false });
+  const groups = await deliveryGroups(q, r, { unit: q.bucket, templatesOnly: false });
   const total = deliveryOf(groups);
   const failures = new Map<string, number>();
   for (const g of groups) if (g.failure_code !== null && g.counts.failed) failures.set(g.failure_code, (failures.get(g.failure_code) ?? 0) + g.counts.failed);
@@ -264,7 +326,7 @@ export async function analyticsWhatsappMessages(q: AnalyticsQuery) {
 /** GET /api/analytics/whatsapp/templates: per template name, sends and delivery/read rates (from the delivery roll-ups). */
 export async function analyticsWhatsappTemplates(q: AnalyticsQuery) {
   const r = await resolve(q);
-  const groups = await sumDeliveries(q.tenantId, r.start, r.end, { unit: null, zone: r.zone, templatesOnly: true });
+  const groups = await deliveryGroups(q, r, { unit: null, templatesOnly: true });
   const names = [...new Set(groups.map((g) => g.template as string))];
   return {
     ...r.range,
@@ -284,7 +346,7 @@ export async function analyticsWhatsappTemplates(q: AnalyticsQuery) {
  */
 export async function analyticsWhatsappConversations(q: AnalyticsQuery) {
   const r = await resolve({ ...q, channel: 'whatsapp' });
-  const rows = await sumRollups(q.tenantId, r.start, r.end, r.filter, { unit: q.bucket, zone: r.zone, by: null });
+  const rows = await rollupRows(q, r, { unit: q.bucket, by: null });
   const byStart = new Map(rows.map((row) => [row.start?.getTime(), row.counts]));
   const total = rows.reduce((acc, row) => add(acc, row.counts), zero());
   return {

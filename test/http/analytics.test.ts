@@ -12,6 +12,7 @@ import { EVENTS, type DomainEvent, type EventType } from '../../src/events/types
 import { AnalyticsConversationModel, AnalyticsRollupModel } from '../../src/models/analytics-rollup.js';
 import { CsatSurveyModel } from '../../src/models/csat.js';
 import { DeliveryRollupModel } from '../../src/models/analytics-delivery.js';
+import { DailyDeliveryModel, DailyRollupModel } from '../../src/models/analytics-daily.js';
 import { insertSlaRecord, SlaRecordModel, type SlaClock } from '../../src/models/sla-record.js';
 import { indexesUsed } from '../support/query-plans.js';
 import { itChecksAccess } from '../support/access.js';
@@ -544,6 +545,55 @@ describe('Analytics', function () {
     });
   });
 
+  describe('day roll-ups', () => {
+    // Days before yesterday are read from day roll-ups built from the 15-minute ones; these tests
+    // change what a built day holds and the zone its days are cut in.
+    const opened = (body: any) => body.series.map((b: any) => b.conversations.opened);
+
+    it('counts a change to a day that was already built', async () => {
+      const t = await createSession({ timezone: 'Asia/Jakarta' });
+      const first = FIXTURES.slice(0, 3).map((f) => ({ ...f, id: randomUUID() }));
+      const events = eventsOf(t.tenantId, first);
+      await feed(events);
+      const before = await t.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(opened(before.body)).to.deep.equal(expected(first, jakartaDay, DAYS).perDay.map((d) => d.opened));
+      // A late arrival on the 11th (Jakarta): a conversation stored after the days were built.
+      const late: Fixture = { id: randomUUID(), channel: 'whatsapp', created: '2026-03-11T06:00:00Z', agent: AGENT_2, replyAfter: 3, end: { status: 'resolved', after: 20 }, inbound: 2 };
+      const lateEvents = eventsOf(t.tenantId, [late]).map((e) => ({ ...e, seq: e.seq + events.length }));
+      await feed(lateEvents);
+      const all = [...first, late];
+      const want = expected(all, jakartaDay, DAYS).perDay;
+      const after = await t.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(opened(after.body)).to.deep.equal(want.map((d) => d.opened));
+      expect(after.body.series.map((b: any) => b.messages.in)).to.deep.equal(want.map((d) => d.inbound));
+      // One dimension, from its own day series: the agent report and a channel filter.
+      const agents = await t.call('GET', `/api/analytics/agents?${RANGE}`);
+      const agent2 = agents.body.agents.find((a: any) => a.agent_id === AGENT_2);
+      expect(agent2.assigned).to.equal(all.filter((f) => f.agent === AGENT_2).length);
+      const whatsapp = await t.call('GET', `/api/analytics/trends?${RANGE}&channel=whatsapp`);
+      expect(opened(whatsapp.body)).to.deep.equal(expected(all.filter((f) => f.channel === 'whatsapp'), jakartaDay, DAYS).perDay.map((d) => d.opened));
+      // Two dimensions at once are summed from the 15-minute roll-ups. A count carries the assignee
+      // of its moment: the agent's replies are theirs, the opening (before assignment) is not.
+      const both = await t.call('GET', `/api/analytics/trends?${RANGE}&channel=whatsapp&agent_id=${AGENT_2}`);
+      const mine = expected(all.filter((f) => f.channel === 'whatsapp' && f.agent === AGENT_2), jakartaDay, DAYS).perDay;
+      expect(both.body.series.map((b: any) => b.messages.out)).to.deep.equal(mine.map((d) => d.outbound));
+      expect(mine.map((d) => d.outbound)).to.deep.equal([0, 1, 0]);
+    });
+
+    it('cuts the days again when the tenant changes its time zone', async () => {
+      const t = await createSession({ timezone: 'Asia/Jakarta' });
+      const fixtures = FIXTURES.map((f) => ({ ...f, id: randomUUID() }));
+      await feed(eventsOf(t.tenantId, fixtures));
+      const jakarta = await t.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(opened(jakarta.body)).to.deep.equal(expected(fixtures, jakartaDay, DAYS).perDay.map((d) => d.opened));
+      const moved = await t.call('PUT', '/api/settings/timezone', { body: { timezone: 'UTC' } });
+      expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+      const utc = await t.call('GET', `/api/analytics/trends?${RANGE}`);
+      expect(utc.body.timezone).to.equal('UTC');
+      expect(opened(utc.body)).to.deep.equal(expected(fixtures, utcDay, DAYS).perDay.map((d) => d.opened));
+    });
+  });
+
   describe('query plans', () => {
     it('reads every report through an index bounded by tenant and time', async () => {
       const range = { $gte: new Date('2026-01-01T00:00:00Z'), $lt: new Date('2027-01-01T00:00:00Z') };
@@ -551,6 +601,13 @@ describe('Analytics', function () {
       expect(await indexesUsed(AnalyticsConversationModel as never, { tenant_id: s.tenantId, opened_at: range })).to.deep.equal(['tenant_id_1_opened_at_1']);
       expect(await indexesUsed(SlaRecordModel as never, { tenant_id: s.tenantId, started_at: range })).to.deep.equal(['tenant_id_1_started_at_1']);
       expect(await indexesUsed(DeliveryRollupModel as never, { tenant_id: s.tenantId, bucket: range })).to.deep.equal(['tenant_id_1_bucket_1']);
+      const days = ['tenant_id_1_zone_1_kind_1_key_1_day_1'];
+      expect(await indexesUsed(DailyRollupModel as never, { tenant_id: s.tenantId, zone: 'Asia/Jakarta', kind: 'all', day: range })).to.deep.equal(days);
+      expect(await indexesUsed(DailyRollupModel as never, { tenant_id: s.tenantId, zone: 'Asia/Jakarta', kind: 'channel', key: 'whatsapp', day: range })).to.deep.equal(days);
+      expect(await indexesUsed(DailyDeliveryModel as never, { tenant_id: s.tenantId, zone: 'Asia/Jakarta', day: range })).to.deep.equal(['tenant_id_1_zone_1_day_1']);
+      const since = { $gte: new Date('2026-03-01T00:00:00Z') };
+      expect(await indexesUsed(AnalyticsRollupModel as never, { tenant_id: s.tenantId, updated_at: since })).to.deep.equal(['tenant_id_1_updated_at_1']);
+      expect(await indexesUsed(DeliveryRollupModel as never, { tenant_id: s.tenantId, updated_at: since })).to.deep.equal(['tenant_id_1_updated_at_1']);
     });
   });
 
