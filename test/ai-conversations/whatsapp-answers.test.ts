@@ -7,20 +7,18 @@
  * orchestration rule passes refund questions to another AI agent; usage counts what happened;
  * evaluations rate the replies, and a corrected answer becomes a Q&A pair.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { EVENTS } from '../../src/events/types.js';
-import { naturalId } from '../../src/ids.js';
 import { readEventsAfter } from '../../src/models/event.js';
-import { findCursor } from '../../src/models/listener-cursor.js';
 import { messages } from '../../src/models/message.js';
 import { transfers } from '../../src/models/transfer.js';
-import { baseUrl, fakeGraph } from '../setup.js';
+import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { openSocket, waitFor, type TestSocket } from '../support/sockets.js';
-import { acceptSends, connectWhatsapp, postSigned, startConversation, textWebhook, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
-import { createAiAgent } from './support.js';
+import { acceptSends, connectWhatsapp, startConversation, until, type StartedConversation, type WhatsappAccount } from '../support/whatsapp.js';
+import { aiListenerHandled, createAiAgent, customerWrites, sentTextsTo, teach, type Pair } from './support.js';
 
 const SHIPPING = 'Ongkos kirim ke Bandung Rp15.000 dengan JNE REG, sampai 2-3 hari kerja.';
 const HOURS = 'Toko kami buka setiap hari pukul 09.00 sampai 21.00 WIB.';
@@ -40,16 +38,11 @@ describe('AI agents answering WhatsApp customers', () => {
   /** The first test's AI reply and the customer's message it answered. */
   let shippingReply: { id: string; conversationId: string; question: string } | null = null;
 
-  /** Adds a text source and Q&A pairs to an AI agent through the API; answers the pairs' ids by answer. */
-  async function teach(agentId: string, pairs: { question: string; answer: string; alternatives?: string[] }[]): Promise<void> {
-    const source = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources`, { body: { kind: 'text', title: 'FAQ toko', text: 'Pertanyaan yang sering ditanyakan pelanggan.' } });
-    expect(source.status, JSON.stringify(source.body)).to.equal(201);
-    sourceIds[agentId] = source.body.id;
-    for (const pair of pairs) {
-      const res = await s.call('POST', `/api/ai-agents/${agentId}/knowledge-sources/${source.body.id}/qna`, { body: pair });
-      expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      qnaIds[pair.answer] = res.body.id;
-    }
+  /** Teaches an AI agent these pairs, keeping the source's and pairs' ids. */
+  async function teachAgent(agentId: string, pairs: Pair[]): Promise<void> {
+    const taught = await teach(s, agentId, pairs);
+    sourceIds[agentId] = taught.sourceId;
+    Object.assign(qnaIds, taught.qnaIds);
   }
 
   before(async () => {
@@ -58,11 +51,11 @@ describe('AI agents answering WhatsApp customers', () => {
     acceptSends(wa);
     shopAgent = await createAiAgent(s, 'Asisten Toko');
     returnsAgent = await createAiAgent(s, 'Asisten Retur');
-    await teach(shopAgent, [
+    await teachAgent(shopAgent, [
       { question: 'Berapa ongkos kirim ke Bandung?', answer: SHIPPING, alternatives: ['ongkir ke bandung berapa', 'shipping cost to Bandung'] },
       { question: 'Jam berapa toko buka?', answer: HOURS, alternatives: ['jam buka toko', 'what are your opening hours'] },
     ]);
-    await teach(returnsAgent, [{ question: 'Bagaimana cara refund barang rusak?', answer: REFUND, alternatives: ['cara retur barang', 'how do I get a refund'] }]);
+    await teachAgent(returnsAgent, [{ question: 'Bagaimana cara refund barang rusak?', answer: REFUND, alternatives: ['cara retur barang', 'how do I get a refund'] }]);
 
     const division = await s.call('POST', '/api/divisions', { body: { name: 'Customer Service' } });
     divisionId = division.body.id;
@@ -80,26 +73,9 @@ describe('AI agents answering WhatsApp customers', () => {
   });
   after(() => csSocket?.close());
 
-  /** The text messages we sent to this customer on WhatsApp, in order. */
-  const sentTo = (to: string) =>
-    fakeGraph()
-      .requests.filter((r) => r.path === `/v21.0/${wa.phoneNumberId}/messages` && (r.json as { to?: string; type?: string }).to === to && (r.json as { type?: string }).type === 'text')
-      .map((r) => (r.json as { text: { body: string } }).text.body);
-
-  /** The customer writes again in their conversation; answers our message id. */
-  async function write(c: StartedConversation, text: string): Promise<string> {
-    const wamid = `wamid.${randomBytes(12).toString('base64url')}`;
-    expect((await postSigned(textWebhook(wa.phoneNumberId, c.from, wamid, text), wa.appSecret)).status).to.equal(200);
-    const id = naturalId('message', s.tenantId, 'whatsapp', wamid);
-    await until(() => messages.findOwnedOrNull(s.tenantId, id), `message ${wamid}`);
-    return id;
-  }
-
-  /** Waits until the AI-replies listener has handled the message.created of message `id` (its cursor is past it). */
-  async function handled(id: string): Promise<void> {
-    const event = await until(async () => (await readEventsAfter(s.tenantId, 0, 5000)).find((e) => e.event === EVENTS.messageCreated && (e.data as { id: string }).id === id), `message.created of ${id}`);
-    await until(async () => ((await findCursor('ai-replies', s.tenantId))?.seq ?? 0) >= event.seq, 'the ai-replies listener past the message', 10_000);
-  }
+  const sentTo = (to: string) => sentTextsTo(wa, to);
+  const write = (c: StartedConversation, text: string) => customerWrites(s, wa, c, text);
+  const handled = (id: string) => aiListenerHandled(s, id);
 
   it('answers a paraphrased question on the channel with the Q&A answer, as the AI agent, sources in message.created', async () => {
     const question = 'kak, ongkir ke bandung brp ya?';
