@@ -1,6 +1,7 @@
 /** Billing plans: the platform operator's catalogue of what tenants can subscribe to. Not tenant-scoped. */
 import { model } from 'mongoose';
 import { baseSchema } from './base.js';
+import { BillingSubscriptionModel } from './billing-subscription.js';
 import { catalogueRepo, type CatalogueDoc } from './catalogue-repo.js';
 import { LIMIT_KEYS, type TenantLimits } from './tenant.js';
 
@@ -59,12 +60,9 @@ export const planCodeKey = (code: string): string => code.toLowerCase();
 export const billingPlans = catalogueRepo<BillingPlan>(BillingPlanModel, 'Billing plan', planCodeKey);
 
 /**
- * True when any subscription (billing_subscriptions, whatever its status) is on the plan. Read
- * from the collection by `plan_id` (that collection's model indexes it), so the catalogue does not
- * depend on the subscription module's code.
+ * True when any subscription (whatever its status: its invoices name the plan) is on the plan;
+ * served by the subscriptions' `plan_id` index.
  */
 export async function planHasSubscriptions(planId: string): Promise<boolean> {
-  const db = BillingPlanModel.db;
-  const found = await db.collection('billing_subscriptions').findOne({ plan_id: planId }, { projection: { _id: 1 } });
-  return found !== null;
+  return (await BillingSubscriptionModel.exists({ plan_id: planId }).exec()) !== null;
 }
