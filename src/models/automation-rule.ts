@@ -127,6 +127,8 @@ const schema = baseSchema<AutomationRule>(
 // The rules list (newest first) and the worker's "live rules of this tenant triggered by this event type".
 schema.index({ tenant_id: 1, deleted_at: 1, created_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, deleted_at: 1, 'trigger.events': 1, created_at: 1, _id: 1 });
+// The sweep's scheduled rules (every tenant's active ones with a schedule trigger).
+schema.index({ active: 1, 'trigger.schedule.every_minutes': 1 });
 // The snoozed list: rules snoozed until after now, soonest first.
 schema.index({ tenant_id: 1, snoozed_until: 1, _id: 1 });
 
@@ -158,3 +160,10 @@ export async function updateRuleIfVersion(tenantId: string, id: string, version:
   );
   return (doc as unknown as AutomationRule | null) ?? null;
 }
+
+/** Up to `limit` active live rules with a schedule trigger, every tenant. */
+export const scheduledRules = (limit: number) =>
+  AutomationRuleModel.find({ active: true, 'trigger.schedule.every_minutes': { $gte: 1 }, deleted_at: null }).limit(limit).lean<AutomationRule[]>().exec();
+
+/** The event type of queue items a rule's schedule makes (no domain event behind them). */
+export const SCHEDULE_EVENT = 'automation.schedule';

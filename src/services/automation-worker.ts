@@ -13,7 +13,8 @@
  * max_chain_depth is skipped with that reason (a chain A -> B -> A stops there).
  */
 import { appContext } from '../context.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { ConflictError, isDuplicateKey, NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
 import { causesOfEvent } from '../models/automation-cause.js';
 import { findAutomationControl, type AutomationControl } from '../models/automation-control.js';
@@ -29,7 +30,8 @@ import {
   type AutomationEvent,
   type Causation,
 } from '../models/automation-event.js';
-import { rulesTriggeredBy, type AutomationRule } from '../models/automation-rule.js';
+import { automationRules, rulesTriggeredBy, scheduledRules, SCHEDULE_EVENT, type AutomationRule } from '../models/automation-rule.js';
+import { naturalId } from '../ids.js';
 import type { AutomationRun } from '../models/automation-run.js';
 import { findTenant } from '../models/tenant.js';
 import { wakeSnoozedConversations } from './automation-actions.js';
@@ -97,7 +99,9 @@ async function evaluateItem(claimed: AutomationEvent, control: AutomationControl
     return done([], `chain depth limit: caused by rules ${item.causation.rule_ids.join(', ')} at depth ${item.causation.depth} (max_chain_depth ${control.max_chain_depth})`);
   }
   const zone = (await findTenant(item.tenant_id))?.timezone ?? 'UTC';
-  const rules = (await rulesTriggeredBy(item.tenant_id, item.event_type)).filter((r) => eligible(r, item, causedBy, zone, now));
+  // A schedule's item is for its one rule; an event's for every rule triggered by its type.
+  const candidates = item.event_type === SCHEDULE_EVENT ? [await automationRules.findOwnedOrNull(item.tenant_id, String(item.payload.rule_id))].filter((r): r is AutomationRule => r !== null && !r.deleted_at) : await rulesTriggeredBy(item.tenant_id, item.event_type);
+  const rules = candidates.filter((r) => eligible(r, item, causedBy, zone, now));
   if (rules.length === 0) return done([], 'no active rule applies now');
   const { ctx, conversation } = await buildItemContext(item, now);
   const runs: AutomationRun[] = [];
@@ -254,8 +258,57 @@ export async function recoverStaleAutomationEvents(before = new Date(Date.now() 
   return recovered;
 }
 
-/** The sweep's pass: recovers stale items, wakes every tenant with pending ones here, and opens snoozed conversations whose time has come. */
+/**
+ * Queues the current slot of every scheduled rule (slot = now divided by its period): the item's
+ * `_id` derives from rule and slot, so every process's sweep queues it once. Answers how many it queued.
+ */
+export async function queueScheduledRules(now = new Date()): Promise<number> {
+  let queued = 0;
+  for (const rule of await scheduledRules(1000)) {
+    const periodMs = (rule.trigger.schedule?.every_minutes ?? 0) * 60_000;
+    if (periodMs <= 0) continue;
+    const slot = Math.floor(now.getTime() / periodMs);
+    const slotAt = new Date(slot * periodMs);
+    const id = naturalId('automation-schedule', rule.tenant_id, rule._id, String(slot));
+    const stored = await automationEvents
+      .insert({
+        _id: id,
+        tenant_id: rule.tenant_id,
+        conversation_id: null,
+        // No domain event: the slot number stands in for the seq.
+        event_seq: slot,
+        domain_event_id: id,
+        event_type: SCHEDULE_EVENT,
+        payload: { rule_id: rule._id, slot_at: slotAt.toISOString(), every_minutes: rule.trigger.schedule?.every_minutes ?? null },
+        fingerprint: createHash('sha256').update(id).digest('hex'),
+        duplicate_of: null,
+        state: 'pending',
+        attempts: 0,
+        last_error: null,
+        skip_reason: null,
+        next_attempt_at: null,
+        causation: { rule_ids: [], depth: 0 },
+        claimed_by: null,
+        evaluated_rule_ids: [],
+        reprocess_count: 0,
+        processed_at: null,
+      })
+      .then(() => true)
+      .catch((err: unknown) => {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      });
+    if (stored) {
+      queued++;
+      wakeAutomationWorker(rule.tenant_id);
+    }
+  }
+  return queued;
+}
+
+/** The sweep's pass: queues scheduled rules' slots, recovers stale items, wakes every tenant with pending ones here, and opens snoozed conversations whose time has come. */
 export async function sweepAutomation(): Promise<{ recovered: number; woken: number; unsnoozed: number }> {
+  await queueScheduledRules();
   const recovered = await recoverStaleAutomationEvents();
   const tenants = await tenantsWithPendingAutomation(BATCH);
   for (const t of tenants) wakeAutomationWorker(t);

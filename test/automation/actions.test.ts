@@ -15,6 +15,7 @@ import { conversations } from '../../src/models/conversation.js';
 import { messages } from '../../src/models/message.js';
 import { notes } from '../../src/models/note.js';
 import { AI_HANDLING_TAG, wakeSnoozedConversations } from '../../src/services/automation-actions.js';
+import { queueScheduledRules } from '../../src/services/automation-worker.js';
 import { fakeGraph } from '../setup.js';
 import { createAgent, createSession, type TestSession } from '../support/session.js';
 import { acceptSends, connectWhatsapp, startConversation, until } from '../support/whatsapp.js';
@@ -26,6 +27,21 @@ import { acceptSends, connectWhatsapp, startConversation, until } from '../suppo
 async function runOn(s: TestSession, conversationId: string, ruleId: string): Promise<AutomationRun> {
   expect((await s.call('PATCH', `/api/conversations/${conversationId}/tags`, { body: { add: ['go'] } })).status).to.equal(200);
   return until(async () => (await automationRuns.find({ tenant_id: s.tenantId, rule_id: ruleId })).find((r) => r.finished_at && r.matched), 'the run', 15_000);
+}
+
+/** A local HTTP receiver for outgoing-webhook calls; records each request. */
+async function startReceiver() {
+  const received: { headers: http.IncomingHttpHeaders; raw: string }[] = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  return { received, receiver, hookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` };
 }
 
 async function rule(s: TestSession, actions: unknown[]): Promise<string> {
@@ -42,18 +58,9 @@ describe('Automation actions', () => {
     const agent = await createAgent(s, 'Sari');
     const vip = await s.call('POST', '/api/divisions', { body: { name: 'VIP' } });
     expect(vip.status).to.equal(201);
-    const received: { headers: http.IncomingHttpHeaders; raw: string }[] = [];
-    const receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const { received, receiver, hookUrl } = await startReceiver();
     try {
-      const hook = await s.call('POST', '/api/outgoing-webhooks', { body: { name: 'supervisor', url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['csat.submitted'] } });
+      const hook = await s.call('POST', '/api/outgoing-webhooks', { body: { name: 'supervisor', url: hookUrl, events: ['csat.submitted'] } });
       expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
       const { conversationId } = await startConversation(s, wa);
       const ruleId = await rule(s, [
@@ -125,5 +132,28 @@ describe('Automation actions', () => {
     ]);
     expect(run.actions[0]?.error).to.match(/24/);
     expect(run.error).to.include('send_message');
+  });
+
+  it('a scheduled rule is queued once per slot and evaluated with no event', async () => {
+    const s = await createSession();
+    const { received, receiver, hookUrl } = await startReceiver();
+    try {
+      const hook = await s.call('POST', '/api/outgoing-webhooks', { body: { name: 'report', url: hookUrl, events: ['csat.submitted'] } });
+      const res = await s.call('POST', '/api/automation/rules', {
+        body: { name: 'hourly', trigger: { events: [], schedule: { every_minutes: 60 } }, conditions: { all: [{ field: 'tenant.within_working_hours', op: 'equals', value: false }], any: [] }, actions: [{ type: 'call_webhook', params: { webhook_id: hook.body.id } }] },
+      });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      const now = new Date();
+      await queueScheduledRules(now);
+      // The same slot again (another process's sweep) queues nothing.
+      await queueScheduledRules(now);
+      const run = await until(async () => (await automationRuns.find({ tenant_id: s.tenantId, rule_id: res.body.id })).find((r) => r.finished_at), 'the scheduled run', 15_000);
+      expect(run.event_type).to.equal('automation.schedule');
+      expect(run.actions.map((a) => [a.type, a.status])).to.deep.equal([['call_webhook', 'ok']]);
+      expect(received.filter((r) => r.headers['x-omnistream-event'] === 'automation.action')).to.have.length(1);
+      expect(await automationEvents.count({ tenant_id: s.tenantId, event_type: 'automation.schedule' })).to.equal(1);
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -48,7 +48,7 @@ export const ActionSchema = z.discriminatedUnion('type', [
 
 const Trigger = z.strictObject({
   events: z.array(z.enum(AUTOMATION_TRIGGER_EVENTS as unknown as [string, ...string[]])).max(20).default([]).describe('Domain event types that start an evaluation'),
-  schedule: z.strictObject({ every_minutes: z.number().int().min(1).max(10_080) }).nullable().optional().describe('Stored; scheduled evaluation is not run yet'),
+  schedule: z.strictObject({ every_minutes: z.number().int().min(1).max(10_080) }).nullable().optional().describe('Evaluated every `every_minutes` (slots of that period since the epoch) with no event: conditions see the organization (tenant.*) and the slot (payload.slot_at)'),
 }).refine((t) => t.events.length > 0 || t.schedule, 'give at least one event type (or a schedule)');
 
 const HhMm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm (00:00-23:59)');
