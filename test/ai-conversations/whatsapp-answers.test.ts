@@ -9,8 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { aiRepliesListener } from '../../src/events/listeners/ai-replies.js';
 import { EVENTS } from '../../src/events/types.js';
 import { readEventsAfter } from '../../src/models/event.js';
+import { aiConversationId, aiConversations } from '../../src/models/ai-conversation.js';
 import { messages } from '../../src/models/message.js';
 import { transfers } from '../../src/models/transfer.js';
 import { baseUrl } from '../setup.js';
@@ -36,7 +38,7 @@ describe('AI agents answering WhatsApp customers', () => {
   const qnaIds: Record<string, string> = {};
   const sourceIds: Record<string, string> = {};
   /** The first test's AI reply and the customer's message it answered. */
-  let shippingReply: { id: string; conversationId: string; question: string } | null = null;
+  let shippingReply: { id: string; conversationId: string; question: string; from: string } | null = null;
 
   /** Teaches an AI agent these pairs, keeping the source's and pairs' ids. */
   async function teachAgent(agentId: string, pairs: Pair[]): Promise<void> {
@@ -89,9 +91,25 @@ describe('AI agents answering WhatsApp customers', () => {
     expect(data.content.ai).to.include({ ai_agent_id: shopAgent, responder: 'retrieval' });
     expect(data.content.ai.confidence).to.be.a('number');
     expect(data.content.ai.sources[0]).to.include({ kind: 'qna', id: qnaIds[SHIPPING] });
-    shippingReply = { id: (created?.data as { id: string }).id, conversationId: c.conversationId, question };
+    shippingReply = { id: (created?.data as { id: string }).id, conversationId: c.conversationId, question, from: c.from };
     // Sent, like an agent's reply: the provider's status comes back on the same message.
     await until(async () => (await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, sender_type: 'ai' })).find((m) => m.status === 'sent'), 'the reply sent');
+  });
+
+  it('handles a replayed event (a crash before its state was written) without sending or counting twice', async () => {
+    const { conversationId, from } = shippingReply ?? { conversationId: '', from: '' };
+    const [inbound] = await messages.find({ tenant_id: s.tenantId, conversation_id: conversationId, direction: 'inbound' });
+    const event = (await readEventsAfter(s.tenantId, 0, 5000)).find((e) => e.event === EVENTS.messageCreated && (e.data as { id: string }).id === inbound?._id);
+    if (!event || !inbound) throw new Error('the first test’s customer message is missing');
+    const before = (await s.call('GET', `/api/ai-agents/${shopAgent}/usage`)).body.totals;
+    // As if the process died after sending and counting, before writing the conversation's AI state.
+    expect(await aiConversations.remove(s.tenantId, aiConversationId(s.tenantId, conversationId))).to.equal(true);
+    await aiRepliesListener.handle(event);
+    await aiRepliesListener.handle(event);
+    expect((await messages.find({ tenant_id: s.tenantId, conversation_id: conversationId, sender_type: 'ai' })).length).to.equal(1);
+    expect(sentTo(from)).to.deep.equal([SHIPPING]);
+    expect((await s.call('GET', `/api/ai-agents/${shopAgent}/usage`)).body.totals).to.deep.equal(before);
+    expect((await aiConversations.findOwned(s.tenantId, aiConversationId(s.tenantId, conversationId))).last_seq).to.equal(event.seq);
   });
 
   it('stays silent in a conversation a human took over', async () => {

@@ -5,14 +5,7 @@ import { EVALUATION_RATINGS } from '../../models/ai-evaluation.js';
 import { HANDOFF_TRIGGERS } from '../../models/ai-handoff-rule.js';
 import { CHANNELS } from '../../models/integration.js';
 import { INTENT_LABELS } from '../../services/ai-text-signals.js';
-import {
-  AiAgentUsageBody,
-  AiAssignmentBody,
-  AiEvaluationBody,
-  AiHandoffRuleBody,
-  AiOrchestrationRuleBody,
-  AiUsageSummaryBody,
-} from '../../presenters/ai-operations.js';
+import { AiAssignmentBody, AiEvaluationBody, AiHandoffRuleBody, AiOrchestrationRuleBody } from '../../presenters/ai-operations.js';
 import { Id, PageQuery, pageOf } from '../schemas/common.js';
 
 type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
@@ -157,9 +150,8 @@ export const UsageQuery = z.strictObject({
   to: Day.optional().describe('Last day, included; default: today in the tenant’s zone'),
 });
 
+/** The lists and the evaluations page. */
 export const AssignmentList = z.array(AiAssignmentBody);
 export const HandoffRuleList = z.array(AiHandoffRuleBody);
 export const OrchestrationRuleList = z.array(AiOrchestrationRuleBody);
 export const EvaluationPage = pageOf(AiEvaluationBody);
-
-export { AiAgentUsageBody, AiAssignmentBody, AiEvaluationBody, AiHandoffRuleBody, AiOrchestrationRuleBody, AiUsageSummaryBody };

@@ -7,6 +7,12 @@
  */
 import { presentPage } from '../../presenters/page.js';
 import {
+  AiAgentUsageBody,
+  AiAssignmentBody,
+  AiEvaluationBody,
+  AiHandoffRuleBody,
+  AiOrchestrationRuleBody,
+  AiUsageSummaryBody,
   presentAiAgentUsage,
   presentAiAssignment,
   presentAiEvaluation,
@@ -24,12 +30,6 @@ import type { RouteGroup } from '../mount.js';
 import { route } from '../route.js';
 import { IdParams, MessageBody } from '../schemas/common.js';
 import {
-  AiAgentUsageBody,
-  AiAssignmentBody,
-  AiEvaluationBody,
-  AiHandoffRuleBody,
-  AiOrchestrationRuleBody,
-  AiUsageSummaryBody,
   AssignmentList,
   AssignmentParams,
   CreateAssignmentBody,
