@@ -7,7 +7,7 @@
 import { model, Schema } from 'mongoose';
 import { naturalId } from '../ids.js';
 import { baseSchema, type TenantDoc } from './base.js';
-import { collectionOf } from './driver.js';
+import { collectionOf, insertClaims } from './driver.js';
 import { tenantRepo } from './repo.js';
 
 /** One condition as evaluated. */
@@ -93,7 +93,12 @@ export const automationRuns = tenantRepo(AutomationRunModel, 'Automation run');
 /** The run's `_id`: one per item, rule and reprocess pass. */
 export const automationRunId = (tenantId: string, eventId: string, ruleId: string, pass: number): string => naturalId('automation-run', tenantId, eventId, ruleId, String(pass));
 
-/** Records the outcome of a run claimed earlier. */
-export async function finishAutomationRun(id: string, set: Partial<AutomationRun>): Promise<void> {
-  await collectionOf(AutomationRunModel).updateOne({ _id: id }, { $set: { ...set, updated_at: new Date() } });
+/** Claims runs (one command): per run, in order, true when this call stored it, false when it was claimed before. */
+export const claimAutomationRuns = (runs: Omit<AutomationRun, 'created_at' | 'updated_at'>[]): Promise<boolean[]> => insertClaims(AutomationRunModel, runs);
+
+/** Records the outcomes of several claimed runs in one command. */
+export async function finishAutomationRuns(outcomes: { id: string; set: Partial<AutomationRun> }[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const now = new Date();
+  await collectionOf(AutomationRunModel).bulkWrite(outcomes.map((o) => ({ updateOne: { filter: { _id: o.id }, update: { $set: { ...o.set, updated_at: now } } } })), { ordered: false });
 }

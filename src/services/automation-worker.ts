@@ -36,7 +36,7 @@ import type { AutomationRun } from '../models/automation-run.js';
 import { findTenant } from '../models/tenant.js';
 import { wakeSnoozedConversations } from './automation-actions.js';
 import { buildItemContext } from './automation-context.js';
-import { runRuleOnItem } from './automation-evaluate.js';
+import { runRulesOnItem } from './automation-evaluate.js';
 import { inRollout, inScheduleWindow } from './automation-schedule.js';
 
 /** Conversations evaluated at once per tenant and process. */
@@ -104,10 +104,8 @@ async function evaluateItem(claimed: AutomationEvent, control: AutomationControl
   const rules = candidates.filter((r) => eligible(r, item, causedBy, zone, now));
   if (rules.length === 0) return done([], 'no active rule applies now');
   const { ctx, conversation } = await buildItemContext(item, now);
-  const runs: AutomationRun[] = [];
   // Every rule sees the same context (the moment the item was taken); rules go oldest first.
-  for (const rule of rules) runs.push(await runRuleOnItem({ rule, item, ctx, control, conversation }));
-  return done(runs, null);
+  return done(await runRulesOnItem({ rules, item, ctx, control, conversation }), null);
 }
 
 /** One process's worker. */
