@@ -1,21 +1,23 @@
 /**
  * Handoff rules on real WhatsApp conversations, beyond asking for a human: a keyword rule hands
  * the conversation straight to an agent (who is assigned and hears it live), a negative-sentiment
- * rule hands an upset customer to a division; a calm question is answered.
+ * rule hands an upset customer to a division; a calm question is answered; a message older than
+ * WhatsApp's 24-hour window is not.
  */
 import { expect } from 'chai';
 import { EVENTS } from '../../src/events/types.js';
 import { conversations } from '../../src/models/conversation.js';
+import { messages } from '../../src/models/message.js';
 import { transfers } from '../../src/models/transfer.js';
 import { baseUrl } from '../setup.js';
 import { createSession, userWithPermissions, type TestSession } from '../support/session.js';
 import { openSocket, waitFor, type TestSocket } from '../support/sockets.js';
 import { acceptSends, connectWhatsapp, startConversation, until, type WhatsappAccount } from '../support/whatsapp.js';
-import { createAiAgent, sentTextsTo, teach } from './support.js';
+import { aiListenerHandled, createAiAgent, sentTextsTo, teach } from './support.js';
 
 const HOURS = 'Toko kami buka setiap hari pukul 09.00 sampai 21.00 WIB.';
 
-describe('AI handoff rules: keywords and sentiment', () => {
+describe('AI handoff rules (keywords, sentiment) and the messaging window', () => {
   let s: TestSession;
   let wa: WhatsappAccount;
   let agent: string;
@@ -59,5 +61,13 @@ describe('AI handoff rules: keywords and sentiment', () => {
     const calm = await startConversation(s, wa, { text: 'jam buka toko jam berapa ya kak?' });
     await until(async () => sentTextsTo(wa, calm.from).includes(HOURS), 'the calm customer’s answer');
     expect(await transfers.count({ tenant_id: s.tenantId, conversation_id: calm.conversationId })).to.equal(0);
+  });
+
+  it('does not answer a message that reaches it outside WhatsApp’s 24-hour window', async () => {
+    const c = await startConversation(s, wa, { text: 'jam buka toko jam berapa ya kak?', at: Math.floor(Date.now() / 1000) - 25 * 3600 });
+    const [inbound] = await messages.find({ tenant_id: s.tenantId, conversation_id: c.conversationId, direction: 'inbound' });
+    await aiListenerHandled(s, inbound?._id as string);
+    expect(sentTextsTo(wa, c.from)).to.deep.equal([]);
+    expect(await messages.count({ tenant_id: s.tenantId, conversation_id: c.conversationId, sender_type: 'ai' })).to.equal(0);
   });
 });
