@@ -10,6 +10,7 @@ import os from 'node:os';
 import mongoose from 'mongoose';
 import { startFakeGraph, type RecordedRequest } from '../test/support/fake-graph.js';
 import { measureAgenda } from './sections/agenda.js';
+import { measureAi } from './sections/ai.js';
 import { measureAutomation } from './sections/automation.js';
 import { measureAnalytics } from './sections/analytics.js';
 import { measureCampaigns } from './sections/campaigns.js';
@@ -122,6 +123,8 @@ const insertsAtEnd = await measureRawInserts(db, settings.insertSeconds);
 baseline.rawInsertsPerSecond = Math.max(rawInsertsPerSecond, insertsAtEnd);
 console.log(`\nBaseline again: raw single-document inserts ${perSecond(insertsAtEnd, 'insert')}; the throughput rows use the better run, ${perSecond(baseline.rawInsertsPerSecond, 'insert')}`);
 if (runs(settings, 'agenda')) await attempt('agenda', () => measureAgenda({ db, settings, rows }));
+// In this process: the responder's index and answers, no server or network in the way.
+if (runs(settings, 'ai')) await attempt('ai', () => measureAi({ rows }));
 
 console.log(`\nSummary: ${await engineName(db)}, ${os.cpus().length} cores, node ${process.version}, ${((performance.now() - began) / 1000).toFixed(0)} s run\n`);
 printSummary(rows);

@@ -35,7 +35,7 @@ export interface Settings {
 }
 
 /** Every section name, in run order. */
-export const SECTIONS = ['latency', 'new', 'existing', 'statuses', 'list', 'storm', 'two-process', 'agenda', 'scheduled', 'campaigns', 'sla', 'outgoing-webhooks', 'webchat', 'analytics', 'automation'] as const;
+export const SECTIONS = ['latency', 'new', 'existing', 'statuses', 'list', 'storm', 'two-process', 'agenda', 'scheduled', 'campaigns', 'sla', 'outgoing-webhooks', 'webchat', 'analytics', 'automation', 'ai'] as const;
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

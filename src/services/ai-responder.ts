@@ -18,7 +18,7 @@ import { aiAgentKeyContext, aiAgents, type AiAgent } from '../models/ai-agent.js
 import type { AiProduct } from '../models/ai-product.js';
 import { decryptSecret } from '../crypto/secrets.js';
 import { formatMoney } from './ai-money.js';
-import { knowledgeIndex, type Hit } from './ai-retrieval.js';
+import { knowledgeIndex, type Hit, type KnowledgeIndex } from './ai-retrieval.js';
 import { contentWords } from './ai-terms.js';
 import { GuardedRequestError, guardedRequest } from './ai-http.js';
 
@@ -119,7 +119,11 @@ export interface Retrieval {
 
 /** Retrieves from the agent's knowledge for `text`. */
 export async function retrieveFor(agent: AiAgent, text: string): Promise<Retrieval> {
-  const index = await knowledgeIndex(agent.tenant_id, agent._id);
+  return retrieveFrom(await knowledgeIndex(agent.tenant_id, agent._id), text);
+}
+
+/** Retrieves from an index for `text`: product questions score products without their asking words. */
+export function retrieveFrom(index: KnowledgeIndex, text: string): Retrieval {
   const words = new Set(contentWords(text).concat(text.toLowerCase().split(/[^a-z]+/)));
   const productQuestion = [...PRODUCT_ASKING].some((w) => words.has(w));
   const general = index.retrieve(text, 5);
@@ -138,8 +142,8 @@ const weight = (h: Hit) => h.score + (h.kind === 'qna' ? 0.05 : 0);
 
 const sourcesOf = (hits: Hit[]) => hits.slice(0, 3).map((h) => ({ kind: h.kind, id: h.id, title: h.title, score: h.score }));
 
-/** The retrieval responder's answer to `text`. */
-function composeAnswer(agent: AiAgent, r: Retrieval, text: string): string | null {
+/** The retrieval responder's answer to `text`: null below the agent's threshold. */
+export function composeAnswer(agent: Pick<AiAgent, 'confidence_threshold' | 'language'>, r: Retrieval, text: string): string | null {
   const best = r.best;
   if (!best || best.score < agent.confidence_threshold) return null;
   if (best.kind === 'product' && best.product) return productAnswer(best.product, text, answerLanguage(agent, text));

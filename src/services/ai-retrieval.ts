@@ -4,8 +4,8 @@
  *
  * Hybrid keyword retrieval. Query words are turned into search forms (services/ai-terms.ts:
  * Indonesian and English stems, chat spellings), each resolved against the index's vocabulary,
- * exactly or within a typo or two ("surbaya" -> surabaya); Orama's BM25 over those forms picks the
- * candidates; each candidate is then scored by how much of the question it covers, weighted by
+ * exactly or within a typo or two ("surbaya" -> surabaya); the items holding those forms, ranked by
+ * their summed rarity, are the candidates; each candidate is then scored by how much of the question it covers, weighted by
  * how rare each word is (a word no document has weighs most, so an unrelated question covers
  * little), and, for a Q&A pair, how much of the pair's own question the query covers. That
  * score, 0..1, is the confidence the agent's threshold is compared with.
@@ -15,7 +15,6 @@
  * in any process sees a stale index and rebuilds it first: all processes answer alike, and a
  * deleted source stops answering at once.
  */
-import { create, insertMultiple, search, type Orama } from '@orama/orama';
 import { aiProducts, type AiProduct } from '../models/ai-product.js';
 import { knowledgeChunks, knowledgeQna, knowledgeSources, knowledgeVersionOf, type KnowledgeChunk, type KnowledgeQna } from '../models/knowledge.js';
 import { contentWords, documentForms, editDistance, formsOf, queryTerms, typoAllowance, type QueryTerm } from './ai-terms.js';
@@ -49,9 +48,6 @@ export interface Hit {
   source_id: string | null;
 }
 
-const SCHEMA = { kind: 'string', terms: 'string' } as const;
-type Db = Orama<typeof SCHEMA>;
-
 /** The search index of one agent's knowledge at one version. */
 export class KnowledgeIndex {
   private readonly entries = new Map<string, Entry>();
@@ -59,23 +55,22 @@ export class KnowledgeIndex {
   private readonly df = new Map<string, number>();
   /** The vocabulary by first letter, for typo matching. */
   private readonly byInitial = new Map<string, string[]>();
-  private readonly db: Db;
+  /** Which items hold each form (the inverted index). */
+  private readonly postings = new Map<string, string[]>();
 
   constructor(
     readonly version: number,
     items: { qna: KnowledgeQna[]; chunks: KnowledgeChunk[]; products: AiProduct[] },
   ) {
-    // Terms are our forms already: Orama's tokenizer only splits them.
-    this.db = create({
-      schema: SCHEMA,
-      components: { tokenizer: { language: 'english', normalizationCache: new Map(), tokenize: (raw: string) => raw.split(' ').filter(Boolean) } },
-    }) as Db;
-    const docs: { id: string; kind: string; terms: string }[] = [];
     const add = (e: Entry) => {
       const key = `${e.kind}:${e.id}`;
       this.entries.set(key, e);
-      for (const f of e.forms) this.df.set(f, (this.df.get(f) ?? 0) + 1);
-      docs.push({ id: key, kind: e.kind, terms: [...e.forms].join(' ') });
+      for (const f of e.forms) {
+        this.df.set(f, (this.df.get(f) ?? 0) + 1);
+        const list = this.postings.get(f);
+        if (list) list.push(key);
+        else this.postings.set(f, [key]);
+      }
     };
     for (const q of items.qna) {
       const question = [q.question, ...q.alternatives].join(' \n ');
@@ -95,7 +90,6 @@ export class KnowledgeIndex {
       list.push(form);
       this.byInitial.set(initial, list);
     }
-    insertMultiple(this.db, docs as never, 1000);
   }
 
   /** How many items the index holds. */
@@ -136,12 +130,12 @@ export class KnowledgeIndex {
     });
     const searchForms = [...new Set(resolved.flatMap((r) => [...r.exact, ...r.fuzzy]))];
     if (searchForms.length === 0) return [];
-    const found = search(this.db, { term: searchForms.join(' '), properties: ['terms'], limit: 50, threshold: 1 }) as { hits: { id: string; score: number }[] };
+    const found = this.candidates(searchForms, 50);
     const totalWeight = resolved.reduce((s, r) => s + r.weight, 0);
     // Every form the query reaches, for how much of an item's own question it covers.
     const queryForms = new Set([...terms.flatMap((t) => t.forms), ...searchForms]);
     const hits: Hit[] = [];
-    for (const h of found.hits) {
+    for (const h of found) {
       const e = this.entries.get(h.id);
       if (!e) continue;
       let covered = 0;
@@ -164,11 +158,20 @@ export class KnowledgeIndex {
     return hits.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
-  /** A plain keyword search of the same index (the words as typed, no stems, typos or scoring of ours): the benchmark's baseline. */
+  /** The items holding any of `forms`, best first by the summed rarity of the forms they hold (BM25 without length). */
+  private candidates(forms: string[], limit: number): { id: string; score: number }[] {
+    const scores = new Map<string, number>();
+    for (const f of forms) {
+      const idf = this.idf(f);
+      for (const key of this.postings.get(f) ?? []) scores.set(key, (scores.get(key) ?? 0) + idf);
+    }
+    return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  /** A plain keyword search of the same index (the words as typed: no stems, chat spellings, typos or coverage scoring): the benchmark's baseline. */
   keywordSearch(text: string, limit = 5): { id: string; score: number }[] {
-    const term = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-    if (!term) return [];
-    return (search(this.db, { term, properties: ['terms'], limit, threshold: 1 }) as { hits: { id: string; score: number }[] }).hits.map((h) => ({ id: h.id, score: h.score }));
+    const words = [...new Set(text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))];
+    return this.candidates(words, limit);
   }
 }
 
