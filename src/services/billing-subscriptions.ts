@@ -25,7 +25,7 @@ import {
   type SubscriptionCoupon,
 } from '../models/billing-subscription.js';
 import { insertClaim } from '../models/driver.js';
-import { findTenant, updateTenant, type LimitKey, type Tenant } from '../models/tenant.js';
+import { findTenant, tenantLimits, updateTenant, type LimitKey, type Tenant } from '../models/tenant.js';
 import { discountFor, redeemCoupon } from './billing-coupons.js';
 import { buildInvoice, finalizeInvoice } from './billing-invoices.js';
 import { effectiveLimits } from './billing-limits.js';
@@ -46,7 +46,7 @@ export interface SubscriptionResult {
   invoice: BillingInvoice | null;
 }
 
-async function tenantOf(tenantId: string): Promise<Tenant> {
+export async function tenantOf(tenantId: string): Promise<Tenant> {
   const tenant = await findTenant(tenantId);
   if (!tenant) throw NotFoundError('Organization');
   return tenant;
@@ -62,7 +62,7 @@ async function subscribablePlan(planId: string, interval: BillingInterval): Prom
 }
 
 /** The limits the plan and the subscription's add-ons give. */
-async function limitsOf(plan: BillingPlan, addons: BillingSubscription['addons']) {
+export async function limitsOf(plan: BillingPlan, addons: BillingSubscription['addons']) {
   const found = await billingAddons.findMany(addons.map((a) => a.addon_id));
   const byId = new Map(found.map((a) => [a._id, a]));
   return effectiveLimits(
@@ -74,12 +74,12 @@ async function limitsOf(plan: BillingPlan, addons: BillingSubscription['addons']
   );
 }
 
-const writeLimits = async (tenantId: string, plan: BillingPlan, addons: BillingSubscription['addons']) => {
+export const writeLimits = async (tenantId: string, plan: BillingPlan, addons: BillingSubscription['addons']) => {
   await updateTenant(tenantId, { limits: await limitsOf(plan, addons) });
 };
 
 /** Records the change that wrote `sub`'s version (its `_id` is the change id: a second record of it is one entry). */
-async function recordChange(sub: BillingSubscription, change: Pick<SubscriptionChange, 'kind' | 'from_plan_id' | 'to_plan_id' | 'details' | 'actor_id'>): Promise<void> {
+export async function recordChange(sub: BillingSubscription, change: Pick<SubscriptionChange, 'kind' | 'from_plan_id' | 'to_plan_id' | 'details' | 'actor_id'>): Promise<void> {
   try {
     await subscriptionChanges.insert({ _id: sub.last_change_id, tenant_id: sub.tenant_id, subscription_id: sub._id, ...change });
   } catch (err) {
@@ -100,7 +100,7 @@ function couponAfterUse(c: SubscriptionCoupon | null): SubscriptionCoupon | null
   return c.remaining_months <= 1 ? null : { ...c, remaining_months: c.remaining_months - 1 };
 }
 
-const line = (kind: InvoiceLine['kind'], description: string, amount: number, period: { start: Date; end: Date } | null): InvoiceLine => ({
+export const line = (kind: InvoiceLine['kind'], description: string, amount: number, period: { start: Date; end: Date } | null): InvoiceLine => ({
   kind,
   description,
   quantity: 1,
@@ -110,9 +110,14 @@ const line = (kind: InvoiceLine['kind'], description: string, amount: number, pe
   period_end: period?.end ?? null,
 });
 
-/** A period's plan line and, while the coupon lasts, its discount line. */
-async function periodLines(plan: BillingPlan, price: number, interval: BillingInterval, period: { start: Date; end: Date }, coupon: SubscriptionCoupon | null): Promise<InvoiceLine[]> {
+/** A period's plan line, its add-ons' lines and, while the coupon lasts, the discount on the plan price. */
+async function periodLines(plan: BillingPlan, price: number, interval: BillingInterval, period: { start: Date; end: Date }, coupon: SubscriptionCoupon | null, addons: BillingSubscription['addons'] = []): Promise<InvoiceLine[]> {
   const lines = [line('plan', `${plan.name} (${interval})`, price, period)];
+  const attached = await billingAddons.findMany(addons.map((a) => a.addon_id));
+  for (const a of addons) {
+    const addon = attached.find((x) => x._id === a.addon_id);
+    if (addon) lines.push({ ...line('addon', `${addon.name} x ${a.quantity}`, addon.unit_price * a.quantity, period), quantity: a.quantity, unit_amount: addon.unit_price });
+  }
   if (coupon) {
     const found = await billingCoupons.findByIdOrNull(coupon.id);
     const off = found ? discountFor(found, price) : 0;
@@ -122,7 +127,7 @@ async function periodLines(plan: BillingPlan, price: number, interval: BillingIn
 }
 
 /** Writes the draft, then the subscription; a refused subscription write removes the draft. */
-async function withDraft<T>(draft: Omit<BillingInvoice, 'created_at' | 'updated_at'> | null, write: () => Promise<T>): Promise<{ result: T; invoice: BillingInvoice | null }> {
+export async function withDraft<T>(draft: Omit<BillingInvoice, 'created_at' | 'updated_at'> | null, write: () => Promise<T>): Promise<{ result: T; invoice: BillingInvoice | null }> {
   if (!draft) return { result: await write(), invoice: null };
   await billingInvoices.insert(draft);
   let result: T;
@@ -135,7 +140,7 @@ async function withDraft<T>(draft: Omit<BillingInvoice, 'created_at' | 'updated_
   return { result, invoice: await finalizeInvoice(draft._id) };
 }
 
-async function resultOf(subscription: BillingSubscription, invoice: BillingInvoice | null): Promise<SubscriptionResult> {
+export async function resultOf(subscription: BillingSubscription, invoice: BillingInvoice | null): Promise<SubscriptionResult> {
   const [plan, pendingPlan] = await Promise.all([billingPlans.findById(subscription.plan_id), subscription.pending_plan_id ? billingPlans.findByIdOrNull(subscription.pending_plan_id) : null]);
   return { subscription, plan, pendingPlan, invoice };
 }
@@ -212,7 +217,7 @@ export async function subscribe(cmd: Subscribe, now = new Date()): Promise<Subsc
   return resultOf(sub, invoice);
 }
 
-async function liveSubscription(tenantId: string): Promise<BillingSubscription> {
+export async function liveSubscription(tenantId: string): Promise<BillingSubscription> {
   const sub = await findSubscription(tenantId);
   if (!sub) throw NotFoundError('Subscription');
   if (sub.status === 'cancelled') throw StateError('The subscription is cancelled; subscribe again with POST /api/billing/subscribe');
@@ -220,7 +225,7 @@ async function liveSubscription(tenantId: string): Promise<BillingSubscription> 
 }
 
 /** Which usage figure each limit is checked against. */
-const USAGE_OF: Record<LimitKey, keyof Omit<TenantUsage, 'month'>> = {
+export const USAGE_OF: Record<LimitKey, keyof Omit<TenantUsage, 'month'>> = {
   agents: 'agents',
   channel_accounts: 'channel_accounts',
   monthly_conversations: 'conversations_this_month',
@@ -230,13 +235,13 @@ const USAGE_OF: Record<LimitKey, keyof Omit<TenantUsage, 'month'>> = {
 };
 
 /** Refuses a plan whose limits the tenant's current usage exceeds, naming the limit. */
-async function assertUsageFits(tenant: Tenant, plan: BillingPlan, addons: BillingSubscription['addons']): Promise<void> {
+export async function assertUsageFits(tenant: Tenant, plan: BillingPlan, addons: BillingSubscription['addons']): Promise<void> {
   const [limits, usage] = await Promise.all([limitsOf(plan, addons), usageOf(tenant)]);
   for (const key of Object.keys(USAGE_OF) as LimitKey[]) {
     const max = limits[key];
     const used = usage[USAGE_OF[key]];
     if (max !== null && used > max) {
-      throw StateError(`The plan ${plan.code} allows ${max} for ${key}, and the organization uses ${used}; reduce it first`);
+      throw StateError(`The plan ${plan.code}${addons.length ? ' with its add-ons' : ''} allows ${max} for ${key}, and the organization uses ${used}; reduce it first`);
     }
   }
 }
@@ -342,7 +347,7 @@ async function renewOne(sub: BillingSubscription): Promise<void> {
     planId: plan._id,
     source: `renewal:${sub.current_period_end.toISOString()}`,
     currency: sub.currency,
-    lines: await periodLines(plan, price, sub.interval, period, sub.coupon),
+    lines: await periodLines(plan, price, sub.interval, period, sub.coupon, sub.addons),
     creditAvailable: sub.credit_balance,
     periodStart: period.start,
     periodEnd: period.end,
@@ -383,4 +388,15 @@ export async function renewDueSubscriptions(now = new Date()): Promise<RenewalRe
     }
   }
   return report;
+}
+
+/** Each limit the organization has, with its use this month. */
+export async function billingUsage(tenantId: string) {
+  const tenant = await tenantOf(tenantId);
+  const usage = await usageOf(tenant);
+  const limits = tenantLimits(tenant);
+  return {
+    month: usage.month,
+    limits: (Object.keys(USAGE_OF) as LimitKey[]).map((name) => ({ name, limit: limits[name], used: usage[USAGE_OF[name]] })),
+  };
 }

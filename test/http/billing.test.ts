@@ -7,10 +7,12 @@ import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import { PDFParse } from 'pdf-parse';
 import { newId } from '../../src/ids.js';
+import { billingAddons } from '../../src/models/billing-addon.js';
 import { billingInvoices, type BillingInvoice } from '../../src/models/billing-invoice.js';
 import { billingPlans, type BillingPlan } from '../../src/models/billing-plan.js';
 import { BillingSubscriptionModel, insertSubscription, subscriptionIdOf } from '../../src/models/billing-subscription.js';
 import { findTenant } from '../../src/models/tenant.js';
+import { users } from '../../src/models/user.js';
 import { renewDueSubscriptions } from '../../src/services/billing-subscriptions.js';
 import { createSuperAdminAccount } from '../../src/services/super-admins.js';
 import { baseUrl } from '../setup.js';
@@ -183,6 +185,50 @@ describe('Billing', () => {
       expect(now.body.status).to.equal('cancelled');
       expect(now.body.ended_at).to.be.a('string');
       expect((await org.call('POST', '/api/billing/cancel', { body: { when: 'now' } })).status).to.equal(422);
+    });
+  });
+
+  describe('GET /api/billing/usage and add-ons', () => {
+    let s: TestSession;
+    let extraAgents: { _id: string };
+    before(async () => {
+      s = await createSession();
+      const small = await plan(50_000, { limits: { ...NULL_LIMITS, agents: 10 } });
+      expect((await s.call('POST', '/api/billing/subscribe', { body: { plan_id: small._id } })).status).to.equal(201);
+      extraAgents = await billingAddons.insert({ _id: newId(), name: 'Extra agents', code: `xa-${unique()}`, kind: 'extra_agents', units: 5, unit_price: 20_000, currency: 'IDR', interval: 'monthly', status: 'active' });
+    });
+    itChecksAccess('GET', () => '/api/billing/usage', 'billing.view', () => s);
+    itChecksAccess('GET', () => '/api/billing/addons/attached', 'billing.view', () => s);
+    itChecksAccess('POST', () => `/api/billing/addons/${newId()}/attach`, 'billing.manage', () => s, { body: {} });
+    itChecksAccess('DELETE', () => `/api/billing/addons/${newId()}/attach`, 'billing.manage', () => s);
+    it('shows each limit with its use', async () => {
+      const res = await s.call('GET', '/api/billing/usage');
+      expect(res.status).to.equal(200);
+      expect(res.body.limits.find((l: { name: string }) => l.name === 'agents')).to.deep.equal({ name: 'agents', limit: 10, used: await users.count({ tenant_id: s.tenantId, deleted_at: null }) });
+      expect(res.body.limits.map((l: { name: string }) => l.name)).to.include.members(['channel_accounts', 'monthly_messages', 'monthly_ai_replies', 'storage_bytes']);
+    });
+    it('attaches with a prorated charge and raised limit, lists, detaches; 400, 404 and another tenant’s 404', async () => {
+      expect((await s.call('POST', `/api/billing/addons/${extraAgents._id}/attach`, { body: { quantity: 0 } })).status).to.equal(400);
+      expect((await s.call('POST', `/api/billing/addons/${newId()}/attach`, { body: {} })).status).to.equal(404);
+      expect((await other.call('POST', `/api/billing/addons/${extraAgents._id}/attach`, { body: {} })).status).to.equal(404);
+      const before = (await s.call('GET', '/api/billing/subscription')).body;
+      const res = await s.call('POST', `/api/billing/addons/${extraAgents._id}/attach`, { body: { quantity: 2 } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const tz = (await findTenant(s.tenantId))?.timezone as string;
+      const end = DateTime.fromISO(before.current_period_end, { zone: tz }).startOf('day');
+      const total = Math.round(end.diff(DateTime.fromISO(before.current_period_start, { zone: tz }).startOf('day'), 'days').days);
+      const remaining = Math.round(end.diff(DateTime.now().setZone(tz).startOf('day'), 'days').days);
+      expect(res.body.invoice.lines[0].amount).to.equal(exact(40_000, remaining, total));
+      expect((await s.call('GET', '/api/billing/usage')).body.limits.find((l: { name: string }) => l.name === 'agents').limit).to.equal(20);
+      const attached = await s.call('GET', '/api/billing/addons/attached');
+      expect(attached.body.data).to.have.length(1);
+      expect(attached.body.data[0].quantity).to.equal(2);
+      expect((await other.call('DELETE', `/api/billing/addons/${extraAgents._id}/attach`)).status).to.equal(404);
+      const detached = await s.call('DELETE', `/api/billing/addons/${extraAgents._id}/attach`);
+      expect(detached.status).to.equal(200);
+      expect(detached.body.addons).to.deep.equal([]);
+      expect((await findTenant(s.tenantId))?.limits?.agents).to.equal(10);
+      expect((await s.call('DELETE', `/api/billing/addons/${extraAgents._id}/attach`)).status).to.equal(404);
     });
   });
 

@@ -31,3 +31,14 @@ export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 
 
 /** A PDF download's body. */
 export const PdfBytes = z.custom<Buffer>((v) => Buffer.isBuffer(v));
+
+/** POST /api/billing/addons/{id}/attach */
+export const AttachAddonBody = z.strictObject({
+  quantity: z.number().int('must be a whole number').min(1).max(10_000).default(1).describe('How many units are attached after the call (replaces the quantity attached before)'),
+});
+
+/** GET /api/billing/usage */
+export const UsageBody = z.object({
+  month: z.object({ from: z.string().describe('Start of the calendar month counted, in the organization’s zone'), timezone: z.string() }),
+  limits: z.array(z.object({ name: z.string(), limit: z.number().int().nullable().describe('null: unlimited'), used: z.number().int() })),
+});

@@ -11,12 +11,15 @@ import { InvoiceBody, presentInvoice, presentSubscription, SubscriptionBody } fr
 import { idempotent } from '../../services/billing-idempotency.js';
 import { listInvoices } from '../../services/billing-invoices.js';
 import { invoicePdf } from '../../services/billing-pdf.js';
-import { cancelSubscription, changePlan, getSubscription, subscribe, type SubscriptionResult } from '../../services/billing-subscriptions.js';
+import { attachAddon, detachAddon, listAttachedAddons } from '../../services/billing-subscription-addons.js';
+import { billingUsage, cancelSubscription, changePlan, getSubscription, subscribe, type SubscriptionResult } from '../../services/billing-subscriptions.js';
+import { BillingAddonBody, presentBillingAddon } from '../../presenters/billing-catalogue.js';
+import { z } from 'zod';
 import type { RouteGroup } from '../mount.js';
 import { HttpResult } from '../result.js';
 import { route } from '../route.js';
 import { IdParams, pageOf } from '../schemas/common.js';
-import { CancelBody, ChangePlanBody, IdempotencyKey, ListInvoicesQuery, PdfBytes, SubscribeBody } from './billing.schema.js';
+import { AttachAddonBody, CancelBody, ChangePlanBody, IdempotencyKey, ListInvoicesQuery, PdfBytes, SubscribeBody, UsageBody } from './billing.schema.js';
 
 const IDEMPOTENCY = {
   409: 'A concurrent change to the subscription won (try again), or a request with the same Idempotency-Key is still being processed',
@@ -124,6 +127,50 @@ export const billingRoutes: RouteGroup = {
         ctx.attachment(pdf.filename);
         return pdf.bytes;
       },
+    }),
+      route({
+      method: 'get',
+      path: '/api/billing/usage',
+      summary: "Get current month's usage",
+      description: 'Each limit the organization has (its plan’s, raised by attached add-ons; null is unlimited) with its use: agents, channel accounts and storage now, conversations, messages and AI replies in the current calendar month of the organization’s time zone.',
+      access: 'billing.view',
+      response: UsageBody,
+      handler: ({ principal }) => billingUsage(principal.tenantId),
+    }),
+    route({
+      method: 'get',
+      path: '/api/billing/addons/attached',
+      summary: 'List attached add-ons',
+      access: 'billing.view',
+      response: z.object({ data: z.array(z.object({ addon: BillingAddonBody, quantity: z.number().int() })) }),
+      errors: { 404: 'No subscription', 422: 'The subscription is cancelled' },
+      handler: async ({ principal }) => ({ data: (await listAttachedAddons(principal.tenantId)).map((a) => ({ addon: presentBillingAddon(a.addon), quantity: a.quantity })) }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing/addons/{id}/attach',
+      summary: 'Attach an add-on to subscription',
+      description: 'Sets the add-on’s quantity on the subscription; added units are invoiced for the rest of the period (prorated by local days), and the limit it raises grows at once. Idempotent with an `Idempotency-Key` header.',
+      access: 'billing.manage',
+      params: IdParams,
+      body: AttachAddonBody,
+      response: SubscriptionBody,
+      errors: { 404: 'No subscription, or no such add-on', ...IDEMPOTENCY, 422: 'Cancelled subscription, archived add-on, another currency or interval, the same quantity, fewer units than usage needs (the limit named), or the Idempotency-Key was used with another body' },
+      audit: { action: 'billing.addon_attached', resource: 'billing_subscription', target: ({ params }) => params.id ?? null },
+      handler: async ({ params, body, principal, ctx }) =>
+        change(ctx, principal, `attach:${params.id}`, body, 200, () => attachAddon({ ...actingUser(principal), addonId: params.id, quantity: body.quantity })),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/billing/addons/{id}/attach',
+      summary: 'Detach an add-on from subscription',
+      description: 'Takes effect now (no credit for the rest of the period); refused while the organization’s usage needs the units it adds.',
+      access: 'billing.manage',
+      params: IdParams,
+      response: SubscriptionBody,
+      errors: { 404: 'No subscription, or the add-on is not attached', ...IDEMPOTENCY, 422: 'Cancelled subscription, or usage over what is left (the limit named)' },
+      audit: { action: 'billing.addon_detached', resource: 'billing_subscription', target: ({ params }) => params.id ?? null },
+      handler: async ({ params, principal, ctx }) => change(ctx, principal, `detach:${params.id}`, {}, 200, () => detachAddon({ ...actingUser(principal), addonId: params.id })),
     }),
   ],
 };
