@@ -91,6 +91,8 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BILLING_TAX_RATE_BPS: z.coerce.number().int().min(0).max(10000).default(0),
   BILLING_SWEEP_MS: z.coerce.number().int().min(200).max(86400000).default(60000),
+  BILLING_STRIPE_API_URL: z.url().optional(),
+  BILLING_STRIPE_SECRET_KEY: z.string().min(8).optional(),
   RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
   RATE_LIMIT_LOGIN_EMAIL: rateLimit.prefault('10/300'),
   RATE_LIMIT_REGISTER_IP: rateLimit.prefault('10/3600'),
@@ -238,7 +240,7 @@ export type Config = {
   /** The bearer token `GET /metrics` asks for; null: the endpoint does not exist (404). */
   metricsToken: string | null;
   /** Billing: the tax rate invoices charge (basis points, 1100 = 11%), and how often the renewal sweep runs. */
-  billing: { taxRateBps: number; sweepMs: number };
+  billing: { taxRateBps: number; sweepMs: number; stripe: { apiUrl: string; secretKey: string } | null };
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -344,7 +346,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     outbound: { allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS, ca: outboundCa },
     trustProxyHops: e.TRUST_PROXY_HOPS ?? (e.NODE_ENV === 'production' ? 1 : 0),
     metricsToken: e.METRICS_TOKEN ?? null,
-    billing: { taxRateBps: e.BILLING_TAX_RATE_BPS, sweepMs: e.BILLING_SWEEP_MS },
+    // The card provider exists only with both its URL and key; without it, bank transfer only.
+    billing: {
+      taxRateBps: e.BILLING_TAX_RATE_BPS,
+      sweepMs: e.BILLING_SWEEP_MS,
+      stripe: e.BILLING_STRIPE_API_URL && e.BILLING_STRIPE_SECRET_KEY ? { apiUrl: e.BILLING_STRIPE_API_URL, secretKey: e.BILLING_STRIPE_SECRET_KEY } : null,
+    },
     rateLimits: {
       loginIp: e.RATE_LIMIT_LOGIN_IP,
       loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,

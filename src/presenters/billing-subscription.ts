@@ -1,6 +1,7 @@
 /** Subscriptions and invoices as the API shows them; money in integer minor units. */
 import { z } from 'zod';
 import { INVOICE_STATUSES, LINE_KINDS, type BillingInvoice } from '../models/billing-invoice.js';
+import type { BillingPaymentMethod } from '../models/billing-payment-method.js';
 import { SUBSCRIPTION_STATUSES } from '../models/billing-subscription.js';
 import type { SubscriptionResult } from '../services/billing-subscriptions.js';
 import { BillingPlanBody, presentBillingPlan } from './billing-catalogue.js';
@@ -117,3 +118,25 @@ export const presentSubscription = (r: SubscriptionResult): z.infer<typeof Subsc
     updated_at: iso(s.updated_at) as string,
   };
 };
+
+/** The payment method JSON shape (a card's brand, last four digits and expiry only). */
+export const PaymentMethodBody = z.object({
+  id: z.uuid(),
+  type: z.enum(['card', 'bank_transfer']),
+  provider: z.enum(['stripe', 'manual']),
+  card: z.object({ brand: z.string(), last4: z.string(), exp_month: z.number().int(), exp_year: z.number().int() }).nullable(),
+  bank_transfer: z.object({ bank_name: z.string(), account_holder: z.string() }).nullable(),
+  is_default: z.boolean(),
+  created_at: z.iso.datetime(),
+});
+
+/** Shapes a payment method. */
+export const presentPaymentMethod = (m: BillingPaymentMethod): z.infer<typeof PaymentMethodBody> => ({
+  id: m._id,
+  type: m.type,
+  provider: m.provider,
+  card: m.card ? { ...m.card } : null,
+  bank_transfer: m.bank_transfer ? { ...m.bank_transfer } : null,
+  is_default: m.is_default,
+  created_at: iso(m.created_at) as string,
+});

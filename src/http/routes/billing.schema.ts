@@ -42,3 +42,18 @@ export const UsageBody = z.object({
   month: z.object({ from: z.string().describe('Start of the calendar month counted, in the organization’s zone'), timezone: z.string() }),
   limits: z.array(z.object({ name: z.string(), limit: z.number().int().nullable().describe('null: unlimited'), used: z.number().int() })),
 });
+
+/** POST /api/billing/payment-methods: a card token from the provider's SDK, never a card number. */
+export const AddPaymentMethodBody = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('card'),
+    token: z.string().regex(/^pm_[A-Za-z0-9_]{1,200}$/, 'must be a payment-method id from the card provider’s client SDK (pm_...); card numbers are never accepted'),
+    make_default: z.boolean().default(false),
+  }),
+  z.strictObject({
+    type: z.literal('bank_transfer'),
+    bank_name: z.string().trim().min(1).max(100),
+    account_holder: z.string().trim().min(1).max(200),
+    make_default: z.boolean().default(false),
+  }),
+]);

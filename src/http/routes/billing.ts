@@ -7,7 +7,8 @@ import type { Context } from 'koa';
 import type { Principal } from '../../auth/principal.js';
 import { FieldsError } from '../../errors.js';
 import { presentPage } from '../../presenters/page.js';
-import { InvoiceBody, presentInvoice, presentSubscription, SubscriptionBody } from '../../presenters/billing-subscription.js';
+import { InvoiceBody, PaymentMethodBody, presentInvoice, presentPaymentMethod, presentSubscription, SubscriptionBody } from '../../presenters/billing-subscription.js';
+import { addPaymentMethod, deletePaymentMethod, listPaymentMethods } from '../../services/billing-payment-methods.js';
 import { idempotent } from '../../services/billing-idempotency.js';
 import { listInvoices } from '../../services/billing-invoices.js';
 import { invoicePdf } from '../../services/billing-pdf.js';
@@ -18,8 +19,8 @@ import { z } from 'zod';
 import type { RouteGroup } from '../mount.js';
 import { HttpResult } from '../result.js';
 import { route } from '../route.js';
-import { IdParams, pageOf } from '../schemas/common.js';
-import { AttachAddonBody, CancelBody, ChangePlanBody, IdempotencyKey, ListInvoicesQuery, PdfBytes, SubscribeBody, UsageBody } from './billing.schema.js';
+import { IdParams, MessageBody, pageOf } from '../schemas/common.js';
+import { AddPaymentMethodBody, AttachAddonBody, CancelBody, ChangePlanBody, IdempotencyKey, ListInvoicesQuery, PdfBytes, SubscribeBody, UsageBody } from './billing.schema.js';
 
 const IDEMPOTENCY = {
   409: 'A concurrent change to the subscription won (try again), or a request with the same Idempotency-Key is still being processed',
@@ -171,6 +172,52 @@ export const billingRoutes: RouteGroup = {
       errors: { 404: 'No subscription, or the add-on is not attached', ...IDEMPOTENCY, 422: 'Cancelled subscription, or usage over what is left (the limit named)' },
       audit: { action: 'billing.addon_detached', resource: 'billing_subscription', target: ({ params }) => params.id ?? null },
       handler: async ({ params, principal, ctx }) => change(ctx, principal, `detach:${params.id}`, {}, 200, () => detachAddon({ ...actingUser(principal), addonId: params.id })),
+    }),
+      route({
+      method: 'get',
+      path: '/api/billing/payment-methods',
+      summary: 'List payment methods',
+      description: 'Oldest first; cards show brand, last four digits and expiry only.',
+      access: 'billing.view',
+      response: z.object({ data: z.array(PaymentMethodBody) }),
+      handler: async ({ principal }) => ({ data: (await listPaymentMethods(principal.tenantId)).map(presentPaymentMethod) }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/billing/payment-methods',
+      summary: 'Add a payment method',
+      description:
+        'A card: the payment-method id (pm_...) the card provider’s client SDK made in the browser, attached here to the organization’s customer at the provider (card numbers never reach this server). ' +
+        'A bank transfer: the manual provider (the platform operator marks its invoices paid). The first method is the default.',
+      access: 'billing.manage',
+      body: AddPaymentMethodBody,
+      response: PaymentMethodBody,
+      status: 201,
+      errors: { 422: 'Card payments are not configured, or the card provider refused the token (its message)', 502: 'The card provider answered something unreadable', 503: 'The card provider could not be reached' },
+      audit: { action: 'billing.payment_method_added', resource: 'billing_payment_method' },
+      handler: async ({ body, principal }) =>
+        presentPaymentMethod(
+          await addPaymentMethod(
+            body.type === 'card'
+              ? { tenantId: principal.tenantId, makeDefault: body.make_default, type: 'card', token: body.token }
+              : { tenantId: principal.tenantId, makeDefault: body.make_default, type: 'bank_transfer', bankName: body.bank_name, accountHolder: body.account_holder },
+          ),
+        ),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/billing/payment-methods/{id}',
+      summary: 'Delete a payment method',
+      description: 'A card is detached at the provider first. When it was the default, the oldest remaining method becomes the default.',
+      access: 'billing.manage',
+      params: IdParams,
+      response: MessageBody,
+      errors: { 422: 'The card provider refused the detach, or card payments are no longer configured', 502: 'The card provider answered something unreadable', 503: 'The card provider could not be reached' },
+      audit: { action: 'billing.payment_method_deleted', resource: 'billing_payment_method' },
+      handler: async ({ params, principal }) => {
+        const m = await deletePaymentMethod(principal.tenantId, params.id);
+        return { message: m.card ? `Card ${m.card.brand} ending ${m.card.last4} removed` : 'Bank transfer method removed' };
+      },
     }),
   ],
 };
