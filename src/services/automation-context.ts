@@ -42,7 +42,7 @@ function conversationFields(c: Conversation, eventType: string, withinHours: boo
 const contactFields = (c: Contact): Record<string, unknown> => ({ id: c._id, name: c.name, phone: c.phone, email: c.email, tags: c.tags, attributes: c.attributes ?? {} });
 
 /** The tenant part of a context (zone, local time, working hours now). */
-async function tenantFields(tenantId: string, now: Date): Promise<Record<string, unknown>> {
+export async function tenantFields(tenantId: string, now: Date): Promise<Record<string, unknown>> {
   const tenant = await findTenant(tenantId);
   const zone = tenant?.timezone ?? 'UTC';
   const hours = await checkWorkingHours({ principal: null, tenant: tenantId, now }).catch(() => null);
@@ -50,12 +50,16 @@ async function tenantFields(tenantId: string, now: Date): Promise<Record<string,
   return { id: tenantId, timezone: zone, within_working_hours: hours ? hours.isOpen : null, local_time: local.toFormat('HH:mm'), weekday: local.weekday };
 }
 
-/** The context of an item, with the conversation as stored now (null when the event has none). */
-export async function buildItemContext(item: AutomationEvent, now = new Date()): Promise<{ ctx: EvaluationContext; conversation: Conversation | null }> {
+/** The context of an item, with the conversation as stored now (null when the event has none); `tenant` may come from the worker's pass. */
+export async function buildItemContext(
+  item: AutomationEvent,
+  now = new Date(),
+  tenantPart: Promise<Record<string, unknown>> = tenantFields(item.tenant_id, now),
+): Promise<{ ctx: EvaluationContext; conversation: Conversation | null }> {
   const conversation = item.conversation_id ? await conversations.findOwnedOrNull(item.tenant_id, item.conversation_id) : null;
   const [contact, tenant, divisionHours] = await Promise.all([
     conversation ? contacts.findOwnedOrNull(item.tenant_id, conversation.contact_id) : Promise.resolve(null),
-    tenantFields(item.tenant_id, now),
+    tenantPart,
     conversation?.division_id ? checkWorkingHours({ principal: null, tenant: item.tenant_id, divisionId: conversation.division_id, now }).catch(() => null) : Promise.resolve(null),
   ]);
   const withinHours = divisionHours ? divisionHours.isOpen : (tenant.within_working_hours as boolean | null);

@@ -33,9 +33,8 @@ import {
 import { automationRules, rulesTriggeredBy, scheduledRules, SCHEDULE_EVENT, type AutomationRule } from '../models/automation-rule.js';
 import { naturalId } from '../ids.js';
 import type { AutomationRun } from '../models/automation-run.js';
-import { findTenant } from '../models/tenant.js';
 import { wakeSnoozedConversations } from './automation-actions.js';
-import { buildItemContext } from './automation-context.js';
+import { buildItemContext, tenantFields } from './automation-context.js';
 import { runRulesOnItem } from './automation-evaluate.js';
 import { inRollout, inScheduleWindow } from './automation-schedule.js';
 
@@ -79,7 +78,33 @@ interface ItemOutcome {
 }
 
 /** Evaluates the current rules on a claimed item (its causation refreshed from the ledger). */
-async function evaluateItem(claimed: AutomationEvent, control: AutomationControl): Promise<ItemOutcome> {
+/**
+ * What one worker pass over a tenant's items reads once, not per item: the tenant's zone and
+ * context fields (working hours now) and the rules of each event type. A pass lasts moments;
+ * the next pass reads them again, so a rule changed now applies from the next pass on.
+ */
+export class PassReads {
+  private tenant: Promise<Record<string, unknown>> | null = null;
+  private readonly rules = new Map<string, Promise<AutomationRule[]>>();
+  constructor(
+    readonly tenantId: string,
+    readonly at = new Date(),
+  ) {}
+  tenantFields(): Promise<Record<string, unknown>> {
+    this.tenant ??= tenantFields(this.tenantId, this.at);
+    return this.tenant;
+  }
+  rulesFor(eventType: string): Promise<AutomationRule[]> {
+    let found = this.rules.get(eventType);
+    if (!found) {
+      found = rulesTriggeredBy(this.tenantId, eventType);
+      this.rules.set(eventType, found);
+    }
+    return found;
+  }
+}
+
+async function evaluateItem(claimed: AutomationEvent, control: AutomationControl, reads = new PassReads(claimed.tenant_id)): Promise<ItemOutcome> {
   const { causation, causedBy } = await causationOf(claimed);
   const item = { ...claimed, causation };
   const now = new Date();
@@ -98,12 +123,13 @@ async function evaluateItem(claimed: AutomationEvent, control: AutomationControl
   if (item.causation.depth >= control.max_chain_depth) {
     return done([], `chain depth limit: caused by rules ${item.causation.rule_ids.join(', ')} at depth ${item.causation.depth} (max_chain_depth ${control.max_chain_depth})`);
   }
-  const zone = (await findTenant(item.tenant_id))?.timezone ?? 'UTC';
+  const tenant = await reads.tenantFields();
+  const zone = String(tenant.timezone ?? 'UTC');
   // A schedule's item is for its one rule; an event's for every rule triggered by its type.
-  const candidates = item.event_type === SCHEDULE_EVENT ? [await automationRules.findOwnedOrNull(item.tenant_id, String(item.payload.rule_id))].filter((r): r is AutomationRule => r !== null && !r.deleted_at) : await rulesTriggeredBy(item.tenant_id, item.event_type);
+  const candidates = item.event_type === SCHEDULE_EVENT ? [await automationRules.findOwnedOrNull(item.tenant_id, String(item.payload.rule_id))].filter((r): r is AutomationRule => r !== null && !r.deleted_at) : await reads.rulesFor(item.event_type);
   const rules = candidates.filter((r) => eligible(r, item, causedBy, zone, now));
   if (rules.length === 0) return done([], 'no active rule applies now');
-  const { ctx, conversation } = await buildItemContext(item, now);
+  const { ctx, conversation } = await buildItemContext(item, now, Promise.resolve(tenant));
   // Every rule sees the same context (the moment the item was taken); rules go oldest first.
   return done(await runRulesOnItem({ rules, item, ctx, control, conversation }), null);
 }
@@ -151,10 +177,11 @@ export class AutomationWorker {
       }
       const queue = [...groups.values()].map((g) => g.sort((a, b) => a.event_seq - b.event_seq));
       let progressed = 0;
+      const reads = new PassReads(tenantId);
       const lane = async () => {
         for (let g = queue.shift(); g; g = queue.shift()) {
           for (const item of g) {
-            if (!(await this.processItem(item, control))) break;
+            if (!(await this.processItem(item, control, reads))) break;
             progressed++;
           }
         }
@@ -169,13 +196,13 @@ export class AutomationWorker {
   }
 
   /** Claims and evaluates one item; false when it is not this process's to take now. */
-  private async processItem(item: AutomationEvent, control: AutomationControl): Promise<boolean> {
+  private async processItem(item: AutomationEvent, control: AutomationControl, reads: PassReads): Promise<boolean> {
     if (item.conversation_id && (await earlierUnfinishedOfConversation(item.tenant_id, item.conversation_id, item.event_seq))) return false;
     const claimed = await claimAutomationEvent(item.tenant_id, item._id, this.processName);
     if (!claimed) return false;
     let outcome: ItemOutcome;
     try {
-      outcome = await evaluateItem(claimed, control);
+      outcome = await evaluateItem(claimed, control, reads);
     } catch (err) {
       const message = (err as Error).message || String(err);
       const final = claimed.attempts >= MAX_ATTEMPTS;
