@@ -232,6 +232,37 @@ describe('Billing', () => {
     });
   });
 
+  describe('/api/billing/payment-methods', () => {
+    let s: TestSession;
+    before(async () => {
+      s = await createSession();
+    });
+    itChecksAccess('GET', () => '/api/billing/payment-methods', 'billing.view', () => s);
+    itChecksAccess('POST', () => '/api/billing/payment-methods', 'billing.manage', () => s, { body: { type: 'bank_transfer', bank_name: 'BCA', account_holder: 'PT Toko' } });
+    itChecksAccess('DELETE', () => `/api/billing/payment-methods/${newId()}`, 'billing.manage', () => s);
+    it('refuses card numbers (400) and, with no card provider configured, card tokens (422)', async () => {
+      const number = await s.call('POST', '/api/billing/payment-methods', { body: { type: 'card', token: '4242424242424242' } });
+      expect(number.status).to.equal(400);
+      const extra = await s.call('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_visa', number: '4242424242424242' } });
+      expect(extra.status).to.equal(400);
+      const card = await s.call('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_visa' } });
+      expect(card.status).to.equal(422);
+      expect(card.body.message).to.include('not configured');
+    });
+    it('adds bank transfer methods (the first is the default), lists them, deletes one; another tenant gets 404', async () => {
+      const first = await s.call('POST', '/api/billing/payment-methods', { body: { type: 'bank_transfer', bank_name: 'BCA', account_holder: 'PT Toko' } });
+      expect(first.status).to.equal(201);
+      expect(first.body.is_default).to.equal(true);
+      const second = await s.call('POST', '/api/billing/payment-methods', { body: { type: 'bank_transfer', bank_name: 'Mandiri', account_holder: 'PT Toko' } });
+      expect(second.body.is_default).to.equal(false);
+      expect((await other.call('DELETE', `/api/billing/payment-methods/${first.body.id}`)).status).to.equal(404);
+      expect((await s.call('DELETE', `/api/billing/payment-methods/${first.body.id}`)).status).to.equal(200);
+      const list = (await s.call('GET', '/api/billing/payment-methods')).body.data;
+      expect(list.map((m: { id: string; is_default: boolean }) => [m.id, m.is_default])).to.deep.equal([[second.body.id, true]]);
+      expect((await s.call('DELETE', '/api/billing/payment-methods/nope')).status).to.equal(400);
+    });
+  });
+
   describe('Billing Admin', () => {
     let paidInvoice: { id: string; total: number };
     before(async () => {
