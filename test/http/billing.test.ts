@@ -19,6 +19,9 @@ import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
 import { api, type ApiOptions } from '../support/http.js';
 import { createSession, type TestSession } from '../support/session.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
+import { startServerProcess } from '../support/server-process.js';
+import { testServerEnv } from '../setup.js';
 
 const unique = () => randomBytes(4).toString('hex');
 const NULL_LIMITS = { agents: null, channel_accounts: null, monthly_conversations: null, monthly_messages: null, monthly_ai_replies: null, storage_bytes: null };
@@ -260,6 +263,33 @@ describe('Billing', () => {
       const list = (await s.call('GET', '/api/billing/payment-methods')).body.data;
       expect(list.map((m: { id: string; is_default: boolean }) => [m.id, m.is_default])).to.deep.equal([[second.body.id, true]]);
       expect((await s.call('DELETE', '/api/billing/payment-methods/nope')).status).to.equal(400);
+    });
+  });
+
+  describe('POST /api/billing/payment-methods with a card provider configured', () => {
+    it('attaches a card token to the organization’s customer at the provider and detaches it on delete; a declined card is a 422', async function () {
+      this.timeout(60_000);
+      const stripe = await startFakeStripe();
+      const server = await startServerProcess({ ...testServerEnv(), BILLING_STRIPE_API_URL: stripe.url, BILLING_STRIPE_SECRET_KEY: stripe.secretKey });
+      try {
+        const s = await createSession();
+        const call = (m: string, p: string, o: ApiOptions = {}) => api(m, p, { token: s.token, baseUrl: server.url, ...o });
+        const added = await call('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_visa' } });
+        expect(added.status, JSON.stringify(added.body)).to.equal(201);
+        expect(added.body.card).to.deep.equal({ brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030 });
+        expect(added.body.provider).to.equal('stripe');
+        const customer = stripe.attachments.get('pm_card_visa');
+        expect(customer).to.match(/^cus_/);
+        expect(stripe.requests.find((r) => r.path === '/v1/customers')?.form['metadata[tenant_id]']).to.equal(s.tenantId);
+        const declined = await call('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_chargeDeclined' } });
+        expect(declined.status).to.equal(422);
+        expect(declined.body.message).to.include('card_declined');
+        expect((await call('DELETE', `/api/billing/payment-methods/${added.body.id}`)).status).to.equal(200);
+        expect(stripe.attachments.get('pm_card_visa')).to.equal(null);
+      } finally {
+        server.kill();
+        await stripe.close();
+      }
     });
   });
 
