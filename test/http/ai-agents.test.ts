@@ -1,6 +1,6 @@
 /**
  * AI Agents over real HTTP: the agents, knowledge sources (text, url through the outbound guard,
- * uploaded TXT/PDF/CSV files), Q&A pairs, products with bulk import, and the test message.
+ * uploaded TXT/PDF/CSV/DOCX files), Q&A pairs, products with bulk import, and the test message.
  * Every endpoint's success, 400, 401, 403 and 404 for another tenant's AI agent; sources
  * processed in the background through their statuses; a deleted source stops answering at once.
  */
@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import JSZip from 'jszip';
 import { AiAgentModel } from '../../src/models/ai-agent.js';
 import { decryptSecret } from '../../src/crypto/secrets.js';
 import { baseUrl } from '../setup.js';
@@ -61,6 +62,15 @@ function pdfWith(text: string): Buffer {
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+/** A minimal Word document whose one paragraph is `text`. */
+async function docxWith(text: string): Promise<Buffer> {
+  const zip = new JSZip();
+  zip.file('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>');
+  zip.file('_rels/.rels', '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>');
+  zip.file('word/document.xml', `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`);
+  return zip.generateAsync({ type: 'nodebuffer' });
 }
 
 async function upload(s: TestSession, bytes: Buffer, type: string, filename: string): Promise<string> {
@@ -237,16 +247,18 @@ describe('AI agents', () => {
         const done = await settled(s, agent.id, (await addSource(s, agent.id, { kind: 'url', title: 'internal', url: 'http://10.0.0.1/' })).id);
         expect(done.status).to.equal('failed');
       });
-      it('reads uploaded TXT, PDF and CSV files', async () => {
+      it('reads uploaded TXT, PDF, CSV and DOCX files', async () => {
         const txt = await upload(s, Buffer.from('Layanan pelanggan bisa dihubungi lewat nomor 0800-123-456 setiap hari.'), 'text/plain', 'kontak.txt');
         const pdf = await upload(s, pdfWith('Pembelian voucher pulsa tidak dapat dikembalikan.'), 'application/pdf', 'voucher.pdf');
         const csv = await upload(s, Buffer.from('kota,estimasi\nMedan,5 hari\nDenpasar,3 hari\n'), 'text/csv', 'estimasi.csv');
-        for (const [title, id] of [['Kontak', txt], ['Voucher', pdf], ['Estimasi', csv]] as const) {
+        const docx = await upload(s, await docxWith('Member gold dapat gratis ongkir tanpa minimum belanja.'), 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'member.docx');
+        for (const [title, id] of [['Kontak', txt], ['Voucher', pdf], ['Estimasi', csv], ['Member', docx]] as const) {
           const done = await settled(s, agent.id, (await addSource(s, agent.id, { kind: 'file', title, media_id: id })).id);
           expect(done.status, JSON.stringify(done)).to.equal('ready');
         }
         expect((await ask(s, agent.id, 'nomor layanan pelanggan berapa')).answer).to.include('0800-123-456');
         expect((await ask(s, agent.id, 'voucher pulsa bisa dikembalikan?')).answer).to.include('tidak dapat dikembalikan');
+        expect((await ask(s, agent.id, 'member gold gratis ongkir?')).answer).to.include('tanpa minimum belanja');
         expect((await ask(s, agent.id, 'estimasi ke denpasar')).answer).to.include('kota: Denpasar; estimasi: 3 hari');
       });
       it('answers 400 for a missing field of the kind, a foreign media id or a bad url; 404 for another tenant’s agent', async () => {
