@@ -39,7 +39,7 @@ import { runRulesOnItem } from './automation-evaluate.js';
 import { inRollout, inScheduleWindow } from './automation-schedule.js';
 
 /** Conversations evaluated at once per tenant and process. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 /** Items read per pass. */
 const BATCH = 100;
 /** Evaluations of an item before it stays failed. */
@@ -180,8 +180,8 @@ export class AutomationWorker {
       const reads = new PassReads(tenantId);
       const lane = async () => {
         for (let g = queue.shift(); g; g = queue.shift()) {
-          for (const item of g) {
-            if (!(await this.processItem(item, control, reads))) break;
+          for (const [i, item] of g.entries()) {
+            if (!(await this.processItem(item, control, reads, i === 0))) break;
             progressed++;
           }
         }
@@ -195,9 +195,14 @@ export class AutomationWorker {
     }
   }
 
-  /** Claims and evaluates one item; false when it is not this process's to take now. */
-  private async processItem(item: AutomationEvent, control: AutomationControl, reads: PassReads): Promise<boolean> {
-    if (item.conversation_id && (await earlierUnfinishedOfConversation(item.tenant_id, item.conversation_id, item.event_seq))) return false;
+  /**
+   * Claims and evaluates one item; false when it is not this process's to take now (or it went
+   * back to pending for a retry, which its conversation's later items wait for). Only the
+   * first item of a conversation in a pass asks whether an earlier one is unfinished: the
+   * others follow it in seq order, and one claimed elsewhere meanwhile fails its claim here.
+   */
+  private async processItem(item: AutomationEvent, control: AutomationControl, reads: PassReads, firstOfConversation: boolean): Promise<boolean> {
+    if (firstOfConversation && item.conversation_id && (await earlierUnfinishedOfConversation(item.tenant_id, item.conversation_id, item.event_seq))) return false;
     const claimed = await claimAutomationEvent(item.tenant_id, item._id, this.processName);
     if (!claimed) return false;
     let outcome: ItemOutcome;
@@ -213,7 +218,8 @@ export class AutomationWorker {
         next_attempt_at: final ? null : new Date(Date.now() + backoffMs(claimed.attempts)),
         processed_at: final ? new Date() : null,
       });
-      return true;
+      // Back to pending: the conversation's later items wait for its retry.
+      return final;
     }
     await settleAutomationEvent(claimed.tenant_id, claimed._id, this.processName, outcome.set);
     return true;
