@@ -77,7 +77,7 @@ const skuTaken = (sku: string) => ConflictError(`Another product of this AI agen
 
 /** The agent's product holding `sku`, if any. */
 async function productWithSku(tenantId: string, aiAgentId: string, sku: string): Promise<AiProduct | null> {
-  const [found] = await aiProducts.find({ tenant_id: tenantId, ai_agent_id: aiAgentId, sku }, { _id: 1 }, 1);
+  const [found] = await aiProducts.find({ tenant_id: tenantId, ai_agent_id: aiAgentId, sku }, { sku: 1 }, 1);
   return found ?? null;
 }
 

@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import JSZip from 'jszip';
+import type { Model } from 'mongoose';
 import { AiAgentModel } from '../../src/models/ai-agent.js';
+import { AiProductModel } from '../../src/models/ai-product.js';
+import { KnowledgeChunkModel, KnowledgeQnaModel, KnowledgeSourceModel } from '../../src/models/knowledge.js';
+import { indexesUsed } from '../support/query-plans.js';
 import { decryptSecret } from '../../src/crypto/secrets.js';
 import { baseUrl } from '../setup.js';
 import { itChecksAccess } from '../support/access.js';
@@ -486,5 +490,20 @@ describe('AI agents', () => {
       expect((await s.call('POST', `/api/ai-agents/${agent.id}/test`, { body: { message: '' } })).status).to.equal(400);
       expect((await s.call('POST', `/api/ai-agents/${foreign.id}/test`, { body: { message: 'halo' } })).status).to.equal(404);
     });
+  });
+
+  it('reads lists, the index rebuild and SKU lookups through indexes', async () => {
+    const m = (x: unknown) => x as Model<never>;
+    const newest = { created_at: -1, _id: -1 } as const;
+    const scope = { tenant_id: s.tenantId, ai_agent_id: agent.id };
+    expect(await indexesUsed(m(AiAgentModel), { tenant_id: s.tenantId, deleted_at: null }, newest)).to.deep.equal(['tenant_id_1_deleted_at_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(m(KnowledgeSourceModel), scope, newest)).to.deep.equal(['tenant_id_1_ai_agent_id_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(m(KnowledgeQnaModel), { tenant_id: s.tenantId, source_id: randomUUID() }, newest)).to.deep.equal(['tenant_id_1_source_id_1_created_at_-1__id_-1']);
+    expect(await indexesUsed(m(KnowledgeQnaModel), scope, { _id: 1 }, 0)).to.deep.equal(['tenant_id_1_ai_agent_id_1__id_1']);
+    expect(await indexesUsed(m(KnowledgeChunkModel), scope, { _id: 1 }, 0)).to.deep.equal(['tenant_id_1_ai_agent_id_1__id_1']);
+    expect(await indexesUsed(m(KnowledgeChunkModel), { tenant_id: s.tenantId, source_id: randomUUID() }, {}, 0)).to.deep.equal(['tenant_id_1_source_id_1_generation_1']);
+    expect(await indexesUsed(m(AiProductModel), scope, { name: 1, _id: 1 })).to.deep.equal(['tenant_id_1_ai_agent_id_1_name_1__id_1']);
+    expect(await indexesUsed(m(AiProductModel), { ...scope, sku: 'KPP-01' }, { sku: 1 }, 1)).to.deep.equal(['tenant_id_1_ai_agent_id_1_sku_1']);
+    expect(await indexesUsed(m(AiProductModel), { ...scope, sku: { $in: ['KPP-01', 'CC-2'] } }, { created_at: 1, _id: 1 }, 0)).to.deep.equal(['tenant_id_1_ai_agent_id_1_sku_1']);
   });
 });
