@@ -98,7 +98,8 @@ export function buildOpenApi(groups: RouteGroup[]): Record<string, unknown> {
       description:
         'Multi-tenant omnichannel customer service. Authenticate with `Authorization: Bearer <JWT or API key>` or the session cookie set by login. Errors are `{ message, code, details? }`.',
     },
-    tags: groups.map((g) => ({ name: g.group })),
+    // A contract group may be served by several route modules (Automation, AI Agents, Billing): one tag each.
+    tags: [...new Set(groups.map((g) => g.group))].map((name) => ({ name })),
     paths,
     components: {
       schemas: { Error: outputSchema(ErrorBody) },
