@@ -91,6 +91,11 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BILLING_TAX_RATE_BPS: z.coerce.number().int().min(0).max(10000).default(0),
   BILLING_SWEEP_MS: z.coerce.number().int().min(200).max(86400000).default(60000),
+  BILLING_RETRY_MS: z
+    .string()
+    .default('86400000,259200000,432000000')
+    .transform((v) => v.split(',').map((n) => Number(n.trim())))
+    .refine((list) => list.length >= 1 && list.length <= 10 && list.every((n) => Number.isInteger(n) && n >= 100), 'must be 1 to 10 comma-separated ms after the first failed payment, e.g. 86400000,259200000,432000000'),
   BILLING_STRIPE_API_URL: z.url().optional(),
   BILLING_STRIPE_SECRET_KEY: z.string().min(8).optional(),
   RATE_LIMIT_LOGIN_IP: rateLimit.prefault('30/300'),
@@ -239,8 +244,8 @@ export type Config = {
   trustProxyHops: number;
   /** The bearer token `GET /metrics` asks for; null: the endpoint does not exist (404). */
   metricsToken: string | null;
-  /** Billing: the tax rate invoices charge (basis points, 1100 = 11%), and how often the renewal sweep runs. */
-  billing: { taxRateBps: number; sweepMs: number; stripe: { apiUrl: string; secretKey: string } | null };
+  /** Billing: the tax rate invoices charge (basis points, 1100 = 11%), how often the renewal sweep runs, when failed card payments are retried (ms after the first failure; past_due after the last), and the card provider. */
+  billing: { taxRateBps: number; sweepMs: number; retryMs: number[]; stripe: { apiUrl: string; secretKey: string } | null };
 };
 
 /** Parses `env` into a Config, or throws one error listing every bad variable. */
@@ -350,6 +355,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     billing: {
       taxRateBps: e.BILLING_TAX_RATE_BPS,
       sweepMs: e.BILLING_SWEEP_MS,
+      retryMs: e.BILLING_RETRY_MS,
       stripe: e.BILLING_STRIPE_API_URL && e.BILLING_STRIPE_SECRET_KEY ? { apiUrl: e.BILLING_STRIPE_API_URL, secretKey: e.BILLING_STRIPE_SECRET_KEY } : null,
     },
     rateLimits: {

@@ -73,6 +73,8 @@ export const mochaHooks = {
       OUTGOING_WEBHOOK_RETRY_MS: '200,500,800',
       OUTGOING_WEBHOOK_SWEEP_MS: '300',
       OUTGOING_WEBHOOK_TIMEOUT_MS: '5000',
+      // Billing renewals and card retries are swept often (a test's card retries are moments apart).
+      BILLING_SWEEP_MS: '300',
       // The platform's own Meta app secret; tenants may also set their own per integration.
       META_APP_SECRET: randomBytes(16).toString('hex'),
       // Outbound Graph calls go to the local fake, never to Meta.

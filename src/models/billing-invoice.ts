@@ -62,11 +62,17 @@ export interface BillingInvoice extends TenantDoc {
   amount_refunded: number;
   refunds: InvoiceRefund[];
   /** The payment provider that collects it (manual: the operator marks it paid). */
-  provider: 'manual';
+  provider: 'manual' | 'stripe';
   period_start: Date | null;
   period_end: Date | null;
   finalized_at: Date | null;
   paid_at: Date | null;
+  /** Card collection: attempts made, when the first failed, and when the next is due (null: none scheduled). */
+  payment_attempts: number;
+  first_failed_at: Date | null;
+  next_payment_attempt_at: Date | null;
+  /** The last attempt's failure (the provider's code and message), or null. */
+  last_payment_error: string | null;
   version: number;
 }
 
@@ -108,6 +114,10 @@ const schema = baseSchema<BillingInvoice>(
     period_end: { type: Date, default: null },
     finalized_at: { type: Date, default: null },
     paid_at: { type: Date, default: null },
+    payment_attempts: { type: Number, default: 0 },
+    first_failed_at: { type: Date, default: null },
+    next_payment_attempt_at: { type: Date, default: null },
+    last_payment_error: { type: String, default: null },
     version: { type: Number, required: true },
   },
   'billing_invoices',
@@ -115,6 +125,8 @@ const schema = baseSchema<BillingInvoice>(
 // The tenant's invoice list, newest first, with or without its status filter.
 schema.index({ tenant_id: 1, created_at: -1, _id: -1 });
 schema.index({ tenant_id: 1, status: 1, created_at: -1, _id: -1 });
+// The dunning sweep: open invoices whose next card attempt is due.
+schema.index({ status: 1, next_payment_attempt_at: 1 });
 // Operator analytics: paid (and refunded) invoices by when they were paid.
 schema.index({ status: 1, paid_at: 1 });
 
@@ -153,3 +165,7 @@ export async function deleteUnnumberedDraft(id: string): Promise<void> {
 /** Paid or refunded invoices paid in [from, to) (operator analytics; index status, paid_at). */
 export const paidInvoicesBetween = (from: Date, to: Date) =>
   BillingInvoiceModel.find({ status: { $in: ['paid', 'refunded'] }, paid_at: { $gte: from, $lt: to } }).lean<BillingInvoice[]>().exec();
+
+/** Open invoices (every tenant's) whose next payment attempt is due by `now`. */
+export const invoicesDueForPayment = (now: Date, limit: number) =>
+  BillingInvoiceModel.find({ status: 'open', next_payment_attempt_at: { $lte: now } }).sort({ next_payment_attempt_at: 1 }).limit(limit).lean<BillingInvoice[]>().exec();

@@ -77,6 +77,10 @@ export function buildInvoice(d: InvoiceDraft, taxRateBps = appContext().config.b
     period_end: d.periodEnd,
     finalized_at: null,
     paid_at: null,
+    payment_attempts: 0,
+    first_failed_at: null,
+    next_payment_attempt_at: null,
+    last_payment_error: null,
     version: 1,
   };
 }

@@ -28,6 +28,7 @@ import { insertClaim } from '../models/driver.js';
 import { findTenant, tenantLimits, updateTenant, type LimitKey, type Tenant } from '../models/tenant.js';
 import { discountFor, redeemCoupon } from './billing-coupons.js';
 import { buildInvoice, finalizeInvoice } from './billing-invoices.js';
+import { collectInvoice } from './billing-payments.js';
 import { effectiveLimits } from './billing-limits.js';
 import { localDaysBetween, periodFrom, prorate, type BillingInterval } from './billing-proration.js';
 import { usageOf, type TenantUsage } from './platform-tenants.js';
@@ -137,7 +138,8 @@ export async function withDraft<T>(draft: Omit<BillingInvoice, 'created_at' | 'u
     await deleteUnnumberedDraft(draft._id);
     throw err;
   }
-  return { result, invoice: await finalizeInvoice(draft._id) };
+  await finalizeInvoice(draft._id);
+  return { result, invoice: await collectInvoice(draft._id) };
 }
 
 export async function resultOf(subscription: BillingSubscription, invoice: BillingInvoice | null): Promise<SubscriptionResult> {
@@ -363,7 +365,7 @@ async function renewOne(sub: BillingSubscription): Promise<void> {
     credit_balance: sub.credit_balance + draft.credit_applied,
     last_change_id: changeId,
   });
-  const invoice = await finalizeInvoice(draft._id);
+  const invoice = (await collectInvoice((await finalizeInvoice(draft._id))._id)) as BillingInvoice;
   if (plan._id !== sub.plan_id) await writeLimits(sub.tenant_id, plan, next.addons);
   await recordChange(next, { kind: 'renewed', from_plan_id: sub.plan_id, to_plan_id: plan._id, details: { invoice_id: invoice._id, period_end: period.end.toISOString() }, actor_id: null });
 }

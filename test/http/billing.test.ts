@@ -293,6 +293,48 @@ describe('Billing', () => {
     });
   });
 
+  describe('card collection and dunning (a server process with the card provider)', () => {
+    it('charges the default card at subscribe; a failing card is retried on schedule, then past_due, and active again once paid', async function () {
+      this.timeout(90_000);
+      const stripe = await startFakeStripe();
+      const server = await startServerProcess({ ...testServerEnv(), BILLING_STRIPE_API_URL: stripe.url, BILLING_STRIPE_SECRET_KEY: stripe.secretKey, BILLING_SWEEP_MS: '300', BILLING_RETRY_MS: '300,600,900' });
+      try {
+        const as = (t: TestSession) => (m: string, p: string, o: ApiOptions = {}) => api(m, p, { token: t.token, baseUrl: server.url, ...o });
+        const good = as(await createSession());
+        expect((await good('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_visa' } })).status).to.equal(201);
+        const paid = await good('POST', '/api/billing/subscribe', { body: { plan_id: basic._id } });
+        expect(paid.body.invoice.status).to.equal('paid');
+        expect(paid.body.invoice.provider).to.equal('stripe');
+        const intent = stripe.requests.find((r) => r.path === '/v1/payment_intents' && r.form['metadata[invoice_id]'] === paid.body.invoice.id);
+        expect(intent?.form).to.include({ amount: '99900', currency: 'idr', confirm: 'true', off_session: 'true' });
+
+        const bad = as(await createSession());
+        expect((await bad('POST', '/api/billing/payment-methods', { body: { type: 'card', token: 'pm_card_chargeCustomerFail' } })).status).to.equal(201);
+        const failing = await bad('POST', '/api/billing/subscribe', { body: { plan_id: basic._id } });
+        expect(failing.body.status).to.equal('active');
+        expect(failing.body.invoice.status).to.equal('open');
+        expect(failing.body.invoice.last_payment_error).to.include('card_declined');
+        const invoiceId = failing.body.invoice.id as string;
+        let status = 'active';
+        for (let i = 0; i < 450 && status !== 'past_due'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          status = (await bad('GET', '/api/billing/subscription')).body.status;
+        }
+        expect(status, JSON.stringify(stripe.requests.filter((r) => r.path === '/v1/payment_intents').map((r) => r.idempotencyKey))).to.equal('past_due');
+        const attempts = stripe.requests.filter((r) => r.path === '/v1/payment_intents' && r.form['metadata[invoice_id]'] === invoiceId);
+        expect(attempts.map((a) => a.idempotencyKey)).to.deep.equal([1, 2, 3, 4].map((n) => `${invoiceId}-attempt-${n}`));
+        const invoice = (await bad('GET', '/api/billing/invoices')).body.data[0];
+        expect(invoice.payment_attempts).to.equal(4);
+        expect(invoice.next_payment_attempt_at).to.equal(null);
+        expect((await ops.call('POST', `/api/billing-admin/invoices/${invoiceId}/mark-paid`)).body.status).to.equal('paid');
+        expect((await bad('GET', '/api/billing/subscription')).body.status).to.equal('active');
+      } finally {
+        server.kill();
+        await stripe.close();
+      }
+    });
+  });
+
   describe('Billing Admin', () => {
     let paidInvoice: { id: string; total: number };
     before(async () => {
@@ -354,7 +396,7 @@ describe('Billing', () => {
         const inv: Omit<BillingInvoice, 'created_at' | 'updated_at'> = {
           _id: newId(), tenant_id: newId(), subscription_id: newId(), plan_id: monthlyPlan._id, source: 'fixture', number: null, sequence: null, status: 'paid', currency: 'XTS', lines: [],
           subtotal: p.amount, discount_total: 0, tax_rate_bps: 0, tax_total: 0, credit_applied: 0, total: p.amount, amount_paid: p.amount, amount_refunded: p.refunded, refunds: [], provider: 'manual',
-          period_start: null, period_end: null, finalized_at: p.at.toJSDate(), paid_at: p.at.toJSDate(), version: 1,
+          period_start: null, period_end: null, finalized_at: p.at.toJSDate(), paid_at: p.at.toJSDate(), payment_attempts: 0, first_failed_at: null, next_payment_attempt_at: null, last_payment_error: null, version: 1,
         };
         await billingInvoices.insert(inv);
       }

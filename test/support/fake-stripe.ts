@@ -1,8 +1,10 @@
 /**
  * A local HTTP server speaking the Stripe API's shapes (form-encoded requests, Bearer secret key,
  * `{ error: { type, code, message } }` errors, Idempotency-Key replays) for customers and
- * payment-method attach/detach. Known tokens: Stripe's test ones, pm_card_visa (attaches) and
- * pm_card_chargeDeclined (a card_error with code card_declined on attach, as Stripe answers for it).
+ * payment-method attach/detach and off-session payment intents (created and confirmed at once).
+ * Known tokens are Stripe's test ones: pm_card_visa (attaches, charges succeed),
+ * pm_card_chargeCustomerFail (attaches, every charge is declined with card_declined) and
+ * pm_card_chargeDeclined (declined already on attach).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +20,8 @@ export interface FakeStripe {
   close(): Promise<void>;
 }
 
-const CARDS: Record<string, { brand: string; last4: string }> = { pm_card_visa: { brand: 'visa', last4: '4242' }, pm_card_mastercard: { brand: 'mastercard', last4: '4444' } };
+const CARDS: Record<string, { brand: string; last4: string }> = { pm_card_visa: { brand: 'visa', last4: '4242' }, pm_card_chargeCustomerFail: { brand: 'visa', last4: '0341' } };
+const DECLINES_CHARGES = new Set(['pm_card_chargeCustomerFail']);
 
 /** Starts the fake on a free port. */
 export async function startFakeStripe(secretKey = 'sk_test_fake_0123456789'): Promise<FakeStripe> {
@@ -43,6 +46,14 @@ export async function startFakeStripe(secretKey = 'sk_test_fake_0123456789'): Pr
       const replay = key ? replays.get(key) : undefined;
       if (replay) return res.writeHead(replay.status, { 'content-type': 'application/json', 'idempotent-replayed': 'true' }).end(JSON.stringify(replay.body));
       if (req.method === 'POST' && path === '/v1/customers') return send(200, { id: `cus_fake${++customers}`, object: 'customer', metadata: { tenant_id: form['metadata[tenant_id]'] } });
+      if (req.method === 'POST' && path === '/v1/payment_intents') {
+        const intent = { id: `pi_fake${requests.length}`, object: 'payment_intent', amount: Number(form.amount), currency: form.currency, customer: form.customer, payment_method: form.payment_method };
+        if (!form.payment_method || attachments.get(form.payment_method) !== form.customer) return fail(400, 'invalid_request_error', 'payment_method_unattached', 'The payment method is not attached to this customer');
+        if (DECLINES_CHARGES.has(form.payment_method)) {
+          return send(402, { error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.', payment_intent: { ...intent, status: 'requires_payment_method' } } });
+        }
+        return send(200, { ...intent, status: 'succeeded' });
+      }
       const m = /^\/v1\/payment_methods\/([^/]+)\/(attach|detach)$/.exec(path);
       if (req.method === 'POST' && m) {
         const id = decodeURIComponent(m[1] as string);

@@ -4,7 +4,8 @@
  */
 import { InvoiceBody, presentInvoice } from '../../presenters/billing-subscription.js';
 import { billingDashboard, churn, mrr, revenueByPlan, revenueMonthly } from '../../services/billing-analytics.js';
-import { markInvoicePaid, refundInvoice } from '../../services/billing-invoices.js';
+import { refundInvoice } from '../../services/billing-invoices.js';
+import { markPaidByOperator } from '../../services/billing-payments.js';
 import type { RouteGroup } from '../mount.js';
 import { route, SUPER_ADMIN } from '../route.js';
 import { IdParams } from '../schemas/common.js';
@@ -31,13 +32,13 @@ export const billingAdminRoutes: RouteGroup = {
       method: 'post',
       path: '/api/billing-admin/invoices/{id}/mark-paid',
       summary: 'Mark an invoice paid (bank transfer received)',
-      description: 'The manual / bank-transfer provider: the operator records that an open invoice’s total was received.',
+      description: 'The manual / bank-transfer provider: the operator records that an open invoice’s total was received; a past_due subscription is active again.',
       access: SUPER_ADMIN,
       params: IdParams,
       response: InvoiceBody,
       errors: { 404: 'No such invoice', 422: 'The invoice is not open' },
       audit: 'none', // platform operator's action: paid_at records it
-      handler: async ({ params }) => presentInvoice(await markInvoicePaid(params.id)),
+      handler: async ({ params }) => presentInvoice(await markPaidByOperator(params.id)),
     }),
     route({
       method: 'get',

@@ -56,6 +56,25 @@ export class StripeClient {
     return { id: pm.id, brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year };
   }
 
+  /**
+   * Charges the customer's saved card off-session (a PaymentIntent created and confirmed at once);
+   * the key makes a retried attempt the same attempt. A decline answers `succeeded: false`.
+   */
+  async charge(c: { customerId: string; methodId: string; amount: number; currency: string; invoiceId: string; idempotencyKey: string }): Promise<{ succeeded: boolean; intentId: string | null; error: string | null }> {
+    try {
+      const pi = await this.call<{ id: string; status: string }>(
+        'POST',
+        '/v1/payment_intents',
+        { amount: String(c.amount), currency: c.currency.toLowerCase(), customer: c.customerId, payment_method: c.methodId, confirm: 'true', off_session: 'true', 'metadata[invoice_id]': c.invoiceId },
+        c.idempotencyKey,
+      );
+      return { succeeded: pi.status === 'succeeded', intentId: pi.id, error: pi.status === 'succeeded' ? null : `payment intent ${pi.status}` };
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'provider_refused') return { succeeded: false, intentId: null, error: err.message };
+      throw err;
+    }
+  }
+
   /** Detaches a payment method from its customer. */
   async detach(methodId: string): Promise<void> {
     await this.call('POST', `/v1/payment_methods/${encodeURIComponent(methodId)}/detach`, {});
