@@ -8,9 +8,8 @@ import { newId } from '../ids.js';
 import { billingAddons, type BillingAddon } from '../models/billing-addon.js';
 import { billingPlans } from '../models/billing-plan.js';
 import { casSubscription } from '../models/billing-subscription.js';
-import { buildInvoice } from './billing-invoices.js';
-import { localDaysBetween, prorate } from './billing-proration.js';
-import { assertUsageFits, line, liveSubscription, recordChange, resultOf, tenantOf, withDraft, writeLimits, type SubscriptionResult } from './billing-subscriptions.js';
+import { prorate } from './billing-proration.js';
+import { assertUsageFits, line, liveSubscription, midPeriodInvoice, periodDaysLeft, recordChange, resultOf, tenantOf, withDraft, writeLimits, type SubscriptionResult } from './billing-subscriptions.js';
 
 /** The subscription's add-ons with what each is. */
 export async function listAttachedAddons(tenantId: string): Promise<{ addon: BillingAddon; quantity: number }[]> {
@@ -44,25 +43,15 @@ export async function attachAddon(cmd: AttachAddon, now = new Date()): Promise<S
   const [plan, tenant] = await Promise.all([billingPlans.findById(sub.plan_id), tenantOf(cmd.tenantId)]);
   const addons = [...sub.addons.filter((a) => a.addon_id !== addon._id), { addon_id: addon._id, quantity: cmd.quantity }];
   if (cmd.quantity < current) await assertUsageFits(tenant, plan, addons);
-  const totalDays = localDaysBetween(sub.current_period_start, sub.current_period_end, tenant.timezone);
-  const remaining = Math.min(totalDays, localDaysBetween(now, sub.current_period_end, tenant.timezone));
+  const { totalDays, remaining } = periodDaysLeft(sub, tenant.timezone, now);
   const added = cmd.quantity - current;
   const charge = added > 0 && sub.status !== 'trialing' && totalDays > 0 ? prorate(addon.unit_price * added, remaining, totalDays) : 0;
   const changeId = newId();
   const draft =
     charge > 0
-      ? buildInvoice({
-          id: newId(),
-          tenantId: cmd.tenantId,
-          subscriptionId: sub._id,
-          planId: plan._id,
-          source: `change:${changeId}`,
-          currency: sub.currency,
-          lines: [{ ...line('addon', `${addon.name} x ${added} (${remaining} of ${totalDays} days)`, charge, { start: now, end: sub.current_period_end }), quantity: added, unit_amount: prorate(addon.unit_price, remaining, totalDays) }],
-          creditAvailable: sub.credit_balance,
-          periodStart: now,
-          periodEnd: sub.current_period_end,
-        })
+      ? midPeriodInvoice(sub, plan._id, changeId, now, [
+          { ...line('addon', `${addon.name} x ${added} (${remaining} of ${totalDays} days)`, charge, { start: now, end: sub.current_period_end }), quantity: added, unit_amount: prorate(addon.unit_price, remaining, totalDays) },
+        ])
       : null;
   const { result: next, invoice } = await withDraft(draft, () => casSubscription(sub, { addons, credit_balance: sub.credit_balance + (draft?.credit_applied ?? 0), last_change_id: changeId }));
   await writeLimits(cmd.tenantId, plan, next.addons);

@@ -248,6 +248,27 @@ export async function assertUsageFits(tenant: Tenant, plan: BillingPlan, addons:
   }
 }
 
+/** The current period's length and what is left of it from `now`, in local calendar days (today counts as left). */
+export function periodDaysLeft(sub: BillingSubscription, zone: string, now: Date): { totalDays: number; remaining: number } {
+  const totalDays = localDaysBetween(sub.current_period_start, sub.current_period_end, zone);
+  return { totalDays, remaining: Math.min(totalDays, localDaysBetween(now, sub.current_period_end, zone)) };
+}
+
+/** The invoice of a change within the period (from now to the period's end), using the subscription's credit. */
+export const midPeriodInvoice = (sub: BillingSubscription, planId: string, changeId: string, now: Date, lines: InvoiceLine[]) =>
+  buildInvoice({
+    id: newId(),
+    tenantId: sub.tenant_id,
+    subscriptionId: sub._id,
+    planId,
+    source: `change:${changeId}`,
+    currency: sub.currency,
+    lines,
+    creditAvailable: sub.credit_balance,
+    periodStart: now,
+    periodEnd: sub.current_period_end,
+  });
+
 /** Change plan. */
 export interface ChangePlan extends Acting {
   planId: string;
@@ -279,28 +300,16 @@ export async function changePlan(cmd: ChangePlan, now = new Date()): Promise<Sub
     await recordChange(next, { kind: 'plan_change_scheduled', from_plan_id: sub.plan_id, to_plan_id: plan._id, details: { at: sub.current_period_end.toISOString() }, actor_id: cmd.actorId });
     return resultOf(next, null);
   }
-  const totalDays = localDaysBetween(sub.current_period_start, sub.current_period_end, tenant.timezone);
-  const remaining = Math.min(totalDays, localDaysBetween(now, sub.current_period_end, tenant.timezone));
+  const { totalDays, remaining } = periodDaysLeft(sub, tenant.timezone, now);
   const credit = sub.status === 'trialing' || totalDays === 0 ? 0 : prorate(oldPrice, remaining, totalDays);
   const charge = sub.status === 'trialing' || totalDays === 0 ? 0 : prorate(price, remaining, totalDays);
   const period = { start: now, end: sub.current_period_end };
   const draft =
     charge - credit > 0
-      ? buildInvoice({
-          id: newId(),
-          tenantId: cmd.tenantId,
-          subscriptionId: sub._id,
-          planId: plan._id,
-          source: `change:${changeId}`,
-          currency: sub.currency,
-          lines: [
-            line('proration', `Unused time on ${oldPlan.name} (${remaining} of ${totalDays} days)`, -credit, period),
-            line('proration', `Remaining time on ${plan.name} (${remaining} of ${totalDays} days)`, charge, period),
-          ],
-          creditAvailable: sub.credit_balance,
-          periodStart: period.start,
-          periodEnd: period.end,
-        })
+      ? midPeriodInvoice(sub, plan._id, changeId, now, [
+          line('proration', `Unused time on ${oldPlan.name} (${remaining} of ${totalDays} days)`, -credit, period),
+          line('proration', `Remaining time on ${plan.name} (${remaining} of ${totalDays} days)`, charge, period),
+        ])
       : null;
   const creditBalance = sub.credit_balance + (draft ? draft.credit_applied : credit - charge);
   const { result: next, invoice } = await withDraft(draft, () => casSubscription(sub, { plan_id: plan._id, pending_plan_id: null, credit_balance: creditBalance, last_change_id: changeId }));
