@@ -106,9 +106,7 @@ export async function sumDeliveries(tenantId: string, from: Date, to: Date, grou
         ...sums,
       },
     },
-  ])
-    .hint({ tenant_id: 1, bucket: 1 })
-    .exec();
+  ]).exec();
   return rows.filter((r) => !group.templatesOnly || r._id.template != null).map((r) => ({
     start: r._id.start ?? null,
     template: r._id.template ?? null,

@@ -107,7 +107,8 @@ export type RollupFilter = Partial<RollupDimensions>;
  * bounded aggregation. The dimension filter is applied inside the `$group`, not in `$match`:
  * the embedded engine drops the index bounds of a match that also names a field outside the
  * index (a 100-bucket range of 50,000 took 330 ms with `channel` in the match, 11 ms with it in
- * the group). On MongoDB both read the same range of the index.
+ * the group). On MongoDB both read the same range of the index. No index is hinted: a hint makes
+ * the same engine scan the whole index (69 ms against 3 ms for a 100-bucket range of 50,000).
  */
 export async function sumRollups(
   tenantId: string,
@@ -132,9 +133,7 @@ export async function sumRollups(
         ...sums,
       },
     },
-  ])
-    .hint({ tenant_id: 1, bucket: 1 })
-    .exec();
+  ]).exec();
   return rows
     .filter((r) => r.matched > 0)
     .map((r) => ({ start: r._id.start, key: r._id.key ?? null, counts: Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, r[c] ?? 0])) as Record<RollupCounter, number> }));
