@@ -97,8 +97,18 @@ function seriesFor(filter: RollupFilter, by: keyof RollupDimensions | null): { k
   return null;
 }
 
-/** The instant splitting [start, end) into whole built days and the live rest, clamped into the range. */
-const splitAt = (r: Resolved, boundary: Date) => new Date(Math.min(Math.max(boundary.getTime(), r.start.getTime()), r.end.getTime()));
+type DayUnit = Exclude<Bucket, 'hour'>;
+
+/**
+ * The range's rows in two parts, read side by side: its whole built days through `days(to)`, and
+ * the live rest (yesterday and today) through `live(from)`. Either part may be empty.
+ */
+async function daysThenLive<T>(q: AnalyticsQuery, r: Resolved, days: (to: Date) => Promise<T[]>, live: (from: Date) => Promise<T[]>): Promise<T[]> {
+  const boundary = await foldDays(q.tenantId, r.zone);
+  const split = new Date(Math.min(Math.max(boundary.getTime(), r.start.getTime()), r.end.getTime()));
+  const parts = await Promise.all([split > r.start ? days(split) : [], split < r.end ? live(split) : []]);
+  return parts.flat();
+}
 
 /** Rows of the same bucket and key, from days and from 15-minute roll-ups, added up. */
 function mergeRows(rows: Row[]): Row[] {
@@ -117,25 +127,15 @@ async function rollupRows(q: AnalyticsQuery, r: Resolved, group: { unit: Bucket 
   const series = seriesFor(r.filter, group.by);
   const live = (from: Date) => sumRollups(q.tenantId, from, r.end, r.filter, { ...group, zone: r.zone });
   if (group.unit === 'hour' || !series) return live(r.start);
-  const split = splitAt(r, await foldDays(q.tenantId, r.zone));
-  const [days, rest] = await Promise.all([
-    split > r.start ? sumDays(q.tenantId, r.zone, r.start, split, series, { unit: group.unit, byKey: group.by !== null }) : [],
-    split < r.end ? live(split) : [],
-  ]);
-  return mergeRows([...days, ...rest]);
+  return mergeRows(await daysThenLive(q, r, (to) => sumDays(q.tenantId, r.zone, r.start, to, series, { unit: group.unit as DayUnit, byKey: group.by !== null }), live));
 }
 
 /** WhatsApp delivery groups for the range, per tenant-zone bucket, template and failure code. */
 async function deliveryGroups(q: AnalyticsQuery, r: Resolved, group: { unit: Bucket | null; templatesOnly: boolean }): Promise<DeliveryGroup[]> {
   const live = (from: Date) => sumDeliveries(q.tenantId, from, r.end, { ...group, zone: r.zone });
   if (group.unit === 'hour') return live(r.start);
-  const split = splitAt(r, await foldDays(q.tenantId, r.zone));
-  const [days, rest] = await Promise.all([
-    split > r.start ? sumDayDeliveries(q.tenantId, r.zone, r.start, split, { unit: group.unit, templatesOnly: group.templatesOnly }) : [],
-    split < r.end ? live(split) : [],
-  ]);
   const merged = new Map<string, DeliveryGroup>();
-  for (const g of [...days, ...rest]) {
+  for (const g of await daysThenLive(q, r, (to) => sumDayDeliveries(q.tenantId, r.zone, r.start, to, { unit: group.unit as DayUnit, templatesOnly: group.templatesOnly }), live)) {
     const id = `${g.start?.getTime() ?? ''}|${g.template ?? ''}|${g.failure_code ?? ''}`;
     const seen = merged.get(id);
     if (seen) for (const k of DELIVERY_COUNTED) seen.counts[k] += g.counts[k];
